@@ -1,0 +1,25 @@
+// The outputs of the cluster core: imperative actions the driver carries out in order.
+
+import type { HaMessage } from "../protocol/ha-message";
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "crit";
+
+/**
+ * Send a cluster message on every medium. `body` holds the message's own fields;
+ * the driver appends the control fields (src, srcuuid, seq, hg, ts, ld, ttl) in
+ * Heartbeat's order and signs it. `seq` is set for sequenced messages only.
+ */
+export interface SendMessage {
+  readonly type: "send";
+  readonly body: HaMessage;
+  readonly seq?: number;
+}
+
+/** Write one log line (Heartbeat's wording where Heartbeat has one). */
+export interface WriteLog {
+  readonly type: "log";
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+export type ClusterAction = SendMessage | WriteLog;

@@ -1,0 +1,45 @@
+// The inputs of the cluster core: timestamped facts, named in the past tense.
+
+import type { HaMessage } from "../protocol/ha-message";
+import type { Millis } from "./time";
+
+/** The daemon opened its media and starts sending; the core's clock starts here. */
+export interface Started {
+  readonly type: "started";
+  readonly at: Millis;
+}
+
+/** Nothing arrived, but a deadline the core asked for (nextWakeAt) has passed. */
+export interface ClockAdvanced {
+  readonly type: "clock-advanced";
+  readonly at: Millis;
+}
+
+/** An authenticated, well-formed message arrived on one of our links. */
+export interface MessageReceived {
+  readonly type: "message-received";
+  readonly at: Millis;
+  /** The local interface (medium) it arrived on: Heartbeat's link name. */
+  readonly link: string;
+  /** The sender's address as seen on the wire, for log lines only. */
+  readonly fromAddress: string;
+  readonly message: HaMessage;
+}
+
+/** A datagram was dropped by the decoder (malformed, unsigned, forged…); counted and logged at a limited rate. */
+export interface DatagramRejected {
+  readonly type: "datagram-rejected";
+  readonly at: Millis;
+  readonly link: string;
+  readonly fromAddress: string;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/** The operator asked the daemon to stop. */
+export interface ShutdownRequested {
+  readonly type: "shutdown-requested";
+  readonly at: Millis;
+}
+
+export type ClusterEvent = Started | ClockAdvanced | MessageReceived | DatagramRejected | ShutdownRequested;

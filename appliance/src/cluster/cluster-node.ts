@@ -1,0 +1,348 @@
+// ClusterNode: the pure membership core. Timestamped events in, ordered actions out; no I/O, no clock.
+
+import type { HaMessage } from "../protocol/ha-message";
+import { getField, str } from "../protocol/ha-message";
+import type { ClusterAction, LogLevel } from "./cluster-actions";
+import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
+import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { SequenceTracker } from "./sequence-tracker";
+import type { Millis, NodeName } from "./time";
+
+/** Heartbeat advertises deadtime + 2 s for the first 5 s after start (spec §4.7). */
+const STARTUP_DT_GRACE_MS = 2000;
+const STARTUP_DT_GRACE_PERIOD_MS = 5000;
+/** At most one log line per sender address and reject reason in this window. */
+const REJECT_LOG_INTERVAL_MS = 10_000;
+
+export interface ClusterNodeOptions {
+  readonly localNode: NodeName;
+  /** Every declared node, the local one included. */
+  readonly nodes: readonly NodeName[];
+  /** Local interface names carrying heartbeats (one per distinct medium device), in ha.cf order. */
+  readonly links: readonly string[];
+  readonly keepaliveMs: Millis;
+  readonly deadtimeMs: Millis;
+  readonly warntimeMs: Millis;
+  readonly initdeadMs: Millis;
+  /** Our generation (`hg`), raised by the state store at every start. */
+  readonly generation: number;
+}
+
+/** A read-only view of the membership, for cl_status, the status page and tests. */
+export interface MembershipSnapshot {
+  readonly localNode: NodeName;
+  readonly localStatus: NodeStatus;
+  readonly commUp: boolean;
+  readonly generation: number;
+  readonly nodes: readonly {
+    readonly name: NodeName;
+    readonly type: "normal";
+    readonly status: NodeStatus;
+    readonly lastStatusAt?: Millis;
+    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis }[];
+  }[];
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * The membership half of a Heartbeat node (spec §4.6, §4.7): sends our status every
+ * keepalive, tracks every peer's status and links, declares them dead after their
+ * deadtime, and brings our own status from init through up to active.
+ */
+export class ClusterNode {
+  readonly #opts: ClusterNodeOptions;
+  /** Peers (every declared node but us), by name. */
+  readonly #peers = new Map<NodeName, PeerLiveness>();
+  /** Per-sender sequence tracking, by node name. */
+  readonly #sequences = new Map<NodeName, SequenceTracker>();
+  /** Our own status as we advertise it. */
+  #localStatus: NodeStatus = "init";
+  /** True once every peer was heard from or declared dead (Heartbeat's comm-up). */
+  #commUp = false;
+  /** When `started` arrived; undefined before. */
+  #startedAt: Millis | undefined;
+  /** When our next status message is due. */
+  #nextStatusAt: Millis | undefined;
+  /** Our last sequence number used (Heartbeat starts at 1 on every start). */
+  #seq = 0;
+  /** Time of the previous event, to notice our own stalls. */
+  #lastEventAt: Millis | undefined;
+  /** While `at` < this, nobody is declared dead: we were stalled, the silence may be ours. */
+  #graceUntil: Millis = 0;
+  #shuttingDown = false;
+  /** Last reject log time per "address reason", and how many were suppressed since. */
+  readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
+  readonly #counters: Record<string, number> = {
+    heartbeatsSent: 0,
+    heartbeatsReceived: 0,
+    duplicates: 0,
+    lateHeartbeats: 0,
+    rejected: 0,
+    replays: 0,
+  };
+
+  constructor(options: ClusterNodeOptions) {
+    this.#opts = options;
+    for (const name of options.nodes) {
+      if (name === options.localNode) continue;
+      this.#peers.set(name, new PeerLiveness(name, options.links));
+      this.#sequences.set(name, new SequenceTracker());
+    }
+  }
+
+  /** Feeds one event; returns what to do, in order. */
+  step(event: ClusterEvent): ClusterAction[] {
+    const out: ClusterAction[] = [];
+    this.#noticeStall(event.at, out);
+    switch (event.type) {
+      case "started":
+        this.#start(event.at, out);
+        break;
+      case "clock-advanced":
+        break;
+      case "message-received":
+        this.#receive(event, out);
+        break;
+      case "datagram-rejected":
+        this.#rejected(event, out);
+        break;
+      case "shutdown-requested":
+        this.#shuttingDown = true;
+        break;
+    }
+    if (this.#startedAt !== undefined && !this.#shuttingDown) this.#checkTimers(event.at, out);
+    this.#lastEventAt = event.at;
+    return out;
+  }
+
+  /** The earliest time the core wants to be woken with `clock-advanced`, or undefined. */
+  nextWakeAt(): Millis | undefined {
+    if (this.#startedAt === undefined || this.#shuttingDown) return undefined;
+    let next = this.#nextStatusAt;
+    const consider = (t: Millis) => {
+      if (next === undefined || t < next) next = t;
+    };
+    for (const peer of this.#peers.values()) {
+      if (peer.status === "dead") continue;
+      consider(Math.max(this.#deadlineOf(peer), this.#graceUntil));
+      for (const link of peer.links.values()) {
+        if (link.status === "up") consider(Math.max(this.#linkDeadlineOf(peer, link), this.#graceUntil));
+      }
+    }
+    return next;
+  }
+
+  snapshot(): MembershipSnapshot {
+    const nodes: MembershipSnapshot["nodes"][number][] = [];
+    for (const name of this.#opts.nodes) {
+      if (name === this.#opts.localNode) {
+        nodes.push({
+          name,
+          type: "normal",
+          status: this.#localStatus,
+          links: this.#opts.links.map((l) => ({ name: l, status: "up" as const })),
+        });
+        continue;
+      }
+      const peer = this.#peers.get(name)!;
+      nodes.push({
+        name,
+        type: "normal",
+        status: peer.status,
+        ...(peer.lastStatusAt !== undefined ? { lastStatusAt: peer.lastStatusAt } : {}),
+        links: [...peer.links.values()].map((l) => ({
+          name: l.name,
+          status: l.status,
+          ...(l.status !== "init" ? { lastHeardAt: l.lastHeardAt } : {}),
+        })),
+      });
+    }
+    return {
+      localNode: this.#opts.localNode,
+      localStatus: this.#localStatus,
+      commUp: this.#commUp,
+      generation: this.#opts.generation,
+      nodes,
+      counters: { ...this.#counters },
+    };
+  }
+
+  #start(at: Millis, out: ClusterAction[]): void {
+    if (this.#startedAt !== undefined) return;
+    this.#startedAt = at;
+    // The first status says `init` (with the startup dt grace); we are `up` right after.
+    this.#sendStatus(at, out);
+    this.#setLocalStatus("up", at, out);
+    this.#maybeCommUp(at, out);
+  }
+
+  #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {
+    if (this.#localStatus === status) return;
+    this.#localStatus = status;
+    log(out, "info", `Local status now set to: '${status}'`);
+    // A status change is announced at once, not at the next keepalive.
+    this.#sendStatus(at, out);
+  }
+
+  #sendStatus(at: Millis, out: ClusterAction[]): void {
+    const sinceStart = at - (this.#startedAt ?? at);
+    const dtMs = this.#opts.deadtimeMs + (sinceStart < STARTUP_DT_GRACE_PERIOD_MS ? STARTUP_DT_GRACE_MS : 0);
+    const body: HaMessage = [str("t", "status"), str("st", this.#localStatus), str("dt", dtMs.toString(16))];
+    out.push({ type: "send", body, seq: ++this.#seq });
+    this.#counters.heartbeatsSent!++;
+    this.#nextStatusAt = at + this.#opts.keepaliveMs;
+  }
+
+  /** Comm-up: every peer was heard from or declared dead (spec §4.7). */
+  #maybeCommUp(at: Millis, out: ClusterAction[]): void {
+    if (this.#commUp) return;
+    for (const peer of this.#peers.values()) if (!peer.heardFrom && peer.status !== "dead") return;
+    this.#commUp = true;
+    log(out, "info", "Comm_now_up(): updating status to active");
+    this.#setLocalStatus("active", at, out);
+  }
+
+  #deadlineOf(peer: PeerLiveness): Millis {
+    const since = peer.lastStatusAt ?? this.#startedAt ?? 0;
+    return since + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+  }
+
+  #linkDeadlineOf(peer: PeerLiveness, link: LinkState): Millis {
+    return link.lastHeardAt + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+  }
+
+  #checkTimers(at: Millis, out: ClusterAction[]): void {
+    if (this.#nextStatusAt !== undefined && at >= this.#nextStatusAt) this.#sendStatus(at, out);
+    if (at < this.#graceUntil) return;
+    for (const peer of this.#peers.values()) {
+      if (peer.status === "dead") continue;
+      for (const link of peer.links.values()) {
+        if (link.status === "up" && at >= this.#linkDeadlineOf(peer, link)) {
+          link.status = "dead";
+          log(out, "info", `Link ${peer.name}:${link.name} dead.`);
+        }
+      }
+      if (at >= this.#deadlineOf(peer)) this.#declareDead(peer, at, out);
+    }
+  }
+
+  #declareDead(peer: PeerLiveness, at: Millis, out: ClusterAction[]): void {
+    peer.status = "dead";
+    log(out, "warn", `node ${peer.name}: is dead`);
+    for (const link of peer.links.values()) {
+      if (link.status === "up") log(out, "info", `Link ${peer.name}:${link.name} dead.`);
+      link.status = "dead";
+    }
+    this.#maybeCommUp(at, out);
+  }
+
+  /**
+   * If far more time passed since the previous event than our own timers allow,
+   * the silence was ours (GC pause, starved CPU, suspended VM): give every peer one
+   * keepalive before counting deadtime, instead of a false failover.
+   */
+  #noticeStall(at: Millis, out: ClusterAction[]): void {
+    if (this.#lastEventAt === undefined || this.#startedAt === undefined) return;
+    const gap = at - this.#lastEventAt;
+    const expected = this.#opts.keepaliveMs;
+    if (gap > 2 * expected && gap > 500) {
+      this.#graceUntil = at + this.#opts.keepaliveMs;
+      log(out, "warn", `Local stall of ${gap} ms detected (expected at most ${expected} ms): peers get one keepalive of grace`);
+    }
+  }
+
+  #receive(event: MessageReceived, out: ClusterAction[]): void {
+    const msg = event.message;
+    const src = getField(msg, "src")?.toLowerCase();
+    const type = getField(msg, "t");
+    if (src === undefined || type === undefined) return; // the decoder guarantees both
+    if (src === this.#opts.localNode) return; // our own broadcast or a ucast back to ourselves
+    const peer = this.#peers.get(src);
+    if (!peer) {
+      this.#rateLimitedLog(event.at, `${event.fromAddress} unknown-node`, out, "warn", `Received a message from node "${src}" that is not declared in ha.cf (from ${event.fromAddress} on ${event.link}): ignored`);
+      return;
+    }
+    // Any packet, even a duplicate, shows this link works.
+    this.#linkHeard(peer, event.link, event.at, out);
+    if (type.startsWith("NS_")) return; // unsequenced control traffic (retransmission, acks): issue-4 territory
+    const seq = parseInt(getField(msg, "seq") ?? "", 16);
+    const generation = parseInt(getField(msg, "hg") ?? "0", 16);
+    const isStatus = type === "status";
+    const verdict = this.#sequences.get(src)!.observe(Number.isFinite(generation) ? generation : 0, seq, isStatus);
+    if (verdict.kind === "duplicate") {
+      this.#counters.duplicates!++;
+      return;
+    }
+    if (verdict.kind === "replay") {
+      this.#counters.replays!++;
+      this.#rateLimitedLog(event.at, `${src} replay`, out, "error", `should_drop_message: attempted replay attack [${src}]? [gen = ${generation}, curgen = ${verdict.knownGeneration}] from ${event.fromAddress}`);
+      return;
+    }
+    if (verdict.restarted) log(out, "info", `Heartbeat restart on node ${src}`);
+    const dest = getField(msg, "dest");
+    if (dest !== undefined && dest.toLowerCase() !== this.#opts.localNode) return;
+    if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
+  }
+
+  #receiveStatus(peer: PeerLiveness, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+    const st = getField(msg, "st") as NodeStatus | undefined;
+    const dt = parseInt(getField(msg, "dt") ?? "", 16);
+    this.#counters.heartbeatsReceived!++;
+    if (peer.lastStatusAt !== undefined && peer.status !== "dead") {
+      const intervalMs = at - peer.lastStatusAt;
+      if (intervalMs > this.#opts.warntimeMs) {
+        this.#counters.lateHeartbeats!++;
+        const over = intervalMs > this.#opts.deadtimeMs;
+        log(out, over ? "crit" : "warn", `Late heartbeat: Node ${peer.name}: interval ${intervalMs} ms${over ? " (> deadtime)" : ""}`);
+      }
+    }
+    const wasDead = peer.status === "dead" && peer.heardFrom;
+    peer.heardFrom = true;
+    peer.lastStatusAt = at;
+    if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;
+    if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
+    if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
+      peer.status = st;
+      log(out, "info", `Status update for node ${peer.name}: status ${st}`);
+    }
+    this.#maybeCommUp(at, out);
+  }
+
+  #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {
+    const link = peer.links.get(linkName);
+    if (!link) return;
+    link.lastHeardAt = at;
+    if (link.status !== "up") {
+      link.status = "up";
+      log(out, "info", `Link ${peer.name}:${link.name} up.`);
+    }
+  }
+
+  #rejected(event: DatagramRejected, out: ClusterAction[]): void {
+    this.#counters.rejected!++;
+    const key = `rejected:${event.reason}`;
+    this.#counters[key] = (this.#counters[key] ?? 0) + 1;
+    this.#rateLimitedLog(event.at, `${event.fromAddress} ${event.reason}`, out, "warn", `Dropped a packet from ${event.fromAddress} on ${event.link}: ${event.reason}: ${event.detail}`);
+  }
+
+  /** Logs at most once per REJECT_LOG_INTERVAL_MS per key, and says how many were suppressed. */
+  #rateLimitedLog(at: Millis, key: string, out: ClusterAction[], level: LogLevel, text: string): void {
+    const prev = this.#rejectLog.get(key);
+    if (prev && at - prev.at < REJECT_LOG_INTERVAL_MS) {
+      prev.suppressed++;
+      return;
+    }
+    const suffix = prev && prev.suppressed > 0 ? ` (${prev.suppressed} similar suppressed)` : "";
+    this.#rejectLog.set(key, { at, suppressed: 0 });
+    if (this.#rejectLog.size > 1024) this.#rejectLog.clear(); // a flood of forged addresses must not grow memory
+    log(out, level, text + suffix);
+  }
+}
+
+function isNodeStatus(s: string): s is NodeStatus {
+  return s === "init" || s === "up" || s === "active" || s === "dead";
+}
+
+function log(out: ClusterAction[], level: LogLevel, text: string): void {
+  out.push({ type: "log", level, text });
+}

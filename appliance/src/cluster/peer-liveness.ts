@@ -1,0 +1,46 @@
+// One peer's liveness as seen from here: its reported status, its links, and when it goes dead.
+
+import type { Millis, NodeName } from "./time";
+
+/** Heartbeat's node status values (include/heartbeat.h); `ping` is for ping nodes. */
+export type NodeStatus = "init" | "up" | "active" | "dead" | "ping";
+
+export type LinkStatus = "up" | "dead";
+
+/** One (peer × local interface) path. */
+export interface LinkState {
+  readonly name: string;
+  status: LinkStatus | "init";
+  /** When any packet from this peer last arrived on this link (duplicates count). */
+  lastHeardAt: Millis;
+}
+
+/**
+ * The liveness record of one peer. Fields are updated only by ClusterNode.
+ * A peer is alive while status messages keep arriving within its dead threshold:
+ * `initdeadMs` until our communication is up, then the `dt` it advertises.
+ */
+export class PeerLiveness {
+  readonly name: NodeName;
+  /** What the peer last said about itself, or `dead` after it timed out. */
+  status: NodeStatus = "init";
+  /** True once any status from the peer was accepted (Heartbeat's "heard from"). */
+  heardFrom = false;
+  /** When its last accepted status message arrived; undefined before the first. */
+  lastStatusAt: Millis | undefined;
+  /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */
+  advertisedDeadtimeMs: Millis | undefined;
+  /** Links by local interface name, in media order. */
+  readonly links = new Map<string, LinkState>();
+
+  constructor(name: NodeName, linkNames: readonly string[]) {
+    this.name = name;
+    for (const link of linkNames) this.links.set(link, { name: link, status: "init", lastHeardAt: 0 });
+  }
+
+  /** The silence after which this peer is dead: initdead before comm-up, else its own `dt`. */
+  deadThresholdMs(commUp: boolean, deadtimeMs: Millis, initdeadMs: Millis): Millis {
+    if (!commUp || this.lastStatusAt === undefined) return initdeadMs;
+    return this.advertisedDeadtimeMs ?? deadtimeMs;
+  }
+}

@@ -1,0 +1,164 @@
+// Several cluster cores wired through a SimNetwork on a VirtualClock: the simulator scenarios drive.
+
+import { ClusterNode, type ClusterNodeOptions } from "../../src/cluster/cluster-node";
+import type { ClusterAction } from "../../src/cluster/cluster-actions";
+import type { ClusterEvent } from "../../src/cluster/cluster-events";
+import type { Millis, NodeName } from "../../src/cluster/time";
+import { stampControlFields } from "../../src/protocol/control-fields";
+import { SimNetwork } from "./sim-network";
+import { VirtualClock } from "./virtual-clock";
+
+/** One log line a simulated node wrote, with the virtual time. */
+export interface SimLogLine {
+  readonly at: Millis;
+  readonly node: NodeName;
+  readonly level: string;
+  readonly text: string;
+}
+
+export interface SimClusterOptions {
+  readonly nodes: readonly NodeName[];
+  readonly links: readonly string[];
+  readonly keepaliveMs: Millis;
+  readonly deadtimeMs: Millis;
+  readonly warntimeMs?: Millis;
+  readonly initdeadMs?: Millis;
+  readonly seed?: number;
+}
+
+interface SimMember {
+  readonly name: NodeName;
+  core: ClusterNode | undefined;
+  generation: number;
+}
+
+/** Runs cores against each other with no sockets and no sleeping. */
+export class SimCluster {
+  readonly clock = new VirtualClock();
+  readonly network: SimNetwork;
+  readonly log: SimLogLine[] = [];
+  readonly #opts: SimClusterOptions;
+  readonly #members = new Map<NodeName, SimMember>();
+
+  constructor(options: SimClusterOptions) {
+    this.#opts = options;
+    this.network = new SimNetwork(options.seed ?? 1);
+    for (const name of options.nodes) this.#members.set(name, { name, core: undefined, generation: 0 });
+  }
+
+  /** Boots (or reboots, with a higher generation) node `name` now. */
+  start(name: NodeName, overrides: Partial<ClusterNodeOptions> = {}): ClusterNode {
+    const m = this.#member(name);
+    m.generation++;
+    const o = this.#opts;
+    m.core = new ClusterNode({
+      localNode: name,
+      nodes: o.nodes,
+      links: o.links,
+      keepaliveMs: o.keepaliveMs,
+      deadtimeMs: o.deadtimeMs,
+      warntimeMs: o.warntimeMs ?? o.deadtimeMs / 2,
+      initdeadMs: o.initdeadMs ?? o.deadtimeMs * 2,
+      generation: m.generation,
+      ...overrides,
+    });
+    this.#deliver(m, { type: "started", at: this.clock.now() });
+    return m.core;
+  }
+
+  /** Kills node `name` without a word (kill -9): it neither sends nor receives. */
+  crash(name: NodeName): void {
+    this.#member(name).core = undefined;
+  }
+
+  core(name: NodeName): ClusterNode {
+    const core = this.#member(name).core;
+    if (!core) throw new Error(`Cannot get core of "${name}": it is not running`);
+    return core;
+  }
+
+  /** Runs the simulation for `ms` of virtual time. */
+  runFor(ms: Millis): void {
+    this.runUntil(() => false, ms);
+  }
+
+  /** Runs until `pred()` holds (checked after every step) or `maxMs` passes; returns whether it held. */
+  runUntil(pred: () => boolean, maxMs: Millis): boolean {
+    const end = this.clock.now() + maxMs;
+    for (let guard = 0; guard < 10_000_000; guard++) {
+      if (pred()) return true;
+      const next = this.#nextEventAt();
+      if (next === undefined || next > end) {
+        this.clock.advanceTo(end);
+        return pred();
+      }
+      this.clock.advanceTo(Math.max(next, this.clock.now()));
+      const at = this.clock.now();
+      for (const d of this.network.takeDue(at)) {
+        const m = this.#members.get(d.to);
+        if (m?.core) this.#deliver(m, { type: "message-received", at, link: d.link, fromAddress: d.from, message: d.message });
+      }
+      for (const m of this.#members.values()) {
+        const wake = m.core?.nextWakeAt();
+        if (m.core && wake !== undefined && wake <= at) this.#deliver(m, { type: "clock-advanced", at });
+      }
+    }
+    throw new Error("Invariant violated: simulation did not settle");
+  }
+
+  /** Log lines of one node (or all) containing `text`. */
+  logsMatching(text: string, node?: NodeName): SimLogLine[] {
+    return this.log.filter((l) => l.text.includes(text) && (node === undefined || l.node === node));
+  }
+
+  /** Delivers an event to a running node and carries out its actions. */
+  deliver(name: NodeName, event: ClusterEvent): void {
+    this.#deliver(this.#member(name), event);
+  }
+
+  #nextEventAt(): Millis | undefined {
+    let next = this.network.nextDeliveryAt();
+    for (const m of this.#members.values()) {
+      const w = m.core?.nextWakeAt();
+      if (w !== undefined && (next === undefined || w < next)) next = w;
+    }
+    return next;
+  }
+
+  #member(name: NodeName): SimMember {
+    const m = this.#members.get(name);
+    if (!m) throw new Error(`Cannot find simulated node "${name}"`);
+    return m;
+  }
+
+  #deliver(m: SimMember, event: ClusterEvent): void {
+    if (!m.core) return;
+    this.#carryOut(m, m.core.step(event));
+  }
+
+  #carryOut(m: SimMember, actions: ClusterAction[]): void {
+    const at = this.clock.now();
+    for (const a of actions) {
+      switch (a.type) {
+        case "log":
+          this.log.push({ at, node: m.name, level: a.level, text: a.text });
+          break;
+        case "send": {
+          const message = stampControlFields(a.body, a.seq, {
+            src: m.name,
+            uuid: Buffer.alloc(16, m.name.charCodeAt(m.name.length - 1)),
+            generation: m.generation,
+            wallClockSec: 1_700_000_000 + Math.floor(at / 1000),
+            load: "0.00 0.00 0.00 1/100 1",
+            ttl: this.#opts.nodes.length + 1,
+          });
+          for (const peer of this.#opts.nodes) {
+            if (peer === m.name) continue;
+            for (const link of this.#opts.links) this.network.send(at, m.name, peer, link, message);
+          }
+          break;
+        }
+      }
+    }
+  }
+}

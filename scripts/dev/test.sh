@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs Twinbeat's tests: type-check + compile, unit/simulation tests, then the
+# end-to-end tests in network namespaces (root only). `test.sh unit|e2e` runs one part.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+part="${1:-all}"
+
+rm -rf .out
+npx tsc -p tsconfig.json
+
+units=$(find .out/appliance .out/build .out/scripts -name '*.test.js' -not -path '*/e2e/*' 2>/dev/null | sort)
+e2es=$(find .out/appliance/test/e2e -name '*.test.js' 2>/dev/null | sort)
+
+case "$part" in
+  unit) files="$units" ;;
+  e2e) files="$e2es" ;;
+  all) files="$units $e2es" ;;
+  *) echo "usage: test.sh [unit|e2e|all]" >&2; exit 2 ;;
+esac
+# e2e tests run one at a time: they share the machine's namespaces and CPU.
+exec node --test --test-concurrency=1 --enable-source-maps $files
