@@ -22,4 +22,9 @@ export interface WriteLog {
   readonly text: string;
 }
 
-export type ClusterAction = SendMessage | WriteLog;
+/** Everything the core had to do before stopping is done (shutdone sent): the daemon may exit. */
+export interface ShutdownComplete {
+  readonly type: "shutdown-complete";
+}
+
+export type ClusterAction = SendMessage | WriteLog | ShutdownComplete;

@@ -107,7 +107,7 @@ export class ClusterNode {
         this.#rejected(event, out);
         break;
       case "shutdown-requested":
-        this.#shuttingDown = true;
+        this.#shutdown(out);
         break;
     }
     if (this.#startedAt !== undefined && !this.#shuttingDown) this.#checkTimers(event.at, out);
@@ -174,6 +174,20 @@ export class ClusterNode {
     this.#sendStatus(at, out);
     this.#setLocalStatus("up", at, out);
     this.#maybeCommUp(at, out);
+  }
+
+  /**
+   * A graceful stop: tell the peers with `shutdone` so they take over at once
+   * instead of waiting for deadtime (resources are released first, once the core
+   * manages them).
+   */
+  #shutdown(out: ClusterAction[]): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    log(out, "info", "Heartbeat shutdown in progress.");
+    if (this.#startedAt !== undefined) out.push({ type: "send", body: [str("t", "shutdone"), str("st", "dead")], seq: ++this.#seq });
+    log(out, "info", "Heartbeat shutdown complete.");
+    out.push({ type: "shutdown-complete" });
   }
 
   #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {
@@ -282,6 +296,18 @@ export class ClusterNode {
     const dest = getField(msg, "dest");
     if (dest !== undefined && dest.toLowerCase() !== this.#opts.localNode) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
+    else if (type === "shutdone") this.#receiveShutdone(peer, event.at, out);
+  }
+
+  /** The peer stopped cleanly: it is dead now, no deadtime wait (spec §4.8). */
+  #receiveShutdone(peer: PeerLiveness, at: Millis, out: ClusterAction[]): void {
+    log(out, "info", `Received shutdown notice from '${peer.name}'.`);
+    if (peer.status === "dead") return;
+    peer.status = "dead";
+    peer.leftCleanly = true;
+    log(out, "info", `Status update for node ${peer.name}: status dead`);
+    for (const link of peer.links.values()) link.status = "dead";
+    this.#maybeCommUp(at, out);
   }
 
   #receiveStatus(peer: PeerLiveness, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
@@ -296,7 +322,8 @@ export class ClusterNode {
         log(out, over ? "crit" : "warn", `Late heartbeat: Node ${peer.name}: interval ${intervalMs} ms${over ? " (> deadtime)" : ""}`);
       }
     }
-    const wasDead = peer.status === "dead" && peer.heardFrom;
+    const wasDead = peer.status === "dead" && peer.heardFrom && !peer.leftCleanly;
+    peer.leftCleanly = false;
     peer.heardFrom = true;
     peer.lastStatusAt = at;
     if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;

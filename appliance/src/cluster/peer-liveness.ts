@@ -26,6 +26,8 @@ export class PeerLiveness {
   status: NodeStatus = "init";
   /** True once any status from the peer was accepted (Heartbeat's "heard from"). */
   heardFrom = false;
+  /** True after its `shutdone` until it speaks again: its return is a restart, not a partition. */
+  leftCleanly = false;
   /** When its last accepted status message arrived; undefined before the first. */
   lastStatusAt: Millis | undefined;
   /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */

@@ -248,3 +248,25 @@ describe("local stalls", () => {
     assert.equal(sim.logsMatching("is dead").length, 0);
   });
 });
+
+describe("graceful shutdown", () => {
+  it("a peer's shutdone marks it dead at once, without a deadtime wait or a partition warning on return", () => {
+    const sim = pair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    const actions = sim.core("srv6").step({ type: "shutdown-requested", at: sim.clock.now() });
+    assert.deepEqual(actions.map((a) => a.type), ["log", "send", "log", "shutdown-complete"]);
+    sim.deliver("srv6", { type: "shutdown-requested", at: sim.clock.now() }); // idempotent: nothing more
+    // carry the shutdone to srv5 by hand (the core above was stepped directly)
+    const send = actions.find((a) => a.type === "send")!;
+    assert.equal(send.type === "send" && send.body[0]!.value, "shutdone");
+    sim.crash("srv6");
+    sim.deliver("srv5", { type: "message-received", at: sim.clock.now() + 1, link: "eth1", fromAddress: "192.0.2.6", message: [str("t", "shutdone"), str("st", "dead"), str("src", "srv6"), str("seq", "ff"), str("hg", "1"), str("ts", "1")] });
+    assert.equal(statusOf(sim, "srv5", "srv6"), "dead");
+    assert.equal(sim.logsMatching("Received shutdown notice from 'srv6'.", "srv5").length, 1);
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "active", 3000));
+    assert.equal(sim.logsMatching("returning after partition").length, 0);
+  });
+});

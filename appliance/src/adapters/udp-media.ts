@@ -1,0 +1,218 @@
+// The heartbeat media (ucast, bcast, mcast on UDP): opens sockets per interface, sends on all, reopens on interface changes.
+
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { networkInterfaces } from "node:os";
+import type { MediumConfig } from "../config/cluster-config";
+
+/** A datagram as it arrived, tagged with the link (local interface) it belongs to. */
+export interface ReceivedDatagram {
+  readonly link: string;
+  readonly bytes: Buffer;
+  readonly from: RemoteInfo;
+}
+
+export interface UdpMediaOptions {
+  readonly media: readonly MediumConfig[];
+  readonly onDatagram: (d: ReceivedDatagram) => void;
+  /** Operational messages (medium opened, interface gone…): never per packet. */
+  readonly onLog: (level: "info" | "warn" | "error", text: string) => void;
+  /** How often interfaces are checked for a changed or returned address. */
+  readonly interfacePollMs?: number;
+  /** For tests: where interface addresses come from. */
+  readonly interfaces?: () => ReturnType<typeof networkInterfaces>;
+}
+
+/** The IPv4 address, netmask-derived broadcast address of one interface, or undefined. */
+export interface InterfaceIPv4 {
+  readonly address: string;
+  readonly broadcast: string;
+}
+
+/** Finds `dev`'s first IPv4 address and its broadcast address. */
+export function interfaceIPv4(dev: string, ifaces: ReturnType<typeof networkInterfaces>): InterfaceIPv4 | undefined {
+  for (const a of ifaces[dev] ?? []) {
+    if (a.family !== "IPv4" || a.internal && dev !== "lo") continue;
+    const addr = ipv4ToInt(a.address);
+    const mask = ipv4ToInt(a.netmask);
+    return { address: a.address, broadcast: intToIpv4((addr | ~mask) >>> 0) };
+  }
+  return undefined;
+}
+
+function ipv4ToInt(s: string): number {
+  return s.split(".").reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
+}
+
+function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+/** The sockets serving one interface. */
+interface DeviceSockets {
+  readonly dev: string;
+  readonly ip: InterfaceIPv4;
+  /** Bound to the interface address: sends ucast and bcast, receives unicast. */
+  readonly unicast: Socket;
+  /** Bound to the broadcast address: receives broadcasts (only if a bcast medium uses this device). */
+  readonly broadcast?: Socket;
+  /** One per mcast medium on this device: bound to group:port, joined on the interface address. */
+  readonly multicast: { readonly socket: Socket; readonly medium: Extract<MediumConfig, { kind: "mcast" }> }[];
+}
+
+/**
+ * Why sockets are bound to addresses rather than to devices: Node has no
+ * SO_BINDTODEVICE, and a socket bound to an interface's own address (or its
+ * broadcast address) tells us which link a datagram came in on, which is what
+ * Heartbeat's per-interface links need. Binding to addresses also survives the
+ * VLAN/bridge re-creation that broke Heartbeat's device-bound sockets; when an
+ * interface's address disappears or changes, its sockets are closed and reopened.
+ */
+export class UdpMedia {
+  readonly #opts: UdpMediaOptions;
+  readonly #devices = new Map<string, DeviceSockets>();
+  /** Devices whose last open attempt failed, to log the failure once, not every poll. */
+  readonly #missing = new Set<string>();
+  #poll: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Send failures since the last report, by device (reported once per poll, not per packet). */
+  readonly #sendErrors = new Map<string, { count: number; message: string }>();
+
+  constructor(options: UdpMediaOptions) {
+    this.#opts = options;
+  }
+
+  /** Device names in ha.cf order, de-duplicated: Heartbeat's link names. */
+  static linkNames(media: readonly MediumConfig[]): string[] {
+    return [...new Set(media.map((m) => m.dev))];
+  }
+
+  /** Opens every medium whose interface is present; the others open when they appear. */
+  async open(): Promise<void> {
+    await this.#reconcile();
+    this.#poll = setInterval(() => void this.#reconcile(), this.#opts.interfacePollMs ?? 1000);
+    this.#poll.unref();
+  }
+
+  /** Sends one datagram on every medium (Heartbeat's send_to_all_media). Never throws. */
+  sendAll(bytes: Buffer): void {
+    for (const m of this.#opts.media) {
+      const d = this.#devices.get(m.dev);
+      if (!d) continue;
+      const onSent = (err: Error | null) => {
+        if (err) this.#noteSendError(m.dev, err);
+      };
+      try {
+        if (m.kind === "ucast") d.unicast.send(bytes, m.port, m.peer, onSent);
+        else if (m.kind === "bcast") d.unicast.send(bytes, m.port, d.ip.broadcast, onSent);
+        else {
+          const mc = d.multicast.find((x) => x.medium === m);
+          mc?.socket.send(bytes, m.port, m.group, onSent);
+        }
+      } catch (err) {
+        this.#noteSendError(m.dev, err as Error);
+      }
+    }
+  }
+
+  /** Which devices have open sockets now. */
+  openDevices(): string[] {
+    return [...this.#devices.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#poll) clearInterval(this.#poll);
+    for (const dev of [...this.#devices.keys()]) await this.#closeDevice(dev);
+  }
+
+  #noteSendError(dev: string, err: Error): void {
+    const e = this.#sendErrors.get(dev);
+    if (e) e.count++;
+    else this.#sendErrors.set(dev, { count: 1, message: err.message });
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#closed) return;
+    for (const [dev, e] of this.#sendErrors) {
+      this.#opts.onLog("warn", `Cannot send on ${dev}: ${e.message} (${e.count} time${e.count > 1 ? "s" : ""} in the last poll)`);
+    }
+    this.#sendErrors.clear();
+    const ifaces = (this.#opts.interfaces ?? networkInterfaces)();
+    for (const dev of UdpMedia.linkNames(this.#opts.media)) {
+      const ip = interfaceIPv4(dev, ifaces);
+      const cur = this.#devices.get(dev);
+      if (cur && ip && cur.ip.address === ip.address && cur.ip.broadcast === ip.broadcast) continue;
+      if (cur) {
+        this.#opts.onLog("warn", `Interface ${dev} ${ip ? `changed address to ${ip.address}` : "lost its IPv4 address"}: closing its media`);
+        await this.#closeDevice(dev);
+      }
+      if (!ip) {
+        if (!this.#missing.has(dev)) this.#opts.onLog("warn", `Interface ${dev} has no IPv4 address: its media wait for it`);
+        this.#missing.add(dev);
+        continue;
+      }
+      try {
+        await this.#openDevice(dev, ip);
+        if (this.#missing.delete(dev) || cur) this.#opts.onLog("info", `Interface ${dev} is back (${ip.address}): media reopened`);
+      } catch (err) {
+        if (!this.#missing.has(dev)) this.#opts.onLog("error", `Cannot open media on ${dev} (${ip.address}): ${(err as Error).message}`);
+        this.#missing.add(dev);
+      }
+    }
+  }
+
+  async #openDevice(dev: string, ip: InterfaceIPv4): Promise<void> {
+    const media = this.#opts.media.filter((m) => m.dev === dev);
+    const opened: Socket[] = [];
+    try {
+      const port = media.find((m) => m.kind !== "mcast")?.port ?? media[0]!.port;
+      const unicast = await this.#bind(dev, port, ip.address, opened);
+      unicast.setBroadcast(true);
+      let broadcast: Socket | undefined;
+      const bcast = media.find((m) => m.kind === "bcast");
+      if (bcast) broadcast = await this.#bind(dev, bcast.port, ip.broadcast, opened);
+      const multicast: DeviceSockets["multicast"] = [];
+      for (const m of media) {
+        if (m.kind !== "mcast") continue;
+        const s = await this.#bind(dev, m.port, m.group, opened);
+        s.addMembership(m.group, ip.address);
+        s.setMulticastInterface(ip.address);
+        s.setMulticastTTL(m.ttl);
+        s.setMulticastLoopback(m.loop);
+        multicast.push({ socket: s, medium: m });
+      }
+      this.#devices.set(dev, { dev, ip, unicast, ...(broadcast ? { broadcast } : {}), multicast });
+    } catch (err) {
+      for (const s of opened) s.close();
+      throw err;
+    }
+  }
+
+  #bind(dev: string, port: number, address: string, opened: Socket[]): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const s = createSocket({ type: "udp4", reuseAddr: true });
+      opened.push(s);
+      s.once("error", reject);
+      s.bind(port, address, () => {
+        s.off("error", reject);
+        s.on("error", (err) => this.#opts.onLog("error", `Socket error on ${dev} (${address}:${port}): ${err.message}`));
+        s.on("message", (bytes, from) => this.#opts.onDatagram({ link: dev, bytes, from }));
+        resolve(s);
+      });
+    });
+  }
+
+  async #closeDevice(dev: string): Promise<void> {
+    const d = this.#devices.get(dev);
+    if (!d) return;
+    this.#devices.delete(dev);
+    const all = [d.unicast, ...(d.broadcast ? [d.broadcast] : []), ...d.multicast.map((m) => m.socket)];
+    await Promise.all(all.map((s) => new Promise<void>((r) => {
+      try {
+        s.close(() => r());
+      } catch {
+        r();
+      }
+    })));
+  }
+}

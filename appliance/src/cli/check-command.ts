@@ -1,0 +1,21 @@
+// `twinbeat check`: validates ha.cf, haresources, authkeys and twinbeat.cf without starting anything.
+
+import { loadConfigDir } from "../config/load-config-dir";
+import { formatDiagnostic } from "../config/format-diagnostic";
+import { defaultOptions, resolveNodeName, takeCommonOptions, UsageError } from "./cli-options";
+
+export const CHECK_USAGE = "usage: twinbeat check [--config-dir DIR] [--node-name NAME]";
+
+/** Prints one line per finding; exit 0 when there is no error (warnings allowed), else 1. */
+export function checkCommand(args: readonly string[]): number {
+  const opts = defaultOptions();
+  const rest = takeCommonOptions(args, opts);
+  if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
+  const localNode = resolveNodeName(opts);
+  const result = loadConfigDir(opts.configDir, { localNode });
+  for (const d of result.diagnostics) process.stdout.write(formatDiagnostic(d) + "\n");
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = result.diagnostics.length - errors;
+  process.stderr.write(`${opts.configDir}: ${errors === 0 ? "valid" : "not valid"} for node ${localNode} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})\n`);
+  return errors === 0 ? 0 : 1;
+}

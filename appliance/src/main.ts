@@ -1,0 +1,91 @@
+// Entry of the single executable: a multi-call binary (twinbeat, heartbeat, cl_status, hb_standby, hb_takeover).
+
+import { basename } from "node:path";
+import { checkCommand, CHECK_USAGE } from "./cli/check-command";
+import { UsageError } from "./cli/cli-options";
+import { heartbeatCommand, HEARTBEAT_USAGE } from "./cli/heartbeat-command";
+import { TWINBEAT_VERSION } from "./cli/version";
+
+const TWINBEAT_USAGE = `Twinbeat ${TWINBEAT_VERSION}: a Heartbeat-compatible failover stack for a pair of appliances.
+usage: twinbeat <command> [args]
+  heartbeat [-dfksV] [--config-dir DIR] [--state-dir DIR] [--run-dir DIR] [--node-name NAME]
+                 run (or stop, or report) the daemon
+  check [--config-dir DIR] [--node-name NAME]
+                 validate ha.cf, haresources, authkeys and twinbeat.cf
+The same file called as "heartbeat" behaves as "twinbeat heartbeat".`;
+
+type Command = (args: readonly string[]) => number | Promise<number>;
+
+/**
+ * The argv to start this very program again (used to detach): the executable,
+ * plus the script path when running from sources under node.
+ */
+function isSea(): boolean {
+  try {
+    return (require("node:sea") as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
+}
+
+function selfArgv(args: readonly string[], tool: string): string[] {
+  const prefix = isSea() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!];
+  return [...prefix, ...(tool === "twinbeat" ? ["heartbeat"] : []), ...args];
+}
+
+/** Which tool we are: the name we were called by, or the first argument of `twinbeat`. */
+export async function main(argv: readonly string[]): Promise<number> {
+  // A single executable is called by its link name (argv0); from sources, the script's link name is argv[1].
+  const called = basename(isSea() ? process.argv0 : argv[1] ?? "twinbeat").replace(/\.(js|ts)$/, "");
+  let tool = called;
+  let args = argv.slice(2);
+  if (!["heartbeat", "cl_status", "hb_standby", "hb_takeover"].includes(tool)) {
+    tool = "twinbeat";
+  }
+  const commands: Record<string, Command> = {
+    heartbeat: (a) => heartbeatCommand(a, { argv: selfArgv(a, tool) }),
+    check: checkCommand,
+  };
+  let usage = TWINBEAT_USAGE;
+  let name = tool;
+  if (tool === "twinbeat") {
+    name = args[0] ?? "";
+    args = args.slice(1);
+    if (name === "" || name === "-h" || name === "--help" || name === "help") {
+      process.stdout.write(TWINBEAT_USAGE + "\n");
+      return name === "" ? 2 : 0;
+    }
+    if (name === "-V" || name === "--version") {
+      process.stdout.write(`twinbeat ${TWINBEAT_VERSION}\n`);
+      return 0;
+    }
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`twinbeat: unknown command "${name}" (not built yet or misspelt)\n${TWINBEAT_USAGE}\n`);
+    return 2;
+  }
+  if (name === "heartbeat") usage = HEARTBEAT_USAGE;
+  else if (name === "check") usage = CHECK_USAGE;
+  try {
+    return await command(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${name}: ${err.message}\n${usage}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`twinbeat: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
