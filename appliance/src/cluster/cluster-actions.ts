@@ -27,4 +27,24 @@ export interface ShutdownComplete {
   readonly type: "shutdown-complete";
 }
 
-export type ClusterAction = SendMessage | WriteLog | ShutdownComplete;
+/** Start resource group `key` (left to right); the outcome comes back as GroupFinished. */
+export interface StartGroup {
+  readonly type: "start-group";
+  readonly key: string;
+}
+
+/** Stop resource group `key` (right to left); the outcome comes back as GroupFinished. */
+export interface StopGroup {
+  readonly type: "stop-group";
+  readonly key: string;
+}
+
+/** Held resources changed hands: for notify hooks and the status page. */
+export interface ReportTransition {
+  readonly type: "report-transition";
+  readonly key: string;
+  readonly state: "acquired" | "released" | "failed";
+  readonly reason: string;
+}
+
+export type ClusterAction = SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition;

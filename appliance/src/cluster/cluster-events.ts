@@ -42,4 +42,33 @@ export interface ShutdownRequested {
   readonly at: Millis;
 }
 
-export type ClusterEvent = Started | ClockAdvanced | MessageReceived | DatagramRejected | ShutdownRequested;
+/** A start or stop of one resource group, asked for by a StartGroup/StopGroup action, has ended. */
+export interface GroupFinished {
+  readonly type: "group-finished";
+  readonly at: Millis;
+  readonly key: string;
+  readonly operation: "start" | "stop";
+  readonly succeeded: boolean;
+  /** The failing resource and its words, for the log. */
+  readonly detail?: string;
+}
+
+/** Which groups an hb_standby / hb_takeover names, relative to the node it runs on. */
+export type ResourceSet = "all" | "local" | "foreign" | "failback";
+
+/** The operator ran hb_standby or hb_takeover on this node. */
+export interface AdminRequested {
+  readonly type: "admin-requested";
+  readonly at: Millis;
+  readonly command: "standby" | "takeover";
+  readonly which: ResourceSet;
+}
+
+export type ClusterEvent =
+  | Started
+  | ClockAdvanced
+  | MessageReceived
+  | DatagramRejected
+  | ShutdownRequested
+  | GroupFinished
+  | AdminRequested;

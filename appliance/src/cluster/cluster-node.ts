@@ -5,6 +5,7 @@ import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
 import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { SequenceTracker } from "./sequence-tracker";
 import type { Millis, NodeName } from "./time";
 
@@ -26,6 +27,9 @@ export interface ClusterNodeOptions {
   readonly initdeadMs: Millis;
   /** Our generation (`hg`), raised by the state store at every start. */
   readonly generation: number;
+  /** haresources groups (key and home node), in file order; none = membership only. */
+  readonly groups?: readonly { readonly key: string; readonly homeNode: NodeName }[];
+  readonly autoFailback?: AutoFailbackMode;
 }
 
 /** A read-only view of the membership, for cl_status, the status page and tests. */
@@ -42,6 +46,10 @@ export interface MembershipSnapshot {
     readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis }[];
   }[];
   readonly counters: Readonly<Record<string, number>>;
+  /** cl_status rscstatus: the held set when stable, else `transition`. */
+  readonly rscStatus: HeldSet | "transition";
+  readonly rscState: RscState;
+  readonly groups: readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[];
 }
 
 /**
@@ -69,7 +77,11 @@ export class ClusterNode {
   #lastEventAt: Millis | undefined;
   /** While `at` < this, nobody is declared dead: we were stalled, the silence may be ours. */
   #graceUntil: Millis = 0;
+  /** A graceful stop is under way (resources being released); heartbeats go on meanwhile. */
   #shuttingDown = false;
+  /** shutdone was sent: nothing more happens. */
+  #stopped = false;
+  readonly #resources: ResourceManager;
   /** Last reject log time per "address reason", and how many were suppressed since. */
   readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
   readonly #counters: Record<string, number> = {
@@ -88,11 +100,19 @@ export class ClusterNode {
       this.#peers.set(name, new PeerLiveness(name, options.links));
       this.#sequences.set(name, new SequenceTracker());
     }
+    this.#resources = new ResourceManager({
+      localNode: options.localNode,
+      peer: options.nodes.find((n) => n !== options.localNode),
+      groups: options.groups ?? [],
+      autoFailback: options.autoFailback ?? "legacy",
+      send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+    });
   }
 
   /** Feeds one event; returns what to do, in order. */
   step(event: ClusterEvent): ClusterAction[] {
     const out: ClusterAction[] = [];
+    if (this.#stopped) return out;
     this.#noticeStall(event.at, out);
     switch (event.type) {
       case "started":
@@ -107,18 +127,29 @@ export class ClusterNode {
         this.#rejected(event, out);
         break;
       case "shutdown-requested":
-        this.#shutdown(out);
+        this.#shutdown(event.at, out);
+        break;
+      case "group-finished":
+        this.#resources.onGroupFinished(event, out);
+        break;
+      case "admin-requested":
+        this.#resources.onAdmin(event.command, event.which, event.at, out);
         break;
     }
-    if (this.#startedAt !== undefined && !this.#shuttingDown) this.#checkTimers(event.at, out);
+    if (this.#startedAt !== undefined && !this.#stopped) {
+      this.#checkTimers(event.at, out);
+      this.#resources.onClock(event.at, out);
+    }
     this.#lastEventAt = event.at;
     return out;
   }
 
   /** The earliest time the core wants to be woken with `clock-advanced`, or undefined. */
   nextWakeAt(): Millis | undefined {
-    if (this.#startedAt === undefined || this.#shuttingDown) return undefined;
+    if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
+    const rm = this.#resources.nextWakeAt();
+    if (rm !== undefined && (next === undefined || rm < next)) next = rm;
     const consider = (t: Millis) => {
       if (next === undefined || t < next) next = t;
     };
@@ -164,6 +195,9 @@ export class ClusterNode {
       generation: this.#opts.generation,
       nodes,
       counters: { ...this.#counters },
+      rscStatus: this.#resources.rscStatus(),
+      rscState: this.#resources.state,
+      groups: this.#resources.groups(),
     };
   }
 
@@ -181,13 +215,16 @@ export class ClusterNode {
    * instead of waiting for deadtime (resources are released first, once the core
    * manages them).
    */
-  #shutdown(out: ClusterAction[]): void {
+  #shutdown(at: Millis, out: ClusterAction[]): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
     log(out, "info", "Heartbeat shutdown in progress.");
-    if (this.#startedAt !== undefined) out.push({ type: "send", body: [str("t", "shutdone"), str("st", "dead")], seq: ++this.#seq });
-    log(out, "info", "Heartbeat shutdown complete.");
-    out.push({ type: "shutdown-complete" });
+    this.#resources.onShutdown(at, out, (o) => {
+      if (this.#startedAt !== undefined) o.push({ type: "send", body: [str("t", "shutdone"), str("st", "dead")], seq: ++this.#seq });
+      log(o, "info", "Heartbeat shutdown complete.");
+      this.#stopped = true;
+      o.push({ type: "shutdown-complete" });
+    });
   }
 
   #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {
@@ -214,6 +251,10 @@ export class ClusterNode {
     this.#commUp = true;
     log(out, "info", "Comm_now_up(): updating status to active");
     this.#setLocalStatus("active", at, out);
+    if (!this.#shuttingDown) {
+      const peerAlive = [...this.#peers.values()].some((p) => p.status !== "dead");
+      this.#resources.onCommUp(at, out, peerAlive);
+    }
   }
 
   #deadlineOf(peer: PeerLiveness): Millis {
@@ -247,6 +288,7 @@ export class ClusterNode {
       if (link.status === "up") log(out, "info", `Link ${peer.name}:${link.name} dead.`);
       link.status = "dead";
     }
+    this.#resources.onPeerDead(at, out, "deadtime");
     this.#maybeCommUp(at, out);
   }
 
@@ -297,6 +339,7 @@ export class ClusterNode {
     if (dest !== undefined && dest.toLowerCase() !== this.#opts.localNode) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
     else if (type === "shutdone") this.#receiveShutdone(peer, event.at, out);
+    else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
   }
 
   /** The peer stopped cleanly: it is dead now, no deadtime wait (spec §4.8). */
@@ -307,6 +350,7 @@ export class ClusterNode {
     peer.leftCleanly = true;
     log(out, "info", `Status update for node ${peer.name}: status dead`);
     for (const link of peer.links.values()) link.status = "dead";
+    this.#resources.onPeerDead(at, out, "shutdone");
     this.#maybeCommUp(at, out);
   }
 
@@ -323,6 +367,7 @@ export class ClusterNode {
       }
     }
     const wasDead = peer.status === "dead" && peer.heardFrom && !peer.leftCleanly;
+    const cameBack = peer.status === "dead" || peer.status === "init";
     peer.leftCleanly = false;
     peer.heardFrom = true;
     peer.lastStatusAt = at;
@@ -332,6 +377,7 @@ export class ClusterNode {
       peer.status = st;
       log(out, "info", `Status update for node ${peer.name}: status ${st}`);
     }
+    if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead);
     this.#maybeCommUp(at, out);
   }
 

@@ -256,11 +256,11 @@ describe("graceful shutdown", () => {
     sim.start("srv6");
     sim.runFor(6000);
     const actions = sim.core("srv6").step({ type: "shutdown-requested", at: sim.clock.now() });
-    assert.deepEqual(actions.map((a) => a.type), ["log", "send", "log", "shutdown-complete"]);
+    assert.equal(actions.at(-1)!.type, "shutdown-complete");
     sim.deliver("srv6", { type: "shutdown-requested", at: sim.clock.now() }); // idempotent: nothing more
     // carry the shutdone to srv5 by hand (the core above was stepped directly)
-    const send = actions.find((a) => a.type === "send")!;
-    assert.equal(send.type === "send" && send.body[0]!.value, "shutdone");
+    const sends = actions.filter((a) => a.type === "send").map((a) => (a.type === "send" ? a.body[0]!.value : ""));
+    assert.equal(sends.at(-1), "shutdone");
     sim.crash("srv6");
     sim.deliver("srv5", { type: "message-received", at: sim.clock.now() + 1, link: "eth1", fromAddress: "192.0.2.6", message: [str("t", "shutdone"), str("st", "dead"), str("src", "srv6"), str("seq", "ff"), str("hg", "1"), str("ts", "1")] });
     assert.equal(statusOf(sim, "srv5", "srv6"), "dead");

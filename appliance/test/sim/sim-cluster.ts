@@ -24,6 +24,21 @@ export interface SimClusterOptions {
   readonly warntimeMs?: Millis;
   readonly initdeadMs?: Millis;
   readonly seed?: number;
+  /** haresources groups: key and home node. */
+  readonly groups?: readonly { readonly key: string; readonly homeNode: NodeName }[];
+  readonly autoFailback?: "on" | "off" | "legacy";
+  /** How long a simulated group start or stop takes. */
+  readonly agentDelayMs?: Millis;
+}
+
+/** A group operation the simulated runner is carrying out. */
+interface PendingOperation {
+  readonly at: Millis;
+  readonly node: NodeName;
+  readonly key: string;
+  readonly operation: "start" | "stop";
+  /** The core instance that asked: a crashed-and-restarted node must not get its predecessor's answers. */
+  readonly core: ClusterNode;
 }
 
 interface SimMember {
@@ -39,11 +54,41 @@ export class SimCluster {
   readonly log: SimLogLine[] = [];
   readonly #opts: SimClusterOptions;
   readonly #members = new Map<NodeName, SimMember>();
+  /** What really runs on each node (survives a daemon crash, like a VIP left on an interface). */
+  readonly running = new Map<NodeName, Set<string>>();
+  /** "node/key" pairs whose start fails. */
+  readonly failingStarts = new Set<string>();
+  readonly #pendingOps: PendingOperation[] = [];
+  /** Every change of a group's holders: for "exactly one holder" checks. */
+  readonly holderHistory: { at: Millis; key: string; holders: NodeName[] }[] = [];
 
   constructor(options: SimClusterOptions) {
     this.#opts = options;
     this.network = new SimNetwork(options.seed ?? 1);
-    for (const name of options.nodes) this.#members.set(name, { name, core: undefined, generation: 0 });
+    for (const name of options.nodes) {
+      this.#members.set(name, { name, core: undefined, generation: 0 });
+      this.running.set(name, new Set());
+    }
+  }
+
+  /** Nodes on which group `key` runs now. */
+  holders(key: string): NodeName[] {
+    return [...this.running].filter(([, keys]) => keys.has(key)).map(([n]) => n);
+  }
+
+  /** The longest time group `key` had two or more holders, from the history so far. */
+  longestDoubleHolding(key: string): Millis {
+    let longest = 0;
+    let since: Millis | undefined;
+    for (const h of this.holderHistory.filter((x) => x.key === key)) {
+      if (h.holders.length > 1 && since === undefined) since = h.at;
+      if (h.holders.length <= 1 && since !== undefined) {
+        longest = Math.max(longest, h.at - since);
+        since = undefined;
+      }
+    }
+    if (since !== undefined) longest = Math.max(longest, this.clock.now() - since);
+    return longest;
   }
 
   /** Boots (or reboots, with a higher generation) node `name` now. */
@@ -60,15 +105,28 @@ export class SimCluster {
       warntimeMs: o.warntimeMs ?? o.deadtimeMs / 2,
       initdeadMs: o.initdeadMs ?? o.deadtimeMs * 2,
       generation: m.generation,
+      groups: o.groups ?? [],
+      autoFailback: o.autoFailback ?? "on",
       ...overrides,
     });
     this.#deliver(m, { type: "started", at: this.clock.now() });
     return m.core;
   }
 
-  /** Kills node `name` without a word (kill -9): it neither sends nor receives. */
-  crash(name: NodeName): void {
+  /**
+   * Kills node `name` without a word: it neither sends nor receives. A machine
+   * crash takes its resources with it; `daemonOnly` (kill -9 of the daemon) leaves them.
+   */
+  crash(name: NodeName, options: { daemonOnly?: boolean } = {}): void {
     this.#member(name).core = undefined;
+    if (!options.daemonOnly) {
+      for (const key of [...this.running.get(name)!]) this.#setRunning(name, key, false);
+    }
+  }
+
+  /** Carries out the operator's hb_standby / hb_takeover on `name`. */
+  admin(name: NodeName, command: "standby" | "takeover", which: "all" | "local" | "foreign" | "failback" = "all"): void {
+    this.deliver(name, { type: "admin-requested", at: this.clock.now(), command, which });
   }
 
   core(name: NodeName): ClusterNode {
@@ -94,6 +152,13 @@ export class SimCluster {
       }
       this.clock.advanceTo(Math.max(next, this.clock.now()));
       const at = this.clock.now();
+      for (const op of this.#takeDueOps(at)) {
+        const m = this.#members.get(op.node)!;
+        if (m.core !== op.core) continue;
+        const failed = op.operation === "start" && this.failingStarts.has(`${op.node}/${op.key}`);
+        this.#setRunning(op.node, op.key, op.operation === "start" && !failed);
+        this.#deliver(m, { type: "group-finished", at, key: op.key, operation: op.operation, succeeded: !failed, ...(failed ? { detail: "httpd: start failed (simulated)" } : {}) });
+      }
       for (const d of this.network.takeDue(at)) {
         const m = this.#members.get(d.to);
         if (m?.core) this.#deliver(m, { type: "message-received", at, link: d.link, fromAddress: d.from, message: d.message });
@@ -116,8 +181,25 @@ export class SimCluster {
     this.#deliver(this.#member(name), event);
   }
 
+  #takeDueOps(at: Millis): PendingOperation[] {
+    const due = this.#pendingOps.filter((o) => o.at <= at);
+    const keep = this.#pendingOps.filter((o) => o.at > at);
+    this.#pendingOps.length = 0;
+    this.#pendingOps.push(...keep);
+    return due;
+  }
+
+  #setRunning(node: NodeName, key: string, running: boolean): void {
+    const set = this.running.get(node)!;
+    if (set.has(key) === running) return;
+    if (running) set.add(key);
+    else set.delete(key);
+    this.holderHistory.push({ at: this.clock.now(), key, holders: this.holders(key) });
+  }
+
   #nextEventAt(): Millis | undefined {
     let next = this.network.nextDeliveryAt();
+    for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
     for (const m of this.#members.values()) {
       const w = m.core?.nextWakeAt();
       if (w !== undefined && (next === undefined || w < next)) next = w;
@@ -142,6 +224,15 @@ export class SimCluster {
       switch (a.type) {
         case "log":
           this.log.push({ at, node: m.name, level: a.level, text: a.text });
+          break;
+        case "start-group":
+        case "stop-group":
+          this.#pendingOps.push({ at: at + (this.#opts.agentDelayMs ?? 50), node: m.name, key: a.key, operation: a.type === "start-group" ? "start" : "stop", core: m.core! });
+          break;
+        case "shutdown-complete":
+          m.core = undefined;
+          break;
+        case "report-transition":
           break;
         case "send": {
           const message = stampControlFields(a.body, a.seq, {

@@ -1,0 +1,575 @@
+// The v1 resource-management half of the core: who holds which haresources group, and the takeover handshake (spec §4.8).
+
+import type { HaMessage } from "../protocol/ha-message";
+import { getField, str } from "../protocol/ha-message";
+import type { ClusterAction, LogLevel } from "./cluster-actions";
+import type { GroupFinished, ResourceSet } from "./cluster-events";
+import type { Millis, NodeName } from "./time";
+
+/** Heartbeat's RQSTDELAY: how long a starting node waits for an unsettled peer before taking its own groups. */
+export const HANDSHAKE_FALLBACK_MS = 10_000;
+/** How long an hb_standby waits for the peer's answer ("No reply to standby request"). */
+export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
+
+export type AutoFailbackMode = "on" | "off" | "legacy";
+
+/** What one group is doing on this node. */
+export type GroupState = "stopped" | "starting" | "running" | "stopping" | "start-failed" | "stop-failed";
+
+/** Heartbeat's resource-manager state (nice_failback): INIT → STARTING → RSCRCVD → STABLE → SHUTDOWN. */
+export type RscState = "init" | "starting" | "rscrcvd" | "stable" | "shutdown";
+
+/** The held-set words of `rsc_hold` and `cl_status rscstatus`. */
+export type HeldSet = "none" | "local" | "foreign" | "all";
+
+export interface ResourceManagerOptions {
+  readonly localNode: NodeName;
+  /** The other normal node (haresources mode is a two-node protocol). */
+  readonly peer: NodeName | undefined;
+  /** haresources groups in file order: key and home node. */
+  readonly groups: readonly { readonly key: string; readonly homeNode: NodeName }[];
+  readonly autoFailback: AutoFailbackMode;
+  /** Sends a sequenced message (the membership core numbers it). */
+  readonly send: (out: ClusterAction[], body: HaMessage) => void;
+}
+
+interface GroupRecord {
+  readonly key: string;
+  readonly homeNode: NodeName;
+  /** True when this node is the group's home (preferred) node. */
+  readonly local: boolean;
+  state: GroupState;
+}
+
+/** A queued series of group operations, run one at a time, with what to do after. */
+interface Batch {
+  readonly ops: readonly { readonly key: string; readonly op: "start" | "stop" }[];
+  index: number;
+  readonly failed: string[];
+  readonly onDone: (out: ClusterAction[], at: Millis, failed: readonly string[]) => void;
+}
+
+/** An hb_standby exchange in progress (spec §4.8, standby protocol). */
+interface StandbyExchange {
+  /** requester = we give `set` away; taker = the peer gives it to us. */
+  readonly role: "requester" | "taker";
+  /** The set as the REQUESTER names it (its own point of view), as carried in rsc_hold. */
+  readonly set: Exclude<ResourceSet, "failback">;
+  /** Requester only: when to give up waiting for the peer's `other`. */
+  readonly replyDeadline?: Millis;
+  phase: "asked" | "releasing" | "acquiring";
+}
+
+/**
+ * Decides which groups this node starts and stops, from membership changes, the
+ * peer's resource messages and the operator's hb_standby / hb_takeover. It only
+ * emits StartGroup / StopGroup actions and messages; the group runner does the
+ * work and answers with GroupFinished. Operations run one at a time, as in
+ * Heartbeat, so a shutdown or a standby waits for the operation in progress.
+ */
+export class ResourceManager {
+  readonly #opts: ResourceManagerOptions;
+  readonly #groups: GroupRecord[];
+  #state: RscState = "init";
+  /** Groups the peer said it holds (its last `resource` message), by key. */
+  #peerHolds = new Set<string>();
+  /** The peer's last `isstable`. */
+  #peerStable = false;
+  /** The peer sent `starting` since it last came up: it is booting like us. */
+  #peerStarting = false;
+  #peerAlive = false;
+  #commUp = false;
+  readonly #batches: Batch[] = [];
+  /** The group operation the runner is doing now. */
+  #inFlight: { readonly key: string; readonly op: "start" | "stop" } | undefined;
+  #standby: StandbyExchange | undefined;
+  /** While starting: when to stop waiting for an unsettled peer. */
+  #handshakeDeadline: Millis | undefined;
+  /** The handshake's acquisition of our local groups is queued or running. */
+  #acquiringLocal = false;
+  /** When the last takeover of the peer's groups began (for the timing in the log). */
+  #takeoverStartedAt: Millis | undefined;
+
+  constructor(options: ResourceManagerOptions) {
+    this.#opts = options;
+    this.#groups = options.groups.map((g) => ({ key: g.key, homeNode: g.homeNode, local: g.homeNode === options.localNode, state: "stopped" as GroupState }));
+  }
+
+  get state(): RscState {
+    return this.#state;
+  }
+
+  /** What `cl_status rscstatus` says: the held set when stable, `transition` otherwise. */
+  rscStatus(): HeldSet | "transition" {
+    if (this.#opts.autoFailback === "legacy") return this.heldSet();
+    if (this.#state !== "stable" || this.#inFlight || this.#batches.length > 0) return "transition";
+    return this.heldSet();
+  }
+
+  /** Our held set (`rsc_hold`), from which groups run here. */
+  heldSet(): HeldSet {
+    // A side with no groups at all counts as held once we are stable, as Heartbeat's
+    // bits do after its acquisition scripts ran (a node homing nothing says `all` after mach_down).
+    const held = (local: boolean) => {
+      const side = this.#groups.filter((g) => g.local === local);
+      return side.length === 0 ? local && this.#state === "stable" : side.some((g) => isHeld(g.state));
+    };
+    return setWord(held(true), held(false));
+  }
+
+  /** Every group with its state, for status output. */
+  groups(): readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[] {
+    return this.#groups.map((g) => ({ key: g.key, homeNode: g.homeNode, state: g.state }));
+  }
+
+  nextWakeAt(): Millis | undefined {
+    const times = [this.#handshakeDeadline, this.#standby?.replyDeadline].filter((t): t is Millis => t !== undefined);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** Our communication came up (every peer heard from or dead): the handshake starts. */
+  onCommUp(at: Millis, out: ClusterAction[], peerAlive: boolean): void {
+    this.#commUp = true;
+    this.#peerAlive = peerAlive;
+    if (this.#opts.autoFailback === "legacy") {
+      this.#legacyAcquire(at, out);
+      return;
+    }
+    this.#state = "starting";
+    this.#opts.send(out, [str("t", "starting")]);
+    if (!peerAlive) {
+      // Alone (the peer was declared dead at initdead): nothing to negotiate.
+      this.#acquireAlone(at, out, "peer not heard within initdead");
+      return;
+    }
+    this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
+  }
+
+  /** The peer was declared dead (deadtime) or said shutdone: take its groups. */
+  onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone"): void {
+    this.#peerAlive = false;
+    this.#peerStable = false;
+    this.#peerStarting = false;
+    this.#peerHolds.clear();
+    if (this.#standby) {
+      log(out, "info", "Standby exchange cancelled: peer is dead");
+      this.#standby = undefined;
+    }
+    if (!this.#commUp || this.#state === "shutdown") return;
+    const peer = this.#opts.peer ?? "peer";
+    if (cause === "deadtime") {
+      log(out, "warn", "No STONITH device configured.");
+      log(out, "warn", "Shared disks are not protected.");
+    } else {
+      log(out, "info", `Dead node ${peer} gave up resources.`);
+    }
+    log(out, "info", `Resources being acquired from ${peer}.`);
+    this.#takeoverStartedAt = at;
+    this.#handshakeDeadline = undefined;
+    const ops = this.#groups.filter((g) => !isHeld(g.state) || g.state === "stopping").map((g) => ({ key: g.key, op: "start" as const }));
+    // Our own groups first, then the dead node's, as Heartbeat's req_our_resources + mach_down do.
+    ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
+    this.#enqueue(out, at, ops, (o, doneAt, failed) => {
+      log(o, "info", `mach_down takeover complete for node ${peer}${failed.length ? ` (failed: ${failed.join(", ")})` : ""}.`);
+      if (this.#takeoverStartedAt !== undefined) log(o, "info", `Takeover of ${peer}'s resources took ${doneAt - this.#takeoverStartedAt} ms.`);
+      this.#becomeStable(o);
+    });
+  }
+
+  /** The peer is alive again (restarted, or back after a partition). */
+  onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
+    this.#peerAlive = true;
+    if (returningAfterPartition && this.#commUp && this.#opts.autoFailback !== "legacy") {
+      // Tell it what we hold: its answer settles any group both of us hold.
+      this.#sendResource(out, this.#state === "stable");
+    }
+    void at;
+  }
+
+  /** A resource-protocol message from the peer. */
+  onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+    const from = getField(msg, "src") ?? "";
+    switch (type) {
+      case "starting":
+        this.#peerStarting = true;
+        this.#peerStable = false;
+        this.#peerHolds.clear();
+        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+        break;
+      case "resource":
+        this.#onResource(msg, at, out);
+        break;
+      case "ask_resources":
+        this.#onAskResources(msg, at, out);
+        break;
+      case "hb_takeover": {
+        const set = parseSet(getField(msg, "rsc_hold"));
+        if (!set || set === "none") break;
+        log(out, "info", `Takeover request [${set}] from ${from}: going standby [${mirror(set)}]`);
+        this.#beginStandby(at, out, mirror(set));
+        break;
+      }
+      case "ip-request":
+        this.#onIpRequest(msg, at, out, from);
+        break;
+      case "ip-request-resp":
+        if ((getField(msg, "dest") ?? "").toLowerCase() !== this.#opts.localNode) break;
+        this.#onIpRequestResp(msg, at, out);
+        break;
+    }
+  }
+
+  /** The runner finished a start or stop. */
+  onGroupFinished(event: GroupFinished, out: ClusterAction[]): void {
+    const flight = this.#inFlight;
+    if (!flight || flight.key !== event.key || flight.op !== event.operation) {
+      log(out, "error", `Invariant violated: group result for ${event.key} ${event.operation} was not expected`);
+      return;
+    }
+    this.#inFlight = undefined;
+    const g = this.#group(event.key);
+    const batch = this.#batches[0]!;
+    if (event.succeeded) {
+      g.state = event.operation === "start" ? "running" : "stopped";
+      out.push({ type: "report-transition", key: g.key, state: event.operation === "start" ? "acquired" : "released", reason: event.detail ?? "" });
+    } else if (event.operation === "start") {
+      g.state = "start-failed";
+      batch.failed.push(g.key);
+      log(out, "crit", `Giving up resource group ${g.key}: start failed${event.detail ? `: ${event.detail}` : ""}`);
+      out.push({ type: "report-transition", key: g.key, state: "failed", reason: event.detail ?? "start failed" });
+    } else {
+      g.state = "stop-failed";
+      batch.failed.push(g.key);
+      log(out, "crit", `Resource STOP failure for group ${g.key}${event.detail ? `: ${event.detail}` : ""}. It may still be running here: fix it by hand; Twinbeat does not reboot or kill anything by name`);
+      out.push({ type: "report-transition", key: g.key, state: "failed", reason: event.detail ?? "stop failed" });
+    }
+    batch.index++;
+    this.#pump(out, event.at);
+    if (!event.succeeded && event.operation === "start") this.#handOverFailedGroup(g, event.at, out);
+  }
+
+  /** hb_standby / hb_takeover typed on this node. */
+  onAdmin(command: "standby" | "takeover", which: ResourceSet, at: Millis, out: ClusterAction[]): void {
+    if (this.#opts.autoFailback === "legacy") {
+      log(out, "error", "Standby mode only implemented when nice_failback on");
+      return;
+    }
+    if (command === "standby") {
+      this.#beginStandby(at, out, which === "failback" ? "foreign" : which);
+      return;
+    }
+    // The operator insists: failed marks no longer hold us back.
+    for (const g of this.#groups) if (g.state === "start-failed") g.state = "stopped";
+    const set = which === "failback" ? "local" : which;
+    if (!this.#peerAlive) {
+      log(out, "info", `Takeover [${set}] requested while the peer is dead: acquiring`);
+      const ops = this.#groups.filter((g) => inSet(g.local, set) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
+      this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
+      return;
+    }
+    log(out, "info", `Asking the peer to give up [${mirror(set)}] (hb_takeover ${which})`);
+    this.#opts.send(out, [str("t", "hb_takeover"), str("rsc_hold", set)]);
+  }
+
+  /** Graceful stop: release everything (after the operation in progress), then `then`. */
+  onShutdown(at: Millis, out: ClusterAction[], then: (out: ClusterAction[]) => void): void {
+    const wasStable = this.#state;
+    this.#state = "shutdown";
+    this.#standby = undefined;
+    this.#handshakeDeadline = undefined;
+    if (this.#inFlight) log(out, "info", "Shutdown delayed until current resource activity finishes.");
+    if (this.#commUp && this.#opts.autoFailback !== "legacy" && wasStable !== "init") {
+      this.#opts.send(out, [str("t", "resource"), str("rsc_hold", "none"), str("rtype", "full"), str("isstable", "0"), str("info", "shutdown")]);
+    }
+    log(out, "info", "Giving up all HA resources.");
+    const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+    this.#enqueue(out, at, ops, (o, _at, failed) => {
+      log(o, failed.length ? "crit" : "info", failed.length ? `Could not relinquish: ${failed.join(", ")}` : "All HA resources relinquished.");
+      then(o);
+    });
+  }
+
+  /** Deadlines: the standby reply, the handshake fallback. */
+  onClock(at: Millis, out: ClusterAction[]): void {
+    if (this.#standby?.replyDeadline !== undefined && at >= this.#standby.replyDeadline && this.#standby.phase === "asked") {
+      log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+      this.#standby = undefined;
+    }
+    if (this.#handshakeDeadline !== undefined && at >= this.#handshakeDeadline) {
+      this.#handshakeDeadline = undefined;
+      if (this.#state === "starting" || this.#state === "rscrcvd") {
+        log(out, "info", `Peer did not settle within ${HANDSHAKE_FALLBACK_MS / 1000} s: acquiring local resources anyway`);
+        this.#acquireLocal(at, out);
+      }
+    }
+  }
+
+  // ---- handshake -------------------------------------------------------------------------
+
+  #onResource(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+    const set = parseSet(getField(msg, "rsc_hold"));
+    const full = getField(msg, "rtype") === "full";
+    const stable = getField(msg, "isstable") === "1";
+    const info = getField(msg, "info");
+    if (set && set !== "failback") {
+      // rsc_hold is from the peer's point of view: its local groups are our foreign ones.
+      const peerKeys = this.#groups.filter((g) => inSet(!g.local, set)).map((g) => g.key);
+      if (full) this.#peerHolds = new Set(peerKeys);
+      else for (const k of peerKeys) this.#peerHolds.add(k);
+    }
+    const becameStable = stable && !this.#peerStable;
+    this.#peerStable = stable;
+    if (stable) this.#peerStarting = false;
+    if (info === "shutdown") return; // shutdone follows
+    if (this.#state === "starting" || this.#state === "rscrcvd") {
+      this.#state = "rscrcvd";
+      if (stable) log(out, "info", "remote resource transition completed.");
+      if (stable || this.#peerStarting) {
+        if (stable) this.#sendResource(out, false);
+        this.#acquireLocal(at, out);
+      }
+      return;
+    }
+    if (this.#state !== "stable") return;
+    this.#settleConflicts(at, out);
+    if (becameStable && this.#opts.autoFailback === "on" && !this.#standby && !this.#busy()) {
+      const holdsForeign = this.#groups.some((g) => !g.local && isHeld(g.state));
+      if (holdsForeign) {
+        log(out, "info", "Initiating auto failback: the peer is back and stable");
+        this.#beginStandby(at, out, "foreign");
+      }
+    }
+  }
+
+  /** Start our local groups the peer does not hold, then report stable. */
+  #acquireLocal(at: Millis, out: ClusterAction[]): void {
+    if (this.#acquiringLocal) return; // a second peer message during the same handshake
+    this.#acquiringLocal = true;
+    this.#handshakeDeadline = undefined;
+    const ops = this.#groups.filter((g) => g.local && !isHeld(g.state) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
+    if (ops.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
+    this.#enqueue(out, at, ops, (o, _at, failed) => {
+      this.#acquiringLocal = false;
+      if (ops.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
+      this.#becomeStable(o);
+    });
+  }
+
+  #acquireAlone(at: Millis, out: ClusterAction[], why: string): void {
+    log(out, "info", `Acquiring every resource group: ${why}`);
+    const ops = this.#groups.filter((g) => !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
+    ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
+    this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
+  }
+
+  #becomeStable(out: ClusterAction[]): void {
+    if (this.#state === "shutdown") return;
+    this.#state = "stable";
+    if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
+  }
+
+  #sendResource(out: ClusterAction[], stable: boolean): void {
+    this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.heldSet()), str("rtype", "full"), str("isstable", stable ? "1" : "0")]);
+  }
+
+  /**
+   * After a partition both nodes may hold the same group. The group's home node
+   * keeps it and the other releases it: deterministic, and no restart of anything
+   * that is serving at home.
+   */
+  #settleConflicts(at: Millis, out: ClusterAction[]): void {
+    const both = this.#groups.filter((g) => !g.local && g.state === "running" && this.#peerHolds.has(g.key));
+    if (both.length === 0 || this.#busy()) return;
+    for (const g of both) log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
+    this.#enqueue(out, at, both.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+  }
+
+  // ---- standby ---------------------------------------------------------------------------
+
+  #beginStandby(at: Millis, out: ClusterAction[], set: Exclude<ResourceSet, "failback">): void {
+    if (!this.#peerAlive) {
+      log(out, "warn", `Standby [${set}] ignored: the peer is not alive to take the resources`);
+      return;
+    }
+    if (this.#state !== "stable" || this.#busy() || this.#standby) {
+      log(out, "warn", `Standby [${set}] ignored: local resources in flux`);
+      return;
+    }
+    log(out, "info", `Going standby [${set}].`);
+    this.#standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
+    this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "me")]);
+  }
+
+  #onAskResources(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+    const set = parseSet(getField(msg, "rsc_hold"));
+    const info = getField(msg, "info");
+    if (!set || set === "failback" || set === "none") return;
+    if (info === "me") {
+      // The peer wants to give `set` (its view) to us.
+      if (this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
+        log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
+        return;
+      }
+      const failedHere = this.#groups.filter((g) => inSet(g.local, mirror(set)) && g.state === "start-failed");
+      if (failedHere.length > 0) {
+        // Taking it would only fail again and bounce it back: the peer keeps it.
+        log(out, "warn", `Standby request [${set}] from the peer refused: ${failedHere.map((g) => g.key).join(", ")} failed to start here (hb_takeover on this node retries)`);
+        return;
+      }
+      log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
+      this.#standby = { role: "taker", set, phase: "asked" };
+      this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "other")]);
+      return;
+    }
+    const sb = this.#standby;
+    if (!sb || sb.set !== set) return;
+    if (info === "other" && sb.role === "requester" && sb.phase === "asked") {
+      sb.phase = "releasing";
+      this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.heldSet()), str("isstable", "0"), str("info", "standby")]);
+      const ops = [...this.#groups].reverse().filter((g) => inSet(g.local, set) && isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+      log(out, "info", `Giving up [${set}] HA resources (standby).`);
+      this.#enqueue(out, at, ops, (o, _at, failed) => {
+        if (failed.length) {
+          log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
+          this.#standby = undefined;
+          this.#becomeStable(o);
+          return;
+        }
+        log(o, "info", "All HA resources relinquished. (standby)");
+        this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
+      });
+      return;
+    }
+    if (info === "done" && sb.role === "taker" && sb.phase === "asked") {
+      sb.phase = "acquiring";
+      const mine = mirror(set);
+      const ops = this.#groups.filter((g) => inSet(g.local, mine) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
+      log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
+      this.#enqueue(out, at, ops, (o) => {
+        log(o, "info", `Standby resource acquisition done [${mine}].`);
+        this.#standby = undefined;
+        this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
+        this.#becomeStable(o);
+      });
+      return;
+    }
+    if (info === "done" && sb.role === "requester" && sb.phase === "releasing") {
+      log(out, "info", `Standby [${set}] complete: the peer holds the resources.`);
+      this.#standby = undefined;
+      this.#becomeStable(out);
+    }
+  }
+
+  /** A group that failed to start here goes to the peer if it is there to take it. */
+  #handOverFailedGroup(g: GroupRecord, at: Millis, out: ClusterAction[]): void {
+    if (!this.#peerAlive) {
+      log(out, "crit", `Resource group ${g.key} is down: it failed to start here and no peer is alive to take it`);
+      return;
+    }
+    if (this.#opts.autoFailback === "legacy") return;
+    const set = g.local ? "local" : "foreign";
+    // Wait until the current batch ends; then ask.
+    this.#enqueue(out, at, [], (o, doneAt) => {
+      if (this.#state !== "stable") this.#becomeStable(o);
+      this.#beginStandby(doneAt, o, set);
+    });
+  }
+
+  // ---- legacy (auto_failback legacy): ip-request ----------------------------------------
+
+  #legacyAcquire(at: Millis, out: ClusterAction[]): void {
+    this.#state = "stable";
+    if (!this.#peerAlive) {
+      this.#acquireAlone(at, out, "no other node is active");
+      return;
+    }
+    for (const g of this.#groups) if (g.local && !isHeld(g.state)) this.#opts.send(out, [str("t", "ip-request"), str("ipaddr", g.key)]);
+  }
+
+  #onIpRequest(msg: HaMessage, at: Millis, out: ClusterAction[], from: string): void {
+    const key = getField(msg, "ipaddr");
+    const g = key === undefined ? undefined : this.#groups.find((x) => x.key === key);
+    if (!g) return;
+    const reply = (o: ClusterAction[], weown: boolean) =>
+      this.#opts.send(o, [str("t", "ip-request-resp"), str("dest", from), str("ipaddr", g.key), str("weown", weown ? "yes" : "no"), str("ok", "OK")]);
+    if (!isHeld(g.state)) {
+      reply(out, false);
+      return;
+    }
+    log(out, "info", `Releasing resource group ${g.key}: requested by ${from}`);
+    this.#enqueue(out, at, [{ key: g.key, op: "stop" }], (o) => reply(o, true));
+  }
+
+  #onIpRequestResp(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+    const key = getField(msg, "ipaddr");
+    const g = key === undefined ? undefined : this.#groups.find((x) => x.key === key);
+    if (!g || isHeld(g.state)) return;
+    this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);
+  }
+
+  // ---- the operation queue ---------------------------------------------------------------
+
+  #busy(): boolean {
+    return this.#inFlight !== undefined || this.#batches.length > 0;
+  }
+
+  #enqueue(out: ClusterAction[], at: Millis, ops: Batch["ops"], onDone: Batch["onDone"]): void {
+    this.#batches.push({ ops, index: 0, failed: [], onDone });
+    this.#pump(out, at);
+  }
+
+  /** Starts the next useful operation, or finishes batches whose work is done. */
+  #pump(out: ClusterAction[], at: Millis): void {
+    while (!this.#inFlight && this.#batches.length > 0) {
+      const b = this.#batches[0]!;
+      if (b.index >= b.ops.length) {
+        this.#batches.shift();
+        b.onDone(out, at, b.failed);
+        continue;
+      }
+      const { key, op } = b.ops[b.index]!;
+      const g = this.#group(key);
+      const skip = op === "start" ? g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
+      if (skip) {
+        if (op === "start" && g.state === "start-failed") log(out, "warn", `Not starting resource group ${key} again: it failed here (hb_takeover retries it)`);
+        b.index++;
+        continue;
+      }
+      g.state = op === "start" ? "starting" : "stopping";
+      this.#inFlight = { key, op };
+      out.push(op === "start" ? { type: "start-group", key } : { type: "stop-group", key });
+    }
+  }
+
+  #group(key: string): GroupRecord {
+    const g = this.#groups.find((x) => x.key === key);
+    if (!g) throw new Error(`Invariant violated: unknown resource group "${key}"`);
+    return g;
+  }
+}
+
+function isHeld(state: GroupState): boolean {
+  return state === "running" || state === "starting" || state === "stopping" || state === "stop-failed";
+}
+
+function setWord(local: boolean, foreign: boolean): HeldSet {
+  return local ? (foreign ? "all" : "local") : foreign ? "foreign" : "none";
+}
+
+/** Whether a group (local or foreign to the node naming the set) is in `set`. */
+function inSet(local: boolean, set: HeldSet | ResourceSet): boolean {
+  return set === "all" || (set === "local" && local) || ((set === "foreign" || set === "failback") && !local);
+}
+
+/** The same groups seen from the other node: local ↔ foreign. */
+function mirror(set: ResourceSet): Exclude<ResourceSet, "failback"> {
+  return set === "local" ? "foreign" : set === "foreign" || set === "failback" ? "local" : "all";
+}
+
+function parseSet(v: string | undefined): ResourceSet | "none" | undefined {
+  return v === "all" || v === "local" || v === "foreign" || v === "failback" || v === "none" ? v : undefined;
+}
+
+function log(out: ClusterAction[], level: LogLevel, text: string): void {
+  out.push({ type: "log", level, text });
+}

@@ -1,0 +1,223 @@
+// Resource takeover scenarios on a virtual clock: the spec's §4.8 paths with the seed's pair (srv5 home of the VIP group).
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+
+const VIP = "IPaddr::198.51.100.100/32";
+const WEB = "IPaddr::198.51.100.101/32"; // a second group, homed on srv6, where a test needs one each
+
+function seedPair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
+  return new SimCluster({
+    nodes: ["srv5", "srv6"],
+    links: ["eth1"],
+    keepaliveMs: 200,
+    deadtimeMs: 1000,
+    warntimeMs: 500,
+    initdeadMs: 3000,
+    groups: [{ key: VIP, homeNode: "srv5" }],
+    autoFailback: "on",
+    ...overrides,
+  });
+}
+
+function held(sim: SimCluster, key = VIP): string {
+  return sim.holders(key).join(",");
+}
+
+function stable(sim: SimCluster, ...nodes: string[]): boolean {
+  return nodes.every((n) => sim.core(n).snapshot().rscStatus !== "transition");
+}
+
+describe("both nodes start together", () => {
+  it("each takes its own groups at once, without Heartbeat's 10 s wait", () => {
+    const sim = seedPair({ groups: [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }] });
+    sim.start("srv5");
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 2000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.core("srv5").snapshot().rscStatus, "local");
+    assert.equal(sim.core("srv6").snapshot().rscStatus, "local");
+    sim.runFor(30_000);
+    assert.equal(held(sim, VIP), "srv5");
+    assert.equal(held(sim, WEB), "srv6");
+  });
+});
+
+describe("one node starts alone, then the other joins", () => {
+  it("the first takes everything when initdead expires", () => {
+    const sim = seedPair();
+    sim.start("srv6");
+    sim.runFor(2900);
+    assert.equal(held(sim), "");
+    sim.runFor(500);
+    assert.equal(held(sim), "srv6");
+    assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
+  });
+
+  it("auto_failback on: the home node gets its group back, with exactly one holder throughout", () => {
+    const sim = seedPair();
+    sim.start("srv6");
+    sim.runFor(4000);
+    sim.start("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 5000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+    assert.equal(sim.logsMatching("Initiating auto failback", "srv6").length, 1);
+  });
+
+  it("auto_failback off: the group stays where it is", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv6");
+    sim.runFor(4000);
+    sim.start("srv5");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv6");
+    assert.ok(stable(sim, "srv5", "srv6"));
+    assert.equal(sim.core("srv5").snapshot().rscStatus, "none");
+    assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
+  });
+
+  it("auto_failback legacy: the home node pulls its group back with ip-request", () => {
+    const sim = seedPair({ autoFailback: "legacy" });
+    sim.start("srv6");
+    sim.runFor(4000);
+    assert.equal(held(sim), "srv6");
+    sim.start("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000));
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+});
+
+describe("peer death", () => {
+  for (const mode of ["on", "off", "legacy"] as const) {
+    it(`auto_failback ${mode}: the survivor takes the dead node's group within deadtime plus the start`, () => {
+      const sim = seedPair({ autoFailback: mode });
+      sim.start("srv5");
+      sim.start("srv6");
+      sim.runFor(6000);
+      assert.equal(held(sim), "srv5");
+      const crashAt = sim.clock.now();
+      sim.crash("srv5");
+      assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
+      const took = sim.clock.now() - crashAt;
+      assert.ok(took <= 1000 + 200 + 50, `took ${took} ms`);
+      assert.equal(sim.logsMatching("mach_down takeover complete for node srv5.", "srv6").length, 1);
+    });
+  }
+
+  it("the home node returning with auto_failback on gets the group back", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.crash("srv5");
+    sim.runFor(3000);
+    assert.equal(held(sim), "srv6");
+    sim.start("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 5000));
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("hands the group over at once: no deadtime wait", () => {
+    const sim = seedPair({ deadtimeMs: 30_000, keepaliveMs: 2000, warntimeMs: 10_000, initdeadMs: 60_000 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+    const stopAt = sim.clock.now();
+    sim.deliver("srv5", { type: "shutdown-requested", at: stopAt });
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", 2000));
+    assert.ok(sim.clock.now() - stopAt < 500, `handover took ${sim.clock.now() - stopAt} ms`);
+    assert.equal(sim.logsMatching("Received shutdown notice from 'srv5'.", "srv6").length, 1);
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+});
+
+describe("hb_standby and hb_takeover", () => {
+  it("hb_standby on the holder moves the group to the peer", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.admin("srv5", "standby", "all");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+
+  it("hb_takeover on the other node pulls the group over", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.admin("srv6", "takeover", "all");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000));
+  });
+
+  it("hb_takeover failback on the home node brings its group home, hb_standby foreign gives it away again", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv6");
+    sim.runFor(4000);
+    sim.start("srv5");
+    sim.runFor(3000);
+    assert.equal(held(sim), "srv6");
+    sim.admin("srv5", "takeover", "failback");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 3000));
+    sim.admin("srv6", "takeover", "foreign");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000));
+  });
+
+  it("hb_standby with nobody to take over is refused and nothing moves", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.runFor(4000);
+    sim.admin("srv5", "standby");
+    sim.runFor(2000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.logsMatching("ignored: the peer is not alive", "srv5").length, 1);
+  });
+
+  it("a standby request the peer never answers is cancelled after 10 s", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.network.delay("eth1", 0);
+    // srv6 is frozen-deaf to ask_resources: drop everything for 0.5 s right after the request
+    sim.admin("srv5", "standby");
+    sim.network.drop("eth1", 1);
+    sim.runFor(400);
+    sim.network.heal();
+    sim.runFor(11_000);
+    assert.equal(sim.logsMatching("No reply to standby request.", "srv5").length, 1);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("failures", () => {
+  it("a group that fails to start on its home node is stopped there and handed to the peer", () => {
+    const sim = seedPair();
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.start("srv5");
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 5000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.logsMatching("Giving up resource group", "srv5").length, 1);
+    sim.runFor(20_000);
+    assert.equal(held(sim), "srv6", "no ping-pong back to the node where it failed");
+  });
+});
+
+describe("lost and duplicated messages during the handshake", () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`converges to one holder with 30% loss at start-up (seed ${seed})`, () => {
+      const sim = seedPair({ seed, groups: [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }] });
+      sim.network.drop("eth1", 0.3);
+      sim.start("srv6");
+      sim.runFor(300);
+      sim.start("srv5");
+      sim.runFor(2000);
+      sim.network.heal();
+      assert.ok(sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 30_000), `seed ${seed}\n` + sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    });
+  }
+});
