@@ -42,6 +42,8 @@ export class HeartbeatDaemon {
   #media!: UdpMedia;
   #control: Server | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The deadline #timer is armed for. */
+  #armedAt: number | undefined;
   #loadTimer: NodeJS.Timeout | undefined;
   #load = "n/a";
   #exitResolve: ((code: number) => void) | undefined;
@@ -150,11 +152,13 @@ export class HeartbeatDaemon {
     };
   }
 
-  /** Arms the single real timer at the core's next deadline. */
+  /** Arms the single real timer at the core's next deadline (left alone when that did not move). */
   #arm(): void {
+    const wake = this.#core.nextWakeAt();
+    if (this.#timer && wake === this.#armedAt) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const wake = this.#core.nextWakeAt();
+    this.#armedAt = wake;
     if (wake === undefined) return;
     const delay = Math.max(0, wake - monotonicNow());
     this.#timer = setTimeout(() => {
