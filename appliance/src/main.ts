@@ -5,6 +5,9 @@ import { checkCommand, CHECK_USAGE } from "./cli/check-command";
 import { UsageError } from "./cli/cli-options";
 import { heartbeatCommand, HEARTBEAT_USAGE } from "./cli/heartbeat-command";
 import { TWINBEAT_VERSION } from "./cli/version";
+import { adminCommand } from "./cli/admin-commands";
+import { isSingleExecutable, selfCommand } from "./cli/self-command";
+import { resourceGuardCommand } from "./cli/resource-guard-command";
 
 const TWINBEAT_USAGE = `Twinbeat ${TWINBEAT_VERSION}: a Heartbeat-compatible failover stack for a pair of appliances.
 usage: twinbeat <command> [args]
@@ -12,39 +15,34 @@ usage: twinbeat <command> [args]
                  run (or stop, or report) the daemon
   check [--config-dir DIR] [--node-name NAME]
                  validate ha.cf, haresources, authkeys and twinbeat.cf
-The same file called as "heartbeat" behaves as "twinbeat heartbeat".`;
+  hb_standby [all|local|foreign|failback] [--run-dir DIR]
+                 give this node's resource groups to the peer
+  hb_takeover [all|local|foreign|failback] [--run-dir DIR]
+                 take resource groups over from the peer
+The same file called as "heartbeat", "hb_standby" or "hb_takeover" behaves as that tool.`;
 
 type Command = (args: readonly string[]) => number | Promise<number>;
 
-/**
- * The argv to start this very program again (used to detach): the executable,
- * plus the script path when running from sources under node.
- */
-function isSea(): boolean {
-  try {
-    return (require("node:sea") as { isSea(): boolean }).isSea();
-  } catch {
-    return false;
-  }
-}
-
-function selfArgv(args: readonly string[], tool: string): string[] {
-  const prefix = isSea() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!];
-  return [...prefix, ...(tool === "twinbeat" ? ["heartbeat"] : []), ...args];
+/** The argv that runs this program again as `twinbeat heartbeat <args>` (to detach). */
+function selfArgv(args: readonly string[]): string[] {
+  return [...selfCommand(), "heartbeat", ...args];
 }
 
 /** Which tool we are: the name we were called by, or the first argument of `twinbeat`. */
 export async function main(argv: readonly string[]): Promise<number> {
   // A single executable is called by its link name (argv0); from sources, the script's link name is argv[1].
-  const called = basename(isSea() ? process.argv0 : argv[1] ?? "twinbeat").replace(/\.(js|ts)$/, "");
+  const called = basename(isSingleExecutable() ? process.argv0 : argv[1] ?? "twinbeat").replace(/\.(js|ts)$/, "");
   let tool = called;
   let args = argv.slice(2);
   if (!["heartbeat", "cl_status", "hb_standby", "hb_takeover"].includes(tool)) {
     tool = "twinbeat";
   }
   const commands: Record<string, Command> = {
-    heartbeat: (a) => heartbeatCommand(a, { argv: selfArgv(a, tool) }),
+    heartbeat: (a) => heartbeatCommand(a, { argv: selfArgv(a) }),
     check: checkCommand,
+    hb_standby: (a) => adminCommand("hb_standby", a),
+    hb_takeover: (a) => adminCommand("hb_takeover", a),
+    "resource-guard": resourceGuardCommand,
   };
   let usage = TWINBEAT_USAGE;
   let name = tool;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../lab/netns-lab";
 import { buildSeedTopology, writeSeedConfigs } from "../lab/seed-topology";
-import { startNode, statusSeen, waitFor } from "../../appliance/test/e2e/daemon-fixture";
+import { startNode, statusSeen, waitFor } from "../lab/lab-daemon";
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 

@@ -11,6 +11,7 @@ declare -A wants=(
   [arping]=arping
   [curl]=curl
   [procps]=ps
+  [busybox-static]=busybox
   [resource-agents]=/usr/libexec/heartbeat/send_ua
 )
 

@@ -8,6 +8,7 @@ import { HeartbeatDaemon } from "../daemon/heartbeat-daemon";
 import { runningPid } from "../daemon/pid-file";
 import { defaultOptions, resolveNodeName, takeCommonOptions, UsageError, type CommonOptions } from "./cli-options";
 import { HEARTBEAT_COMPAT_VERSION, TWINBEAT_VERSION } from "./version";
+import { selfCommand } from "./self-command";
 
 export const HEARTBEAT_USAGE = `usage: heartbeat [-dfklsvV] [--config-dir DIR] [--state-dir DIR] [--run-dir DIR] [--node-name NAME]
   -f  stay in the foreground (log to stderr too)
@@ -102,7 +103,7 @@ async function startDaemon(opts: CommonOptions, flags: HeartbeatFlags, argv: rea
     return 1;
   }
   if (!flags.foreground && process.env[DETACHED_ENV] !== "1") return detach(argv);
-  const daemon = new HeartbeatDaemon({ config: loaded.config, stateDir: opts.stateDir, runDir: opts.runDir, foreground: flags.foreground, debugBoost: flags.debug });
+  const daemon = new HeartbeatDaemon({ config: loaded.config, stateDir: opts.stateDir, runDir: opts.runDir, foreground: flags.foreground, debugBoost: flags.debug, selfCommand: selfCommand() });
   return daemon.run();
 }
 

@@ -334,7 +334,11 @@ export class ClusterNode {
       this.#rateLimitedLog(event.at, `${src} replay`, out, "error", `should_drop_message: attempted replay attack [${src}]? [gen = ${generation}, curgen = ${verdict.knownGeneration}] from ${event.fromAddress}`);
       return;
     }
-    if (verdict.restarted) log(out, "info", `Heartbeat restart on node ${src}`);
+    if (verdict.restarted) {
+      log(out, "info", `Heartbeat restart on node ${src}`);
+      // A restart is not a partition: whatever it was doing before is over.
+      peer.leftCleanly = true;
+    }
     const dest = getField(msg, "dest");
     if (dest !== undefined && dest.toLowerCase() !== this.#opts.localNode) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);

@@ -13,7 +13,10 @@ import { loadNodeIdentity, type NodeIdentity } from "../adapters/state-store";
 import { UdpMedia, type ReceivedDatagram } from "../adapters/udp-media";
 import { stampControlFields, type ControlContext } from "../protocol/control-fields";
 import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
+import type { ResourceGroupRunner } from "../resources/resource-group-runner";
 import { startControlServer } from "./control-server";
+import { createGroupRunner } from "./group-runner-factory";
+import { ResourceGuardLink } from "./resource-guard";
 import { removePidFile, writePidFile } from "./pid-file";
 
 export interface DaemonOptions {
@@ -24,6 +27,10 @@ export interface DaemonOptions {
   readonly foreground: boolean;
   /** Extra debug level from `-d` flags, added to ha.cf's `debug`. */
   readonly debugBoost: number;
+  /** argv prefix that runs this program (for the resource guard); undefined = no guard. */
+  readonly selfCommand?: readonly string[];
+  /** Where LSB init scripts are looked for [/etc/init.d]. */
+  readonly initDir?: string;
 }
 
 /** How often the `ld` field's /proc/loadavg text is refreshed (never read on the send path). */
@@ -47,6 +54,10 @@ export class HeartbeatDaemon {
   #loadTimer: NodeJS.Timeout | undefined;
   #load = "n/a";
   #exitResolve: ((code: number) => void) | undefined;
+  #runner!: ResourceGroupRunner;
+  #guard: ResourceGuardLink | undefined;
+  /** Groups that run here now, for the guard. */
+  readonly #held = new Set<string>();
   #stopping = false;
 
   constructor(options: DaemonOptions) {
@@ -79,7 +90,14 @@ export class HeartbeatDaemon {
       warntimeMs: ha.warntimeMs,
       initdeadMs: ha.initdeadMs,
       generation: this.#identity.generation,
+      groups: config.groups.map((g) => ({ key: g.key, homeNode: g.homeNode })),
+      autoFailback: ha.autoFailback,
     });
+    this.#runner = createGroupRunner(config, (level, text) => this.#logger.log(level, text, "ResourceManager"), this.#opts.initDir);
+    await this.#releaseLeftovers();
+    if (this.#opts.selfCommand && config.groups.length > 0) {
+      this.#guard = new ResourceGuardLink(this.#opts.selfCommand, config.configDir, config.localNode, (t) => this.#log("error", t));
+    }
     this.#media = new UdpMedia({
       media: ha.media,
       onDatagram: (d) => this.#onDatagram(d),
@@ -134,9 +152,56 @@ export class HeartbeatDaemon {
         break;
       }
       case "shutdown-complete":
+        this.#guard?.clean();
         // Let the shutdone datagrams leave before the sockets close.
         setTimeout(() => void this.#finish(0), 100);
         break;
+      case "start-group":
+      case "stop-group":
+        void this.#runGroup(a.key, a.type === "start-group" ? "start" : "stop");
+        break;
+      case "report-transition":
+        if (a.state === "acquired") this.#held.add(a.key);
+        else if (a.state === "released") this.#held.delete(a.key);
+        this.#guard?.held([...this.#held]);
+        break;
+    }
+  }
+
+  /** Runs one group operation and feeds its outcome back to the core. */
+  async #runGroup(key: string, operation: "start" | "stop"): Promise<void> {
+    const group = this.#opts.config.groups.find((g) => g.key === key);
+    if (!group) return;
+    // Held from the moment a start begins, so a crash mid-start is cleaned up too.
+    if (operation === "start") {
+      this.#held.add(key);
+      this.#guard?.held([...this.#held]);
+    }
+    let succeeded = false;
+    let detail: string | undefined;
+    try {
+      const outcome = operation === "start" ? await this.#runner.startGroup(group) : await this.#runner.stopGroup(group);
+      succeeded = outcome.kind === "succeeded";
+      if (outcome.kind === "failed") detail = `${outcome.resource}: ${outcome.words}`;
+    } catch (err) {
+      detail = `internal error: ${(err as Error).message}`;
+    }
+    if (operation === "start" && !succeeded) this.#held.delete(key);
+    this.#step({ type: "group-finished", at: monotonicNow(), key, operation, succeeded, ...(detail ? { detail } : {}) });
+  }
+
+  /**
+   * A daemon that starts and finds some of its groups running (it was killed and its
+   * guard could not release them) stops them first: who serves is then decided by the
+   * handshake, never by leftovers, so two nodes never both keep a VIP.
+   */
+  async #releaseLeftovers(): Promise<void> {
+    for (const g of [...this.#opts.config.groups].reverse()) {
+      const status = await this.#runner.statusGroup(g);
+      if (status.kind === "none") continue;
+      this.#log("warn", `Resource group ${g.key} found running at start-up (${status.kind}): releasing it before joining the cluster`);
+      const outcome = await this.#runner.stopGroup(g);
+      if (outcome.kind === "failed") this.#log("crit", `Could not release leftover group ${g.key}: ${outcome.resource}: ${outcome.words}`);
     }
   }
 
@@ -171,6 +236,15 @@ export class HeartbeatDaemon {
     switch (req.cmd) {
       case "status":
         return { ok: true, pid: process.pid, nowMs: monotonicNow(), membership: this.#core.snapshot() };
+      case "admin": {
+        const command = req.command;
+        const which = req.which;
+        if ((command !== "standby" && command !== "takeover") || !["all", "local", "foreign", "failback"].includes(String(which))) {
+          return { ok: false, error: "admin needs command standby|takeover and which all|local|foreign|failback" };
+        }
+        this.#step({ type: "admin-requested", at: monotonicNow(), command, which: which as "all" | "local" | "foreign" | "failback" });
+        return { ok: true };
+      }
       default:
         return { ok: false, error: `unknown command "${String(req.cmd)}"` };
     }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
 import { buildSeedTopology, writeSeedConfigs } from "../../../scripts/lab/seed-topology";
-import { startNode, statusSeen, membership, waitFor } from "./daemon-fixture";
+import { startNode, statusSeen, membership, waitFor } from "../../../scripts/lab/lab-daemon";
 
 const isRoot = process.getuid?.() === 0;
 const KEEPALIVE_MS = 200;

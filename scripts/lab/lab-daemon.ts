@@ -3,12 +3,12 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { controlRequest } from "../../src/daemon/control-server";
-import type { MembershipSnapshot } from "../../src/cluster/cluster-node";
-import type { NetnsLab } from "../../../scripts/lab/netns-lab";
+import { controlRequest } from "../../appliance/src/daemon/control-server";
+import type { MembershipSnapshot } from "../../appliance/src/cluster/cluster-node";
+import type { NetnsLab } from "./netns-lab";
 
 /** The compiled CLI entry (tests run from .out/). */
-export const MAIN_JS = resolve(__dirname, "../../src/main.js");
+export const MAIN_JS = resolve(__dirname, "../../appliance/src/main.js");
 
 /** How to run Twinbeat: `node main.js` by default, or a built single executable (TWINBEAT_BIN). */
 export function twinbeatArgv(): string[] {

@@ -1,0 +1,16 @@
+// `twinbeat resource-guard` (internal): started by the daemon; see daemon/resource-guard.ts.
+
+import { loadConfigDir } from "../config/load-config-dir";
+import { runResourceGuard } from "../daemon/resource-guard";
+import { defaultOptions, resolveNodeName, takeCommonOptions } from "./cli-options";
+
+export async function resourceGuardCommand(args: readonly string[]): Promise<number> {
+  const opts = defaultOptions();
+  takeCommonOptions(args, opts);
+  const loaded = loadConfigDir(opts.configDir, { localNode: resolveNodeName(opts) });
+  if (!loaded.config) {
+    process.stderr.write(`twinbeat resource-guard: configuration in ${opts.configDir} is not valid\n`);
+    return 1;
+  }
+  return runResourceGuard(loaded.config);
+}
