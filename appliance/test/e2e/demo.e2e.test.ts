@@ -1,0 +1,24 @@
+// The README's demo, run non-interactively as CI does: it must show the failover and the failback and clean up.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+
+const isRoot = process.getuid?.() === 0;
+const DEMO_JS = resolve(__dirname, "../../../scripts/lab/demo.js");
+
+describe("the demo", { skip: !isRoot && "needs root for network namespaces" }, () => {
+  it("shows NodeA, then NodeB after the kill, then NodeA again, with timings, and leaves nothing behind", () => {
+    const run = spawnSync(process.execPath, [DEMO_JS, "--non-interactive"], { encoding: "utf8", timeout: 170_000 });
+    const out = run.stdout;
+    assert.equal(run.status, 0, `${out}\n${run.stderr}`);
+    const pages = [...out.matchAll(/→ (NodeA|NodeB)\b/g)].map((m) => m[1]);
+    assert.deepEqual(pages.filter((p, i) => p !== pages[i - 1]), ["NodeA", "NodeB", "NodeA"], out);
+    const failover = /failover:\s+(\d+) ms/.exec(out);
+    assert.ok(failover && Number(failover[1]) < 3000, out);
+    assert.match(out, /VIP held by two nodes at once: never/);
+    assert.match(out, /Cleaned up: namespaces and processes gone\./);
+    assert.doesNotMatch(out, /\x1b\[/, "no terminal escapes when not interactive");
+  });
+});
