@@ -47,4 +47,10 @@ export interface ReportTransition {
   readonly reason: string;
 }
 
-export type ClusterAction = SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition;
+/** Send our sequenced packet `seq` again exactly as it first went out (the driver keeps the bytes). */
+export interface Retransmit {
+  readonly type: "retransmit";
+  readonly seq: number;
+}
+
+export type ClusterAction = SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;

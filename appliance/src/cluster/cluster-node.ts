@@ -5,6 +5,7 @@ import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
 import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { ReliableDelivery } from "./reliable-delivery";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { SequenceTracker } from "./sequence-tracker";
 import type { Millis, NodeName } from "./time";
@@ -30,6 +31,10 @@ export interface ClusterNodeOptions {
   /** haresources groups (key and home node), in file order; none = membership only. */
   readonly groups?: readonly { readonly key: string; readonly homeNode: NodeName }[];
   readonly autoFailback?: AutoFailbackMode;
+  /** `max_rexmit_delay` [250 ms]. */
+  readonly maxRexmitDelayMs?: Millis;
+  /** Randomness for ACK triggers and retransmission delays; seeded in tests. */
+  readonly random?: () => number;
 }
 
 /** A read-only view of the membership, for cl_status, the status page and tests. */
@@ -82,6 +87,7 @@ export class ClusterNode {
   /** shutdone was sent: nothing more happens. */
   #stopped = false;
   readonly #resources: ResourceManager;
+  readonly #reliable: ReliableDelivery;
   /** Last reject log time per "address reason", and how many were suppressed since. */
   readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
   readonly #counters: Record<string, number> = {
@@ -100,6 +106,11 @@ export class ClusterNode {
       this.#peers.set(name, new PeerLiveness(name, options.links));
       this.#sequences.set(name, new SequenceTracker());
     }
+    this.#reliable = new ReliableDelivery({
+      localNode: options.localNode,
+      maxRexmitDelayMs: options.maxRexmitDelayMs ?? 250,
+      random: options.random ?? seededRandom(options.generation),
+    });
     this.#resources = new ResourceManager({
       localNode: options.localNode,
       peer: options.nodes.find((n) => n !== options.localNode),
@@ -139,6 +150,7 @@ export class ClusterNode {
     if (this.#startedAt !== undefined && !this.#stopped) {
       this.#checkTimers(event.at, out);
       this.#resources.onClock(event.at, out);
+      this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
     }
     this.#lastEventAt = event.at;
     return out;
@@ -148,8 +160,9 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    const rm = this.#resources.nextWakeAt();
-    if (rm !== undefined && (next === undefined || rm < next)) next = rm;
+    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt()]) {
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
     const consider = (t: Millis) => {
       if (next === undefined || t < next) next = t;
     };
@@ -194,7 +207,7 @@ export class ClusterNode {
       commUp: this.#commUp,
       generation: this.#opts.generation,
       nodes,
-      counters: { ...this.#counters },
+      counters: { ...this.#counters, ...this.#reliable.counters },
       rscStatus: this.#resources.rscStatus(),
       rscState: this.#resources.state,
       groups: this.#resources.groups(),
@@ -238,7 +251,8 @@ export class ClusterNode {
   #sendStatus(at: Millis, out: ClusterAction[]): void {
     const sinceStart = at - (this.#startedAt ?? at);
     const dtMs = this.#opts.deadtimeMs + (sinceStart < STARTUP_DT_GRACE_PERIOD_MS ? STARTUP_DT_GRACE_MS : 0);
-    const body: HaMessage = [str("t", "status"), str("st", this.#localStatus), str("dt", dtMs.toString(16))];
+    // protocol=1 announces ACK/retransmission support, as Heartbeat 2.x/3.x does (spec §4.6).
+    const body: HaMessage = [str("t", "status"), str("st", this.#localStatus), str("dt", dtMs.toString(16)), str("protocol", "1")];
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
@@ -288,6 +302,7 @@ export class ClusterNode {
       if (link.status === "up") log(out, "info", `Link ${peer.name}:${link.name} dead.`);
       link.status = "dead";
     }
+    this.#reliable.onPeerDead(peer.name);
     this.#resources.onPeerDead(at, out, "deadtime");
     this.#maybeCommUp(at, out);
   }
@@ -320,7 +335,13 @@ export class ClusterNode {
     }
     // Any packet, even a duplicate, shows this link works.
     this.#linkHeard(peer, event.link, event.at, out);
-    if (type.startsWith("NS_")) return; // unsequenced control traffic (retransmission, acks): issue-4 territory
+    const dest = getField(msg, "dest");
+    const forUs = dest === undefined || dest.toLowerCase() === this.#opts.localNode;
+    if (type.startsWith("NS_")) {
+      // Unsequenced control traffic: retransmission requests and answers, ACKs.
+      if (forUs && dest !== undefined) this.#reliable.onControlMessage(type, msg, src, this.#seq, event.at, out, (body) => out.push({ type: "send", body }));
+      return;
+    }
     const seq = parseInt(getField(msg, "seq") ?? "", 16);
     const generation = parseInt(getField(msg, "hg") ?? "0", 16);
     const isStatus = type === "status";
@@ -334,16 +355,30 @@ export class ClusterNode {
       this.#rateLimitedLog(event.at, `${src} replay`, out, "error", `should_drop_message: attempted replay attack [${src}]? [gen = ${generation}, curgen = ${verdict.knownGeneration}] from ${event.fromAddress}`);
       return;
     }
+    this.#reliable.onAccepted(src, seq, verdict.inOrder, verdict.newGaps, event.at, out, (body) => out.push({ type: "send", body }));
     if (verdict.restarted) {
+      this.#reliable.resetPeer(src);
       log(out, "info", `Heartbeat restart on node ${src}`);
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
     }
-    const dest = getField(msg, "dest");
-    if (dest !== undefined && dest.toLowerCase() !== this.#opts.localNode) return;
+    if (!forUs) return; // sequence-tracked above, but for somebody else
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
     else if (type === "shutdone") this.#receiveShutdone(peer, event.at, out);
+    else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
+  }
+
+  /**
+   * A Heartbeat peer with flow control asks who is in the cluster before it goes
+   * active; unanswered, it never does. The list must hold every normal node.
+   */
+  #answerReqnodes(requester: NodeName, out: ClusterAction[]): void {
+    out.push({
+      type: "send",
+      body: [str("t", "repnodes"), str("dest", requester), str("nodelist", this.#opts.nodes.map((n) => `${n} `).join("")), str("delnodelist", " ")],
+      seq: ++this.#seq,
+    });
   }
 
   /** The peer stopped cleanly: it is dead now, no deadtime wait (spec §4.8). */
@@ -414,6 +449,18 @@ export class ClusterNode {
     if (this.#rejectLog.size > 1024) this.#rejectLog.clear(); // a flood of forged addresses must not grow memory
     log(out, level, text + suffix);
   }
+}
+
+/** A small deterministic PRNG (mulberry32): the core never reads a global random source. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function isNodeStatus(s: string): s is NodeStatus {

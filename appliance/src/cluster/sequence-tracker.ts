@@ -6,7 +6,15 @@ export const MAX_MISSING_SEQS = 250;
 /** The verdict on one sequenced message from one sender. */
 export type SequenceVerdict =
   /** New: process it. `restarted` when the sender's generation went up (it restarted). */
-  | { readonly kind: "accept"; readonly restarted: boolean; readonly filledGap: boolean }
+  | {
+      readonly kind: "accept";
+      readonly restarted: boolean;
+      readonly filledGap: boolean;
+      /** Exactly the next expected number (or a fresh start): no gap before it. */
+      readonly inOrder: boolean;
+      /** Sequence numbers this packet revealed as missing. */
+      readonly newGaps: readonly number[];
+    }
   /** Already seen (another medium carried it, or a retransmission): refresh the link only. */
   | { readonly kind: "duplicate" }
   /** From an older generation than we know: a replay, or a confused peer. Drop and log. */
@@ -56,7 +64,7 @@ export class SequenceTracker {
       restarted = this.#generation >= 0;
       this.#generation = generation;
       this.#reset(seq);
-      return { kind: "accept", restarted, filledGap: false };
+      return { kind: "accept", restarted, filledGap: false, inOrder: true, newGaps: [] };
     }
     return this.#observeSeq(seq, restarted);
   }
@@ -64,19 +72,23 @@ export class SequenceTracker {
   #observeSeq(seq: number, restarted: boolean): SequenceVerdict {
     if (this.#highestSeq === 0) {
       this.#reset(seq);
-      return { kind: "accept", restarted, filledGap: false };
+      return { kind: "accept", restarted, filledGap: false, inOrder: true, newGaps: [] };
     }
     if (seq > this.#highestSeq) {
       if (seq - this.#highestSeq > MAX_MISSING_SEQS) {
         // Too far ahead to ever fill in: start over from here.
         this.#reset(seq);
-        return { kind: "accept", restarted, filledGap: false };
+        return { kind: "accept", restarted, filledGap: false, inOrder: true, newGaps: [] };
       }
-      for (let s = this.#highestSeq + 1; s < seq; s++) this.#missing.add(s);
+      const newGaps: number[] = [];
+      for (let s = this.#highestSeq + 1; s < seq; s++) {
+        this.#missing.add(s);
+        newGaps.push(s);
+      }
       this.#highestSeq = seq;
-      return { kind: "accept", restarted, filledGap: false };
+      return { kind: "accept", restarted, filledGap: false, inOrder: newGaps.length === 0, newGaps };
     }
-    if (this.#missing.delete(seq)) return { kind: "accept", restarted, filledGap: true };
+    if (this.#missing.delete(seq)) return { kind: "accept", restarted, filledGap: true, inOrder: false, newGaps: [] };
     return { kind: "duplicate" };
   }
 

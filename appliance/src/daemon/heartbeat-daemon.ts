@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:net";
 import { ClusterNode } from "../cluster/cluster-node";
+import { HISTORY_SIZE } from "../cluster/reliable-delivery";
 import type { ClusterAction } from "../cluster/cluster-actions";
 import type { ClusterEvent } from "../cluster/cluster-events";
 import type { ClusterConfig } from "../config/cluster-config";
@@ -56,6 +57,8 @@ export class HeartbeatDaemon {
   #exitResolve: ((code: number) => void) | undefined;
   #runner!: ResourceGroupRunner;
   #guard: ResourceGuardLink | undefined;
+  /** Our last HISTORY_SIZE sequenced datagrams by seq, for retransmission. */
+  readonly #history = new Map<number, Buffer>();
   /** Groups that run here now, for the guard. */
   readonly #held = new Set<string>();
   #stopping = false;
@@ -92,6 +95,7 @@ export class HeartbeatDaemon {
       generation: this.#identity.generation,
       groups: config.groups.map((g) => ({ key: g.key, homeNode: g.homeNode })),
       autoFailback: ha.autoFailback,
+      maxRexmitDelayMs: ha.maxRexmitDelayMs,
     });
     this.#runner = createGroupRunner(config, (level, text) => this.#logger.log(level, text, "ResourceManager"), this.#opts.initDir);
     await this.#releaseLeftovers();
@@ -148,7 +152,18 @@ export class HeartbeatDaemon {
         break;
       case "send": {
         const message = stampControlFields(a.body, a.seq, this.#controlContext());
-        this.#media.sendAll(encodeDatagram(message, this.#opts.config.authKeys, { msgfmt: this.#opts.config.ha.msgfmt }));
+        const bytes = encodeDatagram(message, this.#opts.config.authKeys, { msgfmt: this.#opts.config.ha.msgfmt });
+        if (a.seq !== undefined) {
+          // Kept for NS_rexmit: a retransmission is the same datagram, byte for byte.
+          this.#history.set(a.seq, bytes);
+          this.#history.delete(a.seq - HISTORY_SIZE);
+        }
+        this.#media.sendAll(bytes);
+        break;
+      }
+      case "retransmit": {
+        const bytes = this.#history.get(a.seq);
+        if (bytes) this.#media.sendAll(bytes);
         break;
       }
       case "shutdown-complete":

@@ -270,3 +270,47 @@ describe("graceful shutdown", () => {
     assert.equal(sim.logsMatching("returning after partition").length, 0);
   });
 });
+
+describe("reliable delivery", () => {
+  it("a lost sequenced message is asked for again with NS_rexmit and retransmitted unchanged", () => {
+    const sim = pair({ seed: 3 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    // Lose srv6's next `resource` message on both links (once), then let everything through.
+    let lost = 0;
+    sim.network.filter = (from, _to, m) => {
+      const hit = from === "srv6" && lost < 2 && m.some((f) => f.name === "t" && f.value === "hb_takeover");
+      if (hit) lost++;
+      return hit;
+    };
+    sim.admin("srv6", "takeover", "all");
+    sim.runFor(3000);
+    const c5 = sim.core("srv5").snapshot().counters;
+    const c6 = sim.core("srv6").snapshot().counters;
+    assert.equal(lost, 2);
+    assert.ok(c5.rexmitRequested! >= 1, "srv5 asked for the missing packet");
+    assert.ok(c6.rexmitAnswered! >= 1, "srv6 sent it again");
+    assert.equal(sim.logsMatching("Takeover request [all] from srv6", "srv5").length, 1, "the retransmitted request was acted on once");
+    assert.equal(sim.logsMatching("Irretrievably lost packet").length, 0);
+  });
+
+  it("ACKs a tenth of the in-order packets and never logs per packet", () => {
+    const sim = pair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(60_000);
+    const acks = sim.core("srv5").snapshot().counters.acksSent!;
+    const received = sim.core("srv5").snapshot().counters.heartbeatsReceived!;
+    assert.ok(acks > received / 12 && acks < received / 8, `${acks} ACKs for ${received} packets`);
+  });
+
+  it("answers reqnodes with every node, so a Heartbeat peer with flow control goes active", () => {
+    const sim = pair();
+    sim.start("srv5");
+    const actions = sim.core("srv5").step({ type: "message-received", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.6", message: [str("t", "reqnodes"), str("dest", "srv5"), str("src", "srv6"), str("seq", "3"), str("hg", "5"), str("ts", "1")] });
+    const rep = actions.find((a) => a.type === "send" && a.body[0]!.value === "repnodes");
+    assert.ok(rep && rep.type === "send");
+    assert.deepEqual(rep.body.map((f) => `${f.name}=${String(f.value)}`), ["t=repnodes", "dest=srv6", "nodelist=srv5 srv6 ", "delnodelist= "]);
+  });
+});

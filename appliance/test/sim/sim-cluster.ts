@@ -45,6 +45,8 @@ interface SimMember {
   readonly name: NodeName;
   core: ClusterNode | undefined;
   generation: number;
+  /** Stamped sequenced messages by seq, for retransmission. */
+  readonly history: Map<number, import("../../src/protocol/ha-message").HaMessage>;
 }
 
 /** Runs cores against each other with no sockets and no sleeping. */
@@ -66,7 +68,7 @@ export class SimCluster {
     this.#opts = options;
     this.network = new SimNetwork(options.seed ?? 1);
     for (const name of options.nodes) {
-      this.#members.set(name, { name, core: undefined, generation: 0 });
+      this.#members.set(name, { name, core: undefined, generation: 0, history: new Map() });
       this.running.set(name, new Set());
     }
   }
@@ -95,6 +97,7 @@ export class SimCluster {
   start(name: NodeName, overrides: Partial<ClusterNodeOptions> = {}): ClusterNode {
     const m = this.#member(name);
     m.generation++;
+    m.history.clear();
     const o = this.#opts;
     m.core = new ClusterNode({
       localNode: name,
@@ -181,6 +184,14 @@ export class SimCluster {
     this.#deliver(this.#member(name), event);
   }
 
+  /** Every message goes out on every medium to every other node. */
+  #broadcast(m: SimMember, at: Millis, message: import("../../src/protocol/ha-message").HaMessage): void {
+    for (const peer of this.#opts.nodes) {
+      if (peer === m.name) continue;
+      for (const link of this.#opts.links) this.network.send(at, m.name, peer, link, message);
+    }
+  }
+
   #takeDueOps(at: Millis): PendingOperation[] {
     const due = this.#pendingOps.filter((o) => o.at <= at);
     const keep = this.#pendingOps.filter((o) => o.at > at);
@@ -234,6 +245,11 @@ export class SimCluster {
           break;
         case "report-transition":
           break;
+        case "retransmit": {
+          const message = m.history.get(a.seq);
+          if (message) this.#broadcast(m, at, message);
+          break;
+        }
         case "send": {
           const message = stampControlFields(a.body, a.seq, {
             src: m.name,
@@ -243,10 +259,8 @@ export class SimCluster {
             load: "0.00 0.00 0.00 1/100 1",
             ttl: this.#opts.nodes.length + 1,
           });
-          for (const peer of this.#opts.nodes) {
-            if (peer === m.name) continue;
-            for (const link of this.#opts.links) this.network.send(at, m.name, peer, link, message);
-          }
+          if (a.seq !== undefined) m.history.set(a.seq, message);
+          this.#broadcast(m, at, message);
           break;
         }
       }

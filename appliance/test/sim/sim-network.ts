@@ -39,6 +39,8 @@ export class SimNetwork {
   readonly #cut = new Set<string>();
   readonly #lossRate = new Map<string, number>();
   readonly #delayMs = new Map<string, Millis>();
+  /** Drops every datagram for which this returns true (e.g. one message type), until cleared. */
+  filter: ((from: NodeName, to: NodeName, message: HaMessage) => boolean) | undefined;
   /** Messages dropped so far, for assertions. */
   dropped = 0;
 
@@ -80,6 +82,10 @@ export class SimNetwork {
   /** Puts a datagram on the wire, or loses it according to the current faults. */
   send(at: Millis, from: NodeName, to: NodeName, link: string, message: HaMessage): void {
     if (this.#cut.has(link) || this.#cut.has(`${link}/${from}`) || this.#cut.has(`${link}/${to}`)) {
+      this.dropped++;
+      return;
+    }
+    if (this.filter?.(from, to, message)) {
       this.dropped++;
       return;
     }
