@@ -53,4 +53,10 @@ export interface Retransmit {
   readonly seq: number;
 }
 
-export type ClusterAction = SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;
+/** Announce a held group's addresses again (gratuitous ARP / unsolicited NA), e.g. after a partition heals. */
+export interface AnnounceGroup {
+  readonly type: "announce-group";
+  readonly key: string;
+}
+
+export type ClusterAction = AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;

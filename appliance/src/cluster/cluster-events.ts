@@ -64,7 +64,15 @@ export interface AdminRequested {
   readonly which: ResourceSet;
 }
 
+/** A ping host answered an ICMP echo. */
+export interface PingReplied {
+  readonly type: "ping-replied";
+  readonly at: Millis;
+  readonly host: string;
+}
+
 export type ClusterEvent =
+  | PingReplied
   | Started
   | ClockAdvanced
   | MessageReceived

@@ -5,6 +5,8 @@ import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
 import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { Ipfail } from "./ipfail";
+import { PingLiveness } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { SequenceTracker } from "./sequence-tracker";
@@ -31,6 +33,12 @@ export interface ClusterNodeOptions {
   /** haresources groups (key and home node), in file order; none = membership only. */
   readonly groups?: readonly { readonly key: string; readonly homeNode: NodeName }[];
   readonly autoFailback?: AutoFailbackMode;
+  /** Ping nodes (`ping`, `ping_group`), in ha.cf order. */
+  readonly pingNodes?: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[];
+  /** Silence after which a ping node is dead [deadtime]. */
+  readonly deadpingMs?: Millis;
+  /** Run the built-in ipfail (ha.cf `respawn … ipfail`). */
+  readonly ipfail?: boolean;
   /** `max_rexmit_delay` [250 ms]. */
   readonly maxRexmitDelayMs?: Millis;
   /** Randomness for ACK triggers and retransmission delays; seeded in tests. */
@@ -45,7 +53,7 @@ export interface MembershipSnapshot {
   readonly generation: number;
   readonly nodes: readonly {
     readonly name: NodeName;
-    readonly type: "normal";
+    readonly type: "normal" | "ping";
     readonly status: NodeStatus;
     readonly lastStatusAt?: Millis;
     readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis }[];
@@ -88,6 +96,10 @@ export class ClusterNode {
   #stopped = false;
   readonly #resources: ResourceManager;
   readonly #reliable: ReliableDelivery;
+  readonly #ping: PingLiveness;
+  readonly #ipfail: Ipfail | undefined;
+  /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
+  #arbitration: { readonly peer: PeerLiveness; readonly at: Millis } | undefined;
   /** Last reject log time per "address reason", and how many were suppressed since. */
   readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
   readonly #counters: Record<string, number> = {
@@ -111,6 +123,20 @@ export class ClusterNode {
       maxRexmitDelayMs: options.maxRexmitDelayMs ?? 250,
       random: options.random ?? seededRandom(options.generation),
     });
+    this.#ping = new PingLiveness(options.pingNodes ?? [], options.deadpingMs ?? options.deadtimeMs);
+    const partner = options.nodes.find((n) => n !== options.localNode);
+    this.#ipfail =
+      options.ipfail && partner && options.autoFailback !== "legacy"
+        ? new Ipfail({
+            partner,
+            keepaliveMs: options.keepaliveMs,
+            autoFailback: options.autoFailback === "on",
+            send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+            pingCount: () => this.#ping.aliveCount(),
+            stable: () => this.#resources.rscStatus() !== "transition",
+            giveUp: (set, at, out) => this.#resources.standby(set, at, out),
+          })
+        : undefined;
     this.#resources = new ResourceManager({
       localNode: options.localNode,
       peer: options.nodes.find((n) => n !== options.localNode),
@@ -146,11 +172,16 @@ export class ClusterNode {
       case "admin-requested":
         this.#resources.onAdmin(event.command, event.which, event.at, out);
         break;
+      case "ping-replied":
+        this.#pingReplied(event.host, event.at, out);
+        break;
     }
     if (this.#startedAt !== undefined && !this.#stopped) {
       this.#checkTimers(event.at, out);
       this.#resources.onClock(event.at, out);
       this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
+      this.#ipfail?.onClock(event.at, out);
+      if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
     }
     this.#lastEventAt = event.at;
     return out;
@@ -160,7 +191,7 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt()]) {
+    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -201,6 +232,15 @@ export class ClusterNode {
         })),
       });
     }
+    for (const p of this.#ping.nodes) {
+      nodes.push({
+        name: p.name,
+        type: "ping",
+        status: p.status === "ping" ? "ping" : p.status === "dead" ? "dead" : "init",
+        ...(p.lastReplyAt !== undefined ? { lastStatusAt: p.lastReplyAt } : {}),
+        links: [{ name: p.name, status: p.status === "ping" ? "up" : p.status === "dead" ? "dead" : "init", ...(p.lastReplyAt !== undefined ? { lastHeardAt: p.lastReplyAt } : {}) }],
+      });
+    }
     return {
       localNode: this.#opts.localNode,
       localStatus: this.#localStatus,
@@ -217,6 +257,7 @@ export class ClusterNode {
   #start(at: Millis, out: ClusterAction[]): void {
     if (this.#startedAt !== undefined) return;
     this.#startedAt = at;
+    this.#ping.start(at);
     // The first status says `init` (with the startup dt grace); we are `up` right after.
     this.#sendStatus(at, out);
     this.#setLocalStatus("up", at, out);
@@ -253,6 +294,9 @@ export class ClusterNode {
     const dtMs = this.#opts.deadtimeMs + (sinceStart < STARTUP_DT_GRACE_PERIOD_MS ? STARTUP_DT_GRACE_MS : 0);
     // protocol=1 announces ACK/retransmission support, as Heartbeat 2.x/3.x does (spec §4.6).
     const body: HaMessage = [str("t", "status"), str("st", this.#localStatus), str("dt", dtMs.toString(16)), str("protocol", "1")];
+    // Twinbeat's own field (ignored by Heartbeat): how many ping nodes we reach, for arbitration
+    // when every heartbeat link is lost (see DESIGN.md, "Split brain").
+    if (this.#ping.nodes.length > 0) (body as HaMessage[number][]).push(str("tb_numping", String(this.#ping.aliveCount())));
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
@@ -268,6 +312,10 @@ export class ClusterNode {
     if (!this.#shuttingDown) {
       const peerAlive = [...this.#peers.values()].some((p) => p.status !== "dead");
       this.#resources.onCommUp(at, out, peerAlive);
+      if (this.#ipfail) {
+        log(out, "info", "Starting the built-in ipfail (ha.cf respawn … ipfail)");
+        this.#ipfail.announceJoin(out);
+      }
     }
   }
 
@@ -285,13 +333,21 @@ export class ClusterNode {
     if (at < this.#graceUntil) return;
     for (const peer of this.#peers.values()) {
       if (peer.status === "dead") continue;
+      let linkDied = false;
       for (const link of peer.links.values()) {
         if (link.status === "up" && at >= this.#linkDeadlineOf(peer, link)) {
           link.status = "dead";
+          linkDied = true;
           log(out, "info", `Link ${peer.name}:${link.name} dead.`);
         }
       }
       if (at >= this.#deadlineOf(peer)) this.#declareDead(peer, at, out);
+      else if (linkDied && this.#commUp) this.#ipfail?.ask(out, "a heartbeat link died");
+    }
+    for (const p of this.#ping.expire(at)) {
+      log(out, "warn", `node ${p.name}: is dead`);
+      log(out, "info", `Link ${p.name}:${p.name} dead.`);
+      if (this.#commUp && this.#peerAlive()) this.#ipfail?.ask(out, `ping node ${p.name} died`);
     }
   }
 
@@ -303,7 +359,14 @@ export class ClusterNode {
       link.status = "dead";
     }
     this.#reliable.onPeerDead(peer.name);
-    this.#resources.onPeerDead(at, out, "deadtime");
+    this.#ipfail?.cancel();
+    if (this.#commUp && this.#ping.nodes.length > 0 && !this.#shuttingDown) {
+      // Every link to the peer is silent: it died, or we are the one cut off. Let the
+      // ping nodes settle (a ping is due within a keepalive or so), then decide.
+      this.#arbitration = { peer, at: at + this.#pingSettleMs() };
+    } else {
+      this.#resources.onPeerDead(at, out, "deadtime");
+    }
     this.#maybeCommUp(at, out);
   }
 
@@ -366,6 +429,9 @@ export class ClusterNode {
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
     else if (type === "shutdone") this.#receiveShutdone(peer, event.at, out);
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
+    else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
+      if (!this.#shuttingDown) this.#ipfail?.onMessage(type, msg, event.at, out);
+    }
     else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
   }
 
@@ -411,6 +477,9 @@ export class ClusterNode {
     peer.heardFrom = true;
     peer.lastStatusAt = at;
     if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;
+    const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
+    if (Number.isFinite(numping)) peer.pingCount = numping;
+    if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
     if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
       peer.status = st;
@@ -418,6 +487,57 @@ export class ClusterNode {
     }
     if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead);
     this.#maybeCommUp(at, out);
+  }
+
+  /** How long after a peer's death ping results are awaited before arbitration. */
+  #pingSettleMs(): Millis {
+    return 2 * Math.min(Math.max(this.#opts.keepaliveMs, 200), 1000) + 100;
+  }
+
+  #peerAlive(): boolean {
+    return [...this.#peers.values()].some((p) => p.status !== "dead" && p.status !== "init");
+  }
+
+  /**
+   * The split-brain rule (DESIGN.md, "Split brain"). Every link to the peer went
+   * silent: it died, or one of us is cut off. Ping counts are compared with what the
+   * peer reached at its last status:
+   * - we hold groups and now reach fewer ping nodes than the peer did: we are probably
+   *   the node cut off, so we release everything and let the peer serve;
+   * - we hold nothing and reach fewer: the peer may have lost the same ones (a dead
+   *   heartbeat switch), and it gives way by the rule above, so we take over as long as
+   *   we still reach at least one ping node;
+   * - otherwise (as many or more, or no ping information): take over, like Heartbeat.
+   */
+  #arbitrate(at: Millis, out: ClusterAction[]): void {
+    const { peer } = this.#arbitration!;
+    this.#arbitration = undefined;
+    const mine = this.#ping.aliveCount();
+    const theirs = peer.pingCount ?? this.#ipfail?.partnerCount;
+    const holding = this.#resources.heldSet() !== "none" && this.#resources.groups().some((g) => g.state === "running");
+    if (theirs !== undefined && mine < theirs && (holding || mine === 0)) {
+      log(out, "warn", `Arbitration: ${peer.name} reached ${theirs} ping node(s) at last contact and we reach ${mine}: we are cut off, so we give way`);
+      this.#resources.onPeerDead(at, out, "deadtime", "give-up");
+      return;
+    }
+    log(out, "info", `Arbitration: we reach ${mine} ping node(s), ${peer.name} reached ${theirs ?? "an unknown number of"} at last contact: taking over`);
+    this.#resources.onPeerDead(at, out, "deadtime", "take-over");
+  }
+
+  #pingReplied(host: string, at: Millis, out: ClusterAction[]): void {
+    const p = this.#ping.replied(host, at);
+    if (!p) return;
+    log(out, "info", `Link ${p.name}:${p.name} up.`);
+    log(out, "info", `Status update for node ${p.name}: status ping`);
+    if (!this.#commUp || this.#shuttingDown) return;
+    if (this.#peerAlive()) {
+      this.#ipfail?.ask(out, `ping node ${p.name} came up`);
+      return;
+    }
+    // We gave way when the peer went silent; if our network is back and the peer is
+    // still silent, it may really be dead: look again.
+    const dead = [...this.#peers.values()].find((x) => x.status === "dead");
+    if (this.#resources.gaveUp && dead && !this.#arbitration) this.#arbitration = { peer: dead, at: at + this.#pingSettleMs() };
   }
 
   #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {

@@ -85,6 +85,8 @@ export class ResourceManager {
   #standby: StandbyExchange | undefined;
   /** While starting: when to stop waiting for an unsettled peer. */
   #handshakeDeadline: Millis | undefined;
+  /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
+  #gaveUp = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
@@ -145,8 +147,11 @@ export class ResourceManager {
     this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
   }
 
-  /** The peer was declared dead (deadtime) or said shutdone: take its groups. */
-  onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone"): void {
+  /**
+   * The peer was declared dead (deadtime) or said shutdone: take its groups, or,
+   * when arbitration found that we are the node cut off from the network, give ours up.
+   */
+  onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
     this.#peerAlive = false;
     this.#peerStable = false;
     this.#peerStarting = false;
@@ -157,6 +162,15 @@ export class ResourceManager {
     }
     if (!this.#commUp || this.#state === "shutdown") return;
     const peer = this.#opts.peer ?? "peer";
+    if (verdict === "give-up") {
+      this.#gaveUp = true;
+      this.#handshakeDeadline = undefined;
+      const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+      log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
+      this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
+      return;
+    }
+    this.#gaveUp = false;
     if (cause === "deadtime") {
       log(out, "warn", "No STONITH device configured.");
       log(out, "warn", "Shared disks are not protected.");
@@ -179,11 +193,25 @@ export class ResourceManager {
   /** The peer is alive again (restarted, or back after a partition). */
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
     this.#peerAlive = true;
-    if (returningAfterPartition && this.#commUp && this.#opts.autoFailback !== "legacy") {
+    this.#gaveUp = false;
+    if (returningAfterPartition && this.#commUp) {
+      // Clients and switches may have learnt the other node's MAC during the partition.
+      for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
-      this.#sendResource(out, this.#state === "stable");
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
     }
     void at;
+  }
+
+  /** True while we hold nothing because arbitration said we were the node cut off. */
+  get gaveUp(): boolean {
+    return this.#gaveUp;
+  }
+
+  /** hb_standby from inside the core (ipfail's give-up); skipped when nothing of `set` is held. */
+  standby(set: "all" | "foreign", at: Millis, out: ClusterAction[]): void {
+    if (!this.#groups.some((g) => inSet(g.local, set) && isHeld(g.state))) return;
+    this.#beginStandby(at, out, set);
   }
 
   /** A resource-protocol message from the peer. */

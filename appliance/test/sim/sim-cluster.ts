@@ -29,6 +29,13 @@ export interface SimClusterOptions {
   readonly autoFailback?: "on" | "off" | "legacy";
   /** How long a simulated group start or stop takes. */
   readonly agentDelayMs?: Millis;
+  /** Ping nodes (same on every node) and their deadping. */
+  readonly pingNodes?: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[];
+  readonly deadpingMs?: Millis;
+  /** Run the built-in ipfail on every node. */
+  readonly ipfail?: boolean;
+  /** How often each node's pinger gets an answer from each reachable host [keepalive]. */
+  readonly pingIntervalMs?: Millis;
 }
 
 /** A group operation the simulated runner is carrying out. */
@@ -61,6 +68,9 @@ export class SimCluster {
   /** "node/key" pairs whose start fails. */
   readonly failingStarts = new Set<string>();
   readonly #pendingOps: PendingOperation[] = [];
+  /** "node/host" pairs whose ICMP echoes get no answer. */
+  readonly #pingBlocked = new Set<string>();
+  #nextPingAt: Millis | undefined;
   /** Every change of a group's holders: for "exactly one holder" checks. */
   readonly holderHistory: { at: Millis; key: string; holders: NodeName[] }[] = [];
 
@@ -71,6 +81,12 @@ export class SimCluster {
       this.#members.set(name, { name, core: undefined, generation: 0, history: new Map() });
       this.running.set(name, new Set());
     }
+  }
+
+  /** Makes `host` unreachable (or reachable again) by ping from `node`. */
+  setPingReachable(node: NodeName, host: string, reachable: boolean): void {
+    if (reachable) this.#pingBlocked.delete(`${node}/${host}`);
+    else this.#pingBlocked.add(`${node}/${host}`);
   }
 
   /** Nodes on which group `key` runs now. */
@@ -110,6 +126,9 @@ export class SimCluster {
       generation: m.generation,
       groups: o.groups ?? [],
       autoFailback: o.autoFailback ?? "on",
+      pingNodes: o.pingNodes ?? [],
+      deadpingMs: o.deadpingMs ?? o.deadtimeMs,
+      ipfail: o.ipfail ?? false,
       ...overrides,
     });
     this.#deliver(m, { type: "started", at: this.clock.now() });
@@ -155,6 +174,15 @@ export class SimCluster {
       }
       this.clock.advanceTo(Math.max(next, this.clock.now()));
       const at = this.clock.now();
+      if (this.#nextPingAt !== undefined && at >= this.#nextPingAt) {
+        this.#nextPingAt = at + (this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
+        for (const m of this.#members.values()) {
+          if (!m.core) continue;
+          for (const p of this.#opts.pingNodes ?? []) {
+            for (const host of p.hosts) if (!this.#pingBlocked.has(`${m.name}/${host}`)) this.#deliver(m, { type: "ping-replied", at, host });
+          }
+        }
+      }
       for (const op of this.#takeDueOps(at)) {
         const m = this.#members.get(op.node)!;
         if (m.core !== op.core) continue;
@@ -209,7 +237,9 @@ export class SimCluster {
   }
 
   #nextEventAt(): Millis | undefined {
+    if ((this.#opts.pingNodes ?? []).length > 0 && this.#nextPingAt === undefined) this.#nextPingAt = this.clock.now();
     let next = this.network.nextDeliveryAt();
+    if (this.#nextPingAt !== undefined && (next === undefined || this.#nextPingAt < next)) next = this.#nextPingAt;
     for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
     for (const m of this.#members.values()) {
       const w = m.core?.nextWakeAt();

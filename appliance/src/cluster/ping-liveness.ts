@@ -1,0 +1,74 @@
+// Ping nodes as Heartbeat keeps them: pseudo-members with status `ping` while ICMP echoes come back within deadping.
+
+import type { Millis, NodeName } from "./time";
+
+/** One ping node (`ping host` or `ping_group name host…`). */
+export interface PingNodeState {
+  readonly name: NodeName;
+  readonly hosts: readonly string[];
+  /** `init` before the first reply, `ping` while replies arrive, `dead` after deadping of silence. */
+  status: "init" | "ping" | "dead";
+  /** When any of its hosts last answered; undefined before the first answer. */
+  lastReplyAt: Millis | undefined;
+}
+
+/** Tracks every ping node; a `ping_group` is alive while any member answers. */
+export class PingLiveness {
+  readonly nodes: readonly PingNodeState[];
+  readonly #byHost = new Map<string, PingNodeState>();
+  readonly #deadpingMs: Millis;
+  /** Deadline origin for nodes that never answered. */
+  #startedAt: Millis = 0;
+
+  constructor(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: Millis) {
+    this.nodes = config.map((c) => ({ name: c.name, hosts: c.hosts, status: "init" as const, lastReplyAt: undefined }));
+    for (const n of this.nodes) for (const h of n.hosts) this.#byHost.set(h, n);
+    this.#deadpingMs = deadpingMs;
+  }
+
+  start(at: Millis): void {
+    this.#startedAt = at;
+  }
+
+  /** How many ping nodes answer now (a group counts once): ipfail's count. */
+  aliveCount(): number {
+    return this.nodes.filter((n) => n.status === "ping").length;
+  }
+
+  /** A reply from `host`; returns the node if it just came (back) up. */
+  replied(host: string, at: Millis): PingNodeState | undefined {
+    const n = this.#byHost.get(host);
+    if (!n) return undefined;
+    n.lastReplyAt = at;
+    if (n.status === "ping") return undefined;
+    n.status = "ping";
+    return n;
+  }
+
+  /** Nodes whose silence passed deadping at `at`; they are marked dead. */
+  expire(at: Millis): PingNodeState[] {
+    const died: PingNodeState[] = [];
+    for (const n of this.nodes) {
+      if (n.status === "dead") continue;
+      if (at >= this.#deadlineOf(n)) {
+        n.status = "dead";
+        died.push(n);
+      }
+    }
+    return died;
+  }
+
+  nextWakeAt(): Millis | undefined {
+    let next: Millis | undefined;
+    for (const n of this.nodes) {
+      if (n.status === "dead") continue;
+      const t = this.#deadlineOf(n);
+      if (next === undefined || t < next) next = t;
+    }
+    return next;
+  }
+
+  #deadlineOf(n: PingNodeState): Millis {
+    return (n.lastReplyAt ?? this.#startedAt) + this.#deadpingMs;
+  }
+}
