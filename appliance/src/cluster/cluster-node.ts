@@ -187,6 +187,11 @@ export class ClusterNode {
     return out;
   }
 
+  /** True once every peer was heard from or declared dead (cheap: no snapshot). */
+  get commUp(): boolean {
+    return this.#commUp;
+  }
+
   /** The earliest time the core wants to be woken with `clock-advanced`, or undefined. */
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;

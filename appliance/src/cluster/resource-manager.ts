@@ -85,6 +85,8 @@ export class ResourceManager {
   #standby: StandbyExchange | undefined;
   /** While starting: when to stop waiting for an unsettled peer. */
   #handshakeDeadline: Millis | undefined;
+  /** The peer came back (restart or partition end): the next time it reports stable, auto failback may run. */
+  #failbackDue = false;
   /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
   #gaveUp = false;
   /** The handshake's acquisition of our local groups is queued or running. */
@@ -194,6 +196,7 @@ export class ResourceManager {
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
     this.#peerAlive = true;
     this.#gaveUp = false;
+    this.#failbackDue = true;
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
@@ -219,6 +222,7 @@ export class ResourceManager {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
+        this.#failbackDue = true;
         this.#peerStarting = true;
         this.#peerStable = false;
         this.#peerHolds.clear();
@@ -360,7 +364,10 @@ export class ResourceManager {
     }
     if (this.#state !== "stable") return;
     this.#settleConflicts(at, out);
-    if (becameStable && this.#opts.autoFailback === "on" && !this.#standby && !this.#busy()) {
+    // Auto failback follows the home node's return (its `starting`, or the end of a
+    // partition), never an hb_standby or an ipfail give-up that made the peer stable.
+    if (becameStable && this.#failbackDue && this.#opts.autoFailback === "on" && !this.#standby && !this.#busy()) {
+      this.#failbackDue = false;
       const holdsForeign = this.#groups.some((g) => !g.local && isHeld(g.state));
       if (holdsForeign) {
         log(out, "info", "Initiating auto failback: the peer is back and stable");

@@ -12,6 +12,9 @@ import { HeartbeatLogger } from "../adapters/heartbeat-logger";
 import { monotonicNow } from "../adapters/monotonic-clock";
 import { loadNodeIdentity, type NodeIdentity } from "../adapters/state-store";
 import { UdpMedia, type ReceivedDatagram } from "../adapters/udp-media";
+import { PingProber } from "../adapters/ping-prober";
+import { RespawnSupervisor } from "../adapters/respawn-supervisor";
+import { isBuiltinIpfail } from "../config/builtin-agents";
 import { stampControlFields, type ControlContext } from "../protocol/control-fields";
 import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import type { ResourceGroupRunner } from "../resources/resource-group-runner";
@@ -56,6 +59,10 @@ export class HeartbeatDaemon {
   #load = "n/a";
   #exitResolve: ((code: number) => void) | undefined;
   #runner!: ResourceGroupRunner;
+  #respawn: RespawnSupervisor | undefined;
+  #pinger: PingProber | undefined;
+  /** Respawned children start once communication is up, as in Heartbeat. */
+  #childrenStarted = false;
   #guard: ResourceGuardLink | undefined;
   /** Our last HISTORY_SIZE sequenced datagrams by seq, for retransmission. */
   readonly #history = new Map<number, Buffer>();
@@ -96,7 +103,21 @@ export class HeartbeatDaemon {
       groups: config.groups.map((g) => ({ key: g.key, homeNode: g.homeNode })),
       autoFailback: ha.autoFailback,
       maxRexmitDelayMs: ha.maxRexmitDelayMs,
+      pingNodes: ha.pingNodes.map((p) => ({ name: p.name, hosts: p.hosts })),
+      deadpingMs: ha.deadpingMs,
+      ipfail: ha.respawn.some((r) => isBuiltinIpfail(r.command)),
     });
+    this.#respawn = new RespawnSupervisor(ha.respawn.filter((r) => !isBuiltinIpfail(r.command)), (level, text) => this.#log(level, text), process.env);
+    const pingHosts = [...new Set(ha.pingNodes.flatMap((p) => p.hosts))];
+    if (pingHosts.length > 0) {
+      this.#pinger = new PingProber({
+        hosts: pingHosts,
+        // A reply at least every keepalive (0.2–1 s) keeps ping detection as fast as heartbeats.
+        intervalMs: Math.min(Math.max(ha.keepaliveMs, 200), 1000),
+        onReply: (host) => this.#step({ type: "ping-replied", at: monotonicNow(), host }),
+        onLog: (level, text) => this.#log(level, text),
+      });
+    }
     this.#runner = createGroupRunner(config, (level, text) => this.#logger.log(level, text, "ResourceManager"), this.#opts.initDir);
     await this.#releaseLeftovers();
     if (this.#opts.selfCommand && config.groups.length > 0) {
@@ -120,6 +141,7 @@ export class HeartbeatDaemon {
     const done = new Promise<number>((resolve) => (this.#exitResolve = resolve));
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => this.stop());
     this.#step({ type: "started", at: monotonicNow() });
+    this.#pinger?.start();
     return done;
   }
 
@@ -143,6 +165,10 @@ export class HeartbeatDaemon {
     const actions = this.#core.step(event);
     for (const a of actions) this.#carryOut(a);
     this.#arm();
+    if (!this.#childrenStarted && !this.#stopping && this.#core.commUp) {
+      this.#childrenStarted = true;
+      this.#respawn?.start();
+    }
   }
 
   #carryOut(a: ClusterAction): void {
@@ -159,6 +185,11 @@ export class HeartbeatDaemon {
           this.#history.delete(a.seq - HISTORY_SIZE);
         }
         this.#media.sendAll(bytes);
+        break;
+      }
+      case "announce-group": {
+        const group = this.#opts.config.groups.find((g) => g.key === a.key);
+        if (group) void this.#runner.announceGroup(group);
         break;
       }
       case "retransmit": {
@@ -278,6 +309,8 @@ export class HeartbeatDaemon {
   }
 
   async #finish(code: number): Promise<void> {
+    this.#respawn?.stop();
+    this.#pinger?.close();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#loadTimer) clearInterval(this.#loadTimer);
     await this.#media.close();

@@ -1,0 +1,574 @@
+// Interop (issue #4): a real Heartbeat 3.0.6 node and a Twinbeat node form one cluster in namespaces, for every auth method and medium.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NetnsLab } from "../../../scripts/lab/netns-lab";
+import { buildSeedTopology, LAB_ADDR, writeSeedConfigs, type SeedNodeKey } from "../../../scripts/lab/seed-topology";
+import { membership, startNode, statusSeen, twinbeatArgv, waitFor, type RunningNode } from "../../../scripts/lab/lab-daemon";
+import {
+  describePackets,
+  heartbeatFields,
+  LAB_HTTPD_SCRIPT,
+  readHaConfigDir,
+  readPcapUdp,
+  realHeartbeatInstalled,
+  startCapture,
+  startRealHeartbeat,
+  type Capture,
+  type RealHeartbeatNode,
+  type WirePacket,
+} from "../../../scripts/lab/real-heartbeat";
+
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot ? "needs root for network namespaces" : !realHeartbeatInstalled() ? "real Heartbeat not installed (bash scripts/lab/install-heartbeat.sh)" : false;
+const DEADTIME_MS = 1000;
+/** The client samples every 100 ms: one sample of slack on top of "deadtime + 1 s". */
+const TAKEOVER_LIMIT_MS = DEADTIME_MS + 1000 + 100;
+const VIP_A = LAB_ADDR.vip; // srv5's group: IPaddr + httpd on :80
+const VIP_B = "198.51.100.101"; // srv6's group: IPaddr + httpd on :8080
+const PAGES: Record<SeedNodeKey, string> = { srv5: "NodeA", srv6: "NodeB" };
+const MCAST_GROUP = "233.252.0.1"; // MCAST-TEST-NET (RFC 5771), documentation use
+
+type Auth = "crc" | "md5" | "sha1";
+type Medium = "ucast" | "bcast" | "mcast";
+
+const AUTHKEYS: Record<Auth, string> = {
+  crc: "auth 1\n1 crc\n",
+  md5: "auth 2\n2 md5 interop-md5-key\n",
+  sha1: "auth 3\n3 sha1 interop-sha1-key\n",
+};
+
+/** The log lines that the issue says must never appear on the real node (and close relatives). */
+const FORBIDDEN = /failed authentication|authentication check|replay attack|Irretrievably lost packet|flow control disabled|wirefmt to msg failed|bad (sequence|generation|node)|missing (from\/ts\/type|seqno)|lost a lot of packets/i;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The lab's httpd script with its own port and a pidfile unique to this lab (Twinbeat's /run is the machine's). */
+function httpdVariant(tag: string, port: number): string {
+  return fs
+    .readFileSync(LAB_HTTPD_SCRIPT, "utf8")
+    .replace(/PIDFILE="\/run\/twinbeat-lab-httpd-/, `PIDFILE="/run/twinbeat-lab-httpd-${tag}-${port}-`)
+    .replace(/PORT="\$\{HTTPD_PORT:-80\}"/, `PORT="${port}"`);
+}
+
+/** Both VIPs as the client sees them, every 100 ms. */
+class DualSampler {
+  readonly samples: { atMs: number; a: string; b: string; holdersA: SeedNodeKey[]; holdersB: SeedNodeKey[] }[] = [];
+  readonly #t0 = Date.now();
+  #running = true;
+  readonly #done: Promise<void>;
+
+  constructor(lab: NetnsLab) {
+    this.#done = (async () => {
+      while (this.#running) {
+        const started = Date.now();
+        const page = async (url: string) => {
+          const r = await lab.httpGet("client", url, 400);
+          return r.ok ? r.body.trim().split("\n")[0]! : "-";
+        };
+        const holders = async (vip: string) => {
+          const out: SeedNodeKey[] = [];
+          for (const n of ["srv5", "srv6"] as const) {
+            if ((await lab.addresses(n).catch(() => [])).some((x) => x.address === vip)) out.push(n);
+          }
+          return out;
+        };
+        const [a, b, holdersA, holdersB] = await Promise.all([page(`http://${VIP_A}/`), page(`http://${VIP_B}:8080/`), holders(VIP_A), holders(VIP_B)]);
+        this.samples.push({ atMs: started - this.#t0, a, b, holdersA, holdersB });
+        const wait = 100 - (Date.now() - started);
+        if (wait > 0) await sleep(wait);
+      }
+    })();
+  }
+
+  now(): number {
+    return Date.now() - this.#t0;
+  }
+
+  last(): string {
+    const s = this.samples.at(-1);
+    return s ? `A=${s.a} B=${s.b} (VIP A on ${s.holdersA.join("+") || "none"}, VIP B on ${s.holdersB.join("+") || "none"})` : "no sample yet";
+  }
+
+  /** Waits until the client reads `a` on VIP A and `b` on VIP B in one sample; returns when (ms since start). */
+  async waitPages(a: string, b: string, timeoutMs: number): Promise<number> {
+    const from = this.samples.length;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.samples.slice(from).find((s) => s.a === a && s.b === b);
+      if (hit) return hit.atMs;
+      if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for the client to read A=${a} B=${b}; last: ${this.last()}`);
+      await sleep(50);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
+  }
+}
+
+interface Mixed {
+  readonly lab: NetnsLab;
+  readonly work: string;
+  readonly realHost: SeedNodeKey;
+  readonly tbHost: SeedNodeKey;
+  readonly realName: string;
+  readonly tbName: string;
+  readonly real: RealHeartbeatNode;
+  tb: RunningNode;
+  readonly tbLogFile: string;
+  readonly capture: Capture;
+  startTb(): RunningNode;
+  /** Twinbeat's hb_standby / hb_takeover, run in its host. */
+  tbAdmin(tool: "hb_standby" | "hb_takeover", which: string): Promise<{ code: number | null; out: string }>;
+  diagnose(): string;
+}
+
+interface MixedOptions {
+  readonly auth: Auth;
+  readonly medium: Medium;
+  readonly autoFailback?: "on" | "off" | "legacy";
+  /** Which seed host runs the real Heartbeat (the other runs Twinbeat). Default srv5. */
+  readonly realHost?: SeedNodeKey;
+}
+
+/**
+ * The seed topology with srv5/srv6 as one real Heartbeat node and one Twinbeat node, the seed's
+ * ha.cf (keepalive 200ms, deadtime 1, warntime 500ms, initdead 3, ping nodes and ipfail) with the
+ * chosen medium on eth1, the chosen auth, and two groups: srv5's VIP A + httpd, srv6's VIP B +
+ * httpd on 8080. A capture of UDP 694 on the real node's eth1 runs from the start.
+ */
+async function setUpMixed(lab: NetnsLab, work: string, o: MixedOptions): Promise<Mixed> {
+  await buildSeedTopology(lab, { nodeNames: "fqdn" });
+  const realHost = o.realHost ?? "srv5";
+  const tbHost: SeedNodeKey = realHost === "srv5" ? "srv6" : "srv5";
+  const media: Record<Medium, { overrides: Record<string, null>; lines: string[] }> = {
+    ucast: { overrides: {}, lines: [] },
+    bcast: { overrides: { ucast: null }, lines: ["bcast eth1"] },
+    mcast: { overrides: { ucast: null }, lines: [`mcast eth1 ${MCAST_GROUP} 694 1 0`] },
+  };
+  const cfg = writeSeedConfigs(join(work, "etc"), {
+    nodeNames: "fqdn",
+    logDir: (n) => (n === realHost ? "/var/log" : join(work, "logs", n)),
+    haCfOverrides: {
+      keepalive: "200ms",
+      deadtime: "1",
+      warntime: "500ms",
+      initdead: "3",
+      logfacility: "none",
+      respawn: "root /usr/libexec/heartbeat/ipfail",
+      auto_failback: o.autoFailback ?? "on",
+      ...media[o.medium].overrides,
+    },
+    extraHaCf: media[o.medium].lines,
+  });
+  const names = cfg.nodeNames;
+  const haresources = `${names.srv5} IPaddr::${VIP_A}/32 httpd\n${names.srv6} IPaddr::${VIP_B}/32 httpd8080\n`;
+  const scripts = { httpd: httpdVariant(lab.prefix, 80), httpd8080: httpdVariant(lab.prefix, 8080) };
+  for (const n of ["srv5", "srv6"] as const) {
+    const dir = cfg.dirs[n];
+    fs.writeFileSync(join(dir, "haresources"), haresources);
+    fs.writeFileSync(join(dir, "authkeys"), AUTHKEYS[o.auth], { mode: 0o600 });
+    fs.chmodSync(join(dir, "authkeys"), 0o600);
+    fs.mkdirSync(join(dir, "resource.d"), { recursive: true });
+    for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(join(dir, "resource.d", name), text, { mode: 0o755 });
+    fs.mkdirSync(join(dir, "www"), { recursive: true });
+    fs.writeFileSync(join(dir, "www", "index.html"), `${PAGES[n]}\n`);
+  }
+  const capture = await startCapture(lab, realHost, "eth1", join(work, "wire.pcap"));
+  const real = await startRealHeartbeat(lab, realHost, {
+    nodeName: names[realHost],
+    ...readHaConfigDir(cfg.dirs[realHost]),
+    resourceD: scripts,
+    files: { "www/index.html": `${PAGES[realHost]}\n` },
+    workDir: work,
+    start: false,
+  });
+  const tbLogFile = join(work, "logs", tbHost, "ha-log");
+  const m: Mixed = {
+    lab,
+    work,
+    realHost,
+    tbHost,
+    realName: names[realHost],
+    tbName: names[tbHost],
+    real,
+    tb: undefined as unknown as RunningNode,
+    tbLogFile,
+    capture,
+    startTb() {
+      m.tb = startNode(lab, tbHost, names[tbHost], cfg.dirs[tbHost], work);
+      return m.tb;
+    },
+    async tbAdmin(tool, which) {
+      const r = await lab.exec(tbHost, [...twinbeatArgv(), tool, which, "--run-dir", m.tb.runDir], { timeoutMs: 15_000 });
+      return { code: r.code, out: r.stdout + r.stderr };
+    },
+    diagnose() {
+      const realLog = real.log();
+      const trouble = realLog.split("\n").filter((l) => FORBIDDEN.test(l) || /lost packet|WARN|ERROR|CRIT/.test(l)).filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon|Initial dead time|Cannot lock ourselves|STONITH|Shared disks/.test(l));
+      let wire: string[] = [];
+      try {
+        const pk = readPcapUdp(capture.file);
+        const d = describePackets(pk);
+        wire = d.length > 30 ? [...d.slice(0, 18), `… ${d.length - 28} more …`, ...d.slice(-10)] : d;
+      } catch (e) {
+        wire = [`(no capture: ${(e as Error).message})`];
+      }
+      const tbOut = m.tb ? lab.outputOf(m.tb.proc) : "";
+      return [
+        `--- real ${names[realHost]} (${realHost}) trouble lines (${trouble.length}):`,
+        ...trouble.slice(0, 25),
+        `--- real ha-log tail:`,
+        ...realLog.split("\n").slice(-25),
+        `--- Twinbeat ${names[tbHost]} (${tbHost}) output tail:`,
+        ...tbOut.split("\n").slice(-25),
+        `--- wire on ${realHost}:eth1:`,
+        ...wire,
+      ].join("\n");
+    },
+  };
+  return m;
+}
+
+/** Starts both nodes at the same moment (Heartbeat's "both starting" path). */
+async function startBoth(m: Mixed): Promise<void> {
+  m.startTb();
+  await m.real.start();
+}
+
+/** Problems found by the pairing checks (empty = all good). */
+async function pairingProblems(m: Mixed): Promise<string[]> {
+  const problems: string[] = [];
+  const realSees = await m.real.nodeStatus(m.tbName);
+  if (realSees !== "active") problems.push(`real cl_status nodestatus ${m.tbName} = ${realSees ?? "(failed)"}`);
+  const realSelf = await m.real.nodeStatus(m.realName);
+  if (realSelf !== "active") problems.push(`real cl_status nodestatus ${m.realName} = ${realSelf ?? "(failed)"}`);
+  const links = await m.real.clStatus("listhblinks", m.tbName);
+  if (!/\teth1\b/.test(links.stdout)) problems.push(`real cl_status listhblinks ${m.tbName}: ${JSON.stringify(links.stdout + links.stderr)}`);
+  const link = (await m.real.clStatus("hblinkstatus", m.tbName, "eth1")).stdout.trim();
+  if (link !== "up") problems.push(`real cl_status hblinkstatus ${m.tbName} eth1 = ${link || "(failed)"}`);
+  const view = await membership(m.tb);
+  const peer = view?.nodes.find((n) => n.name === m.realName);
+  if (view?.localStatus !== "active") problems.push(`Twinbeat local status = ${view?.localStatus ?? "(no answer)"}`);
+  if (peer?.status !== "active") problems.push(`Twinbeat sees ${m.realName} as ${peer?.status ?? "(unknown)"}`);
+  if (peer && !peer.links.some((l) => l.name === "eth1" && l.status === "up")) problems.push(`Twinbeat's links to ${m.realName}: ${JSON.stringify(peer.links)}`);
+  return problems;
+}
+
+async function waitPaired(m: Mixed, timeoutMs = 15_000): Promise<number> {
+  const start = Date.now();
+  let last: string[] = [];
+  for (;;) {
+    last = await pairingProblems(m);
+    if (last.length === 0) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`not paired after ${timeoutMs} ms:\n  ${last.join("\n  ")}\n${m.diagnose()}`);
+    await sleep(200);
+  }
+}
+
+/** Forbidden lines in the real node's log. */
+function forbiddenLines(m: Mixed): string[] {
+  return m.real.log().split("\n").filter((l) => FORBIDDEN.test(l));
+}
+
+/** Waits until neither side reports `transition` (and both answer). */
+async function waitStable(m: Mixed, what: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const r = await m.real.rscStatus();
+      const t = (await membership(m.tb))?.rscStatus;
+      return r !== undefined && r !== "transition" && t !== undefined && t !== "transition";
+    },
+    timeoutMs,
+    200,
+  ).catch(async (e: Error) => {
+    throw new Error(`${e.message}: real rscstatus ${await m.real.rscStatus()}, Twinbeat ${(await membership(m.tb))?.rscStatus}\n${m.diagnose()}`);
+  });
+}
+
+/** Emulates a node's death: its daemon killed outright, its cables pulled. */
+async function killNode(m: Mixed, which: "real" | "tb"): Promise<void> {
+  const host = which === "real" ? m.realHost : m.tbHost;
+  if (which === "real") await m.real.kill9({ all: true });
+  else m.lab.kill(m.tb.proc, "SIGKILL");
+  await Promise.all([m.lab.unplug(host, "eth0"), m.lab.unplug(host, "eth1")]);
+}
+
+/** The dead node reboots: its VIPs gone, cables back in, daemon started. */
+async function reviveNode(m: Mixed, which: "real" | "tb"): Promise<void> {
+  const host = which === "real" ? m.realHost : m.tbHost;
+  if (which === "tb") await m.lab.waitExit(m.tb.proc, 5000);
+  for (const vip of [VIP_A, VIP_B]) await m.lab.ip(host, ["addr", "del", `${vip}/32`, "dev", "eth0"]).catch(() => "");
+  await Promise.all([m.lab.plug(host, "eth0"), m.lab.plug(host, "eth1")]);
+  if (which === "real") await m.real.start();
+  else m.startTb();
+}
+
+function pageOf(host: SeedNodeKey): string {
+  return PAGES[host];
+}
+
+async function withMixed(o: MixedOptions, deadlineMs: number, fn: (m: Mixed, sampler: DualSampler | undefined) => Promise<void>, withSampler = true): Promise<void> {
+  const work = fs.mkdtempSync(join(tmpdir(), "tb-interop-"));
+  try {
+    await NetnsLab.withLab(
+      async (lab) => {
+        const m = await setUpMixed(lab, work, o);
+        const sampler = withSampler ? new DualSampler(lab) : undefined;
+        try {
+          await fn(m, sampler);
+        } finally {
+          await sampler?.stop();
+          const keep = process.env["TWINBEAT_KEEP_LOGS"];
+          await m.capture.stop().catch(() => "");
+          await m.real.cleanup();
+          if (keep) {
+            const dir = join(keep, `${o.auth}-${o.medium}-${o.autoFailback ?? "on"}-${Date.now()}`);
+            fs.mkdirSync(dir, { recursive: true });
+            fs.cpSync(m.real.dirs.log, join(dir, "real-log"), { recursive: true });
+            if (fs.existsSync(join(work, "logs"))) fs.cpSync(join(work, "logs"), join(dir, "twinbeat-log"), { recursive: true });
+            if (m.tb) fs.writeFileSync(join(dir, "twinbeat.out"), lab.outputOf(m.tb.proc));
+            fs.copyFileSync(m.capture.file, join(dir, "wire.pcap"));
+            fs.writeFileSync(join(dir, "wire.txt"), describePackets(readPcapUdp(m.capture.file)).join("\n") + "\n");
+          }
+        }
+      },
+      { deadlineMs },
+    );
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluster", { skip }, () => {
+  // The matrix: one lab per combination, basic pairing only (the sha1/ucast one also runs 60 s).
+  for (const auth of ["crc", "md5", "sha1"] as const) {
+    for (const medium of ["ucast", "bcast", "mcast"] as const) {
+      const long = auth === "sha1" && medium === "ucast";
+      it(`auth ${auth}, ${medium}: both sides active, links up, no auth/replay/loss/flow-control complaints${long ? " over 60 s, each node holding its own group" : ""}`, async () => {
+        await withMixed({ auth, medium }, long ? 120_000 : 45_000, async (m, sampler) => {
+          await startBoth(m);
+          const problems: string[] = [];
+          await waitPaired(m, 12_000).catch((e: Error) => problems.push(e.message));
+          if (problems.length === 0) {
+            await sleep(long ? 60_000 : 3000);
+            problems.push(...(await pairingProblems(m)).map((p) => `after the run: ${p}`));
+            if (long) {
+              await sampler!.waitPages(pageOf("srv5"), pageOf("srv6"), 5000).catch((e: Error) => problems.push(e.message));
+            }
+          }
+          const bad = forbiddenLines(m);
+          if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 12).join("\n    ")}${bad.length > 12 ? `\n    … ${bad.length - 12} more` : ""}`);
+          assert.deepEqual(problems, [], `${problems.join("\n")}\n${m.diagnose()}`);
+        }, long);
+      });
+    }
+  }
+
+  it("sha1/ucast: either node killed, the survivor serves both groups within deadtime + 1 s; auto_failback on returns them", async () => {
+    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "on" }, 120_000, async (m, s) => {
+      const sampler = s!;
+      await startBoth(m);
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`));
+      await waitStable(m, "stable after start");
+      await sleep(5500); // past the start-up dt grace
+
+      // The real node (srv5) dies: Twinbeat takes its group.
+      let at = sampler.now();
+      await killNode(m, "real");
+      let took = (await sampler.waitPages("NodeB", "NodeB", 10_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - at;
+      assert.ok(took <= TAKEOVER_LIMIT_MS, `client saw Twinbeat serve both ${took} ms after the real node died`);
+      await reviveNode(m, "real");
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to the real node: ${e.message}\n${m.diagnose()}`));
+      await waitStable(m, "stable after failback to the real node");
+      await sleep(5500);
+
+      // The Twinbeat node (srv6) dies: the real Heartbeat takes its group.
+      at = sampler.now();
+      await killNode(m, "tb");
+      took = (await sampler.waitPages("NodeA", "NodeA", 10_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - at;
+      assert.ok(took <= TAKEOVER_LIMIT_MS, `client saw the real node serve both ${took} ms after Twinbeat died`);
+      assert.match(m.real.log(), /mach_down takeover complete/);
+      await reviveNode(m, "tb");
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to Twinbeat: ${e.message}\n${m.diagnose()}`));
+      assert.deepEqual(forbiddenLines(m), []);
+    });
+  });
+
+  it("sha1/ucast, auto_failback legacy: a returning node pulls its group back (ip-request) in each direction", async () => {
+    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "legacy" }, 120_000, async (m, s) => {
+      const sampler = s!;
+      await startBoth(m);
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`));
+      await sleep(5500);
+      for (const which of ["real", "tb"] as const) {
+        const at = sampler.now();
+        await killNode(m, which);
+        const both = which === "real" ? "NodeB" : "NodeA";
+        const took = (await sampler.waitPages(both, both, 10_000).catch((e: Error) => assert.fail(`${which} killed: ${e.message}\n${m.diagnose()}`))) - at;
+        assert.ok(took <= TAKEOVER_LIMIT_MS, `${which} killed: survivor served both after ${took} ms`);
+        await reviveNode(m, which);
+        await waitPaired(m);
+        await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`legacy failback to ${which}: ${e.message}\n${m.diagnose()}`));
+        await sleep(5500);
+      }
+      assert.deepEqual(forbiddenLines(m), []);
+    });
+  });
+
+  it("sha1/ucast: hb_standby and hb_takeover on either side move the groups as Heartbeat would", async () => {
+    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "on" }, 150_000, async (m, s) => {
+      const sampler = s!;
+      await startBoth(m);
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`));
+      await waitStable(m, "stable after start");
+      // [who, tool, which, expected A page, expected B page]; real = srv5 (home of A), Twinbeat = srv6 (home of B)
+      const steps: Array<["real" | "tb", "hb_standby" | "hb_takeover", string, string, string]> = [
+        ["real", "hb_standby", "all", "NodeB", "NodeB"],
+        ["real", "hb_takeover", "all", "NodeA", "NodeA"],
+        ["tb", "hb_takeover", "local", "NodeA", "NodeB"],
+        ["tb", "hb_standby", "all", "NodeA", "NodeA"],
+        ["real", "hb_standby", "foreign", "NodeA", "NodeB"],
+        ["tb", "hb_standby", "local", "NodeA", "NodeA"],
+        ["real", "hb_takeover", "foreign", "NodeA", "NodeA"], // nothing to move: B already here
+        ["tb", "hb_takeover", "all", "NodeB", "NodeB"],
+        ["real", "hb_takeover", "local", "NodeA", "NodeB"],
+      ];
+      for (const [who, tool, which, a, b] of steps) {
+        const label = `${who === "real" ? "real" : "Twinbeat"} ${tool} ${which}`;
+        const r = who === "real" ? await (tool === "hb_standby" ? m.real.hbStandby(which) : m.real.hbTakeover(which)).then((x) => ({ code: x.code, out: x.stdout + x.stderr })) : await m.tbAdmin(tool, which);
+        assert.equal(r.code, 0, `${label}: ${r.out}`);
+        await sampler.waitPages(a, b, 15_000).catch((e: Error) => assert.fail(`${label}: ${e.message}\n${m.diagnose()}`));
+        await waitStable(m, `stable after ${label}`);
+        await sleep(500);
+        const last = sampler.samples.at(-1)!;
+        assert.equal(`${last.a}/${last.b}`, `${a}/${b}`, `${label}: the layout did not hold`);
+      }
+      assert.deepEqual(forbiddenLines(m), []);
+    });
+  });
+
+  it("sha1/ucast: a graceful stop of either side hands its groups over at once (shutdone, no deadtime wait)", async () => {
+    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "on" }, 120_000, async (m, s) => {
+      const sampler = s!;
+      await startBoth(m);
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`));
+      await waitStable(m, "stable after start");
+      await sleep(5500);
+
+      // Real node: heartbeat -k. Twinbeat must take A on the shutdone, not after deadtime.
+      let at = sampler.now();
+      const stopping = m.real.stop();
+      let took = (await sampler.waitPages("NodeB", "NodeB", 15_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - at;
+      await stopping;
+      const tbView = await statusSeen(m.tb, m.realName);
+      assert.equal(tbView, "dead", "Twinbeat sees the stopped real node dead");
+      assert.ok(took <= 8000, `handover took ${took} ms`);
+      assert.doesNotMatch(lab_output(m), new RegExp(`node ${m.realName.replace(/\./g, "\\.")}: is dead`), "Twinbeat waited for deadtime instead of honouring shutdone");
+      await m.real.start();
+      await waitPaired(m);
+      await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`));
+      await waitStable(m, "stable after the real node's return");
+      await sleep(5500);
+
+      // Twinbeat: SIGTERM (its heartbeat -k). The real node must log the shutdown notice and take B at once.
+      at = sampler.now();
+      m.lab.kill(m.tb.proc, "SIGTERM");
+      took = (await sampler.waitPages("NodeA", "NodeA", 15_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - at;
+      await m.lab.waitExit(m.tb.proc, 15_000);
+      assert.ok(took <= 8000, `handover took ${took} ms`);
+      const log = m.real.log();
+      assert.match(log, new RegExp(`Received shutdown notice from '${m.tbName.replace(/\./g, "\\.")}'`), "the real node did not see Twinbeat's shutdone");
+      assert.doesNotMatch(log, new RegExp(`node ${m.tbName.replace(/\./g, "\\.")}: is dead`), "the real node waited for deadtime");
+      assert.deepEqual(forbiddenLines(m), []);
+    });
+  });
+
+  it("sha1/ucast: datagrams dropped on the wire are retransmitted on request, in both directions", async () => {
+    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "on" }, 90_000, async (m) => {
+      await startBoth(m);
+      await waitPaired(m);
+      await sleep(6000); // past the start-up window
+      const drop = async (host: SeedNodeKey) => {
+        const from = Date.now() / 1000;
+        await m.lab.setLoss(host, "eth1", 100, { direction: "egress" });
+        await sleep(450); // about two keepalives: a gap, well inside deadtime
+        await m.lab.clearLoss(host, "eth1");
+        const to = Date.now() / 1000;
+        await sleep(3000);
+        return { from, to };
+      };
+      const tbWindow = await drop(m.tbHost);
+      const realWindow = await drop(m.realHost);
+      await sleep(500);
+      const packets = readPcapUdp(m.capture.file);
+      const problems: string[] = [];
+      const realAddr = LAB_ADDR[m.realHost].eth1;
+      const tbAddr = LAB_ADDR[m.tbHost].eth1;
+      const f = (p: WirePacket) => Object.fromEntries(heartbeatFields(p.payload) ?? []) as Record<string, string>;
+      const excerpt = (from: number, to: number) => describePackets(packets.filter((p) => p.time >= from - 0.3 && p.time <= to + 1.5), packets[0]?.time).slice(0, 40).join("\n    ");
+
+      // Twinbeat -> real: the capture (on the real side) shows the gap; the real node asks; Twinbeat must resend.
+      const tbSeqs = packets.filter((p) => p.src === tbAddr && f(p)["seq"] !== undefined).map((p) => ({ time: p.time, seq: parseInt(f(p)["seq"]!, 16) }));
+      const before = tbSeqs.filter((x) => x.time < tbWindow.from).at(-1);
+      const after = tbSeqs.find((x) => x.time > tbWindow.to);
+      const realAsked = packets.filter((p) => p.src === realAddr && f(p)["t"] === "NS_rexmit").map((p) => ({ time: p.time, seq: Number(f(p)["firstseq"]) }));
+      if (!before || !after || after.seq - before.seq < 2) problems.push(`no gap seen in Twinbeat's sequence (${before?.seq} -> ${after?.seq})`);
+      else {
+        for (let seq = before.seq + 1; seq < after.seq; seq++) {
+          const asked = realAsked.filter((r) => r.seq === seq);
+          const resent = tbSeqs.filter((x) => x.seq === seq && x.time > tbWindow.to);
+          if (asked.length === 0) problems.push(`real node never asked for Twinbeat's seq ${seq}`);
+          if (resent.length === 0) problems.push(`Twinbeat never retransmitted seq ${seq} (the real node asked ${asked.length} times)`);
+        }
+      }
+      // real -> Twinbeat: the capture shows what the real node sent while its egress was dropped.
+      const realSent = packets.filter((p) => p.src === realAddr && f(p)["seq"] !== undefined).map((p) => ({ time: p.time, seq: parseInt(f(p)["seq"]!, 16) }));
+      const lostSeqs = [...new Set(realSent.filter((x) => x.time > realWindow.from + 0.02 && x.time < realWindow.to - 0.02).map((x) => x.seq))];
+      const tbAsked = packets.filter((p) => p.src === tbAddr && f(p)["t"] === "NS_rexmit").map((p) => ({ time: p.time, seq: Number(f(p)["firstseq"]) }));
+      if (lostSeqs.length === 0) problems.push("the real node sent nothing sequenced during its drop window");
+      for (const seq of lostSeqs) {
+        const asked = tbAsked.filter((r) => r.seq === seq);
+        const resent = realSent.filter((x) => x.seq === seq && x.time > realWindow.to);
+        if (asked.length === 0) problems.push(`Twinbeat never asked for the real node's seq ${seq}`);
+        if (asked.length > 0 && resent.length === 0) problems.push(`the real node never resent seq ${seq}`);
+      }
+      // Requests must stop once the gap is filled.
+      const lateAsks = [...realAsked, ...tbAsked].filter((r) => r.time > realWindow.to + 2);
+      if (lateAsks.length) problems.push(`${lateAsks.length} NS_rexmit requests still going 2 s after the last drop`);
+      const bad = forbiddenLines(m);
+      if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 10).join("\n    ")}`);
+      const lostLines = m.real.log().split("\n").filter((l) => /lost packet|Retransmitting|rexmit/i.test(l));
+      assert.deepEqual(
+        problems,
+        [],
+        `${problems.join("\n")}\nreal log about loss:\n    ${lostLines.slice(0, 10).join("\n    ")}\nwire around Twinbeat's drop:\n    ${excerpt(tbWindow.from, tbWindow.to)}\nwire around the real node's drop:\n    ${excerpt(realWindow.from, realWindow.to)}\n${m.diagnose()}`,
+      );
+    }, false);
+  });
+});
+
+/** Twinbeat's log output (stderr of the daemon) and its logfile. */
+function lab_output(m: Mixed): string {
+  let file = "";
+  try {
+    file = fs.readFileSync(m.tbLogFile, "utf8");
+  } catch {
+    /* none */
+  }
+  return m.lab.outputOf(m.tb.proc) + file;
+}
