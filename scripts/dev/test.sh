@@ -8,14 +8,16 @@ part="${1:-all}"
 rm -rf .out
 npx tsc -p tsconfig.json
 
-units=$(find .out/appliance .out/build .out/scripts -name '*.test.js' -not -path '*/e2e/*' 2>/dev/null | sort)
-e2es=$(find .out/appliance/test/e2e -name '*.test.js' 2>/dev/null | sort)
+units=$(find .out -name '*.test.js' -not -path '*/e2e/*' -not -path '*/slow/*' | sort)
+e2es=$(find .out -name '*.test.js' -path '*/e2e/*' | sort)
+slows=$(find .out -name '*.test.js' -path '*/slow/*' | sort)
 
 case "$part" in
   unit) files="$units" ;;
   e2e) files="$e2es" ;;
-  all) files="$units $e2es" ;;
-  *) echo "usage: test.sh [unit|e2e|all]" >&2; exit 2 ;;
+  slow) files="$slows" ;;
+  all) files="$units $e2es $slows" ;;
+  *) echo "usage: test.sh [unit|e2e|slow|all]" >&2; exit 2 ;;
 esac
 # The namespace tests need root and a few Debian packages; without root they skip themselves.
 if [ "$part" != unit ] && [ "$(id -u)" -eq 0 ]; then

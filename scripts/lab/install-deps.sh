@@ -12,6 +12,7 @@ declare -A wants=(
   [curl]=curl
   [procps]=ps
   [busybox-static]=busybox
+  [stress-ng]=stress-ng
   [resource-agents]=/usr/libexec/heartbeat/send_ua
 )
 

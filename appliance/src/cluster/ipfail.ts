@@ -36,6 +36,8 @@ export class Ipfail {
   #pendingGiveUp: { set: "all" | "foreign"; at: Millis } | undefined;
   /** The partner's count from its last num_ping_nodes. */
   partnerCount: number | undefined;
+  /** Our count when we last asked (a you_are_dead answers that number). */
+  #askedWith: number | undefined;
 
   constructor(options: IpfailOptions) {
     this.#opts = options;
@@ -48,7 +50,8 @@ export class Ipfail {
 
   /** Ask the partner how many ping nodes it sees (after a ping node came up, a link died, or its ipfail joined). */
   ask(out: ClusterAction[], why: string): void {
-    out.push({ type: "log", level: "info", text: `ipfail: asking ${this.#opts.partner} for its ping node count (${why}); we see ${this.#opts.pingCount()}` });
+    this.#askedWith = this.#opts.pingCount();
+    out.push({ type: "log", level: "info", text: `ipfail: asking ${this.#opts.partner} for its ping node count (${why}); we see ${this.#askedWith}` });
     this.#opts.send(out, [str("t", "num_ping_nodes"), str("num_ping", String(this.#opts.pingCount())), ...ipfailRouting(this.#opts.partner)]);
   }
 
@@ -81,6 +84,8 @@ export class Ipfail {
       }
       case "you_are_dead":
         out.push({ type: "log", level: "info", text: "ipfail: giving up because we were told that we see fewer ping nodes" });
+        // The partner sees more than we had when we asked.
+        if (this.#askedWith !== undefined) this.partnerCount = Math.max(this.partnerCount ?? 0, this.#askedWith + 1);
         this.#delayGiveUp("all", at, out);
         break;
       case "abort_giveup":
@@ -108,6 +113,11 @@ export class Ipfail {
       return;
     }
     this.#pendingGiveUp = undefined;
+    // A ping node that only dropped a few echoes is back by now: re-ask instead of failing over.
+    if (p.set === "all" && this.partnerCount !== undefined && this.#opts.pingCount() >= this.partnerCount) {
+      this.ask(out, "our ping count recovered before the give-up");
+      return;
+    }
     this.#opts.giveUp(p.set, at, out);
   }
 

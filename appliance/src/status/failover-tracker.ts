@@ -73,7 +73,7 @@ export class FailoverTracker {
     let interesting = false;
     let cause: FailoverRecord["cause"] = "unknown";
     for (const a of actions) {
-      if (a.type === "send") continue;
+      if (a.type === "send" || a.type === "retransmit") continue;
       interesting = true;
       if (a.type === "log") {
         if (/ is dead$/.test(a.text)) cause = "deadtime";
@@ -107,7 +107,7 @@ export class FailoverTracker {
 
   #noticeDeaths(snap: MembershipSnapshot, cause: FailoverRecord["cause"], monoMs: Millis, wallMs: number): void {
     for (const node of snap.nodes) {
-      if (node.name === snap.localNode) continue;
+      if (node.name === snap.localNode || node.type !== "normal") continue;
       const before = this.#peerStatus.get(node.name);
       this.#peerStatus.set(node.name, node.status);
       const wasAlive = before === "up" || before === "active";
