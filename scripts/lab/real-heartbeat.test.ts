@@ -70,6 +70,7 @@ describe("real Heartbeat 3.0.6 in the lab", { skip }, () => {
           assert.equal((await n5.exec(["findmnt", "-n", "-o", "FSTYPE", "/run"])).stdout.trim(), "tmpfs");
           assert.deepEqual(fs.readdirSync("/etc/ha.d").sort(), hostHaD, "the host's /etc/ha.d is untouched");
           assert.doesNotMatch(fs.readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(work.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "no lab mount is visible outside the node");
+          await n5.waitApi(10_000);
           const hb = await n5.clStatus("hbstatus");
           assert.equal(hb.code, 0, hb.stdout + hb.stderr);
           assert.match(hb.stdout, /Heartbeat is running on this machine/);
@@ -164,7 +165,9 @@ describe("real Heartbeat 3.0.6 in the lab", { skip }, () => {
           record("real.graceful_stop.handover_ms", handover);
           record("real.graceful_stop.exit_ms", sampler.now() - at);
           assert.match(n6.log(), /Received shutdown notice from 'srv5\.localdomain'|shutdone|is dead/i);
-          assert.deepEqual(n5.processes(), [], "heartbeat -k leaves nothing running in the node");
+          await waitFor("nothing left running in the stopped node", () => n5.processes().length === 0, 5000).catch(() =>
+            assert.fail(`heartbeat -k left running: ${n5.processes().map((p) => `${p.pid} ${p.cmd}`).join("; ")}`),
+          );
 
           const trouble = troubleLines(n6.log()).filter((l) => !/Late heartbeat/.test(l));
           assert.deepEqual(trouble.filter((l) => /authentication|replay attack|Irretrievably lost|flow control disabled/i.test(l)), []);
@@ -175,7 +178,7 @@ describe("real Heartbeat 3.0.6 in the lab", { skip }, () => {
             for (const n of Object.values(nodes)) fs.cpSync(n!.dirs.log, join(process.env["TWINBEAT_KEEP_LOGS"], n!.nodeName), { recursive: true });
           }
         }
-        assert.ok(sampler.longestDoubleHoldingMs() <= 300, `two holders for ${sampler.longestDoubleHoldingMs()} ms`);
+        assert.ok(sampler.longestDoubleHoldingMs() <= 300, `two holders for ${sampler.longestDoubleHoldingMs()} ms: ${JSON.stringify(sampler.samples.filter((x) => x.holders.length > 1))}`);
       }, { deadlineMs: 150_000 }),
     );
   });

@@ -87,6 +87,8 @@ export interface RealHeartbeatNode {
   readonly daemon: ChildProcess | undefined;
   /** Starts `heartbeat -f` inside the node (after a stop or kill9, or with `start: false`). */
   start(): Promise<void>;
+  /** Waits for the API socket (/run/heartbeat/register): cl_status answers only from then on (comm-up or initdead). */
+  waitApi(timeoutMs?: number): Promise<void>;
   /** Runs a command inside the node (its hostname, mounts and netns). */
   exec(argv: readonly string[], opts?: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv }): Promise<ExecResult>;
   /** The real `cl_status <args>` inside the node. */
@@ -299,13 +301,21 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
       if (node.masterPid() !== undefined) throw new Error(`${nodeName}: heartbeat already runs (pid ${node.masterPid()})`);
       fs.appendFileSync(dirs.out, `--- start ${new Date().toISOString()}\n`);
       daemon = lab.spawn(host, enter([HEARTBEAT_BIN, "-f", ...(opts.heartbeatArgs ?? [])]), { logFile: dirs.out });
-      // The master writes /run/heartbeat.pid once its configuration is valid, then opens the API socket.
+      // The master writes /run/heartbeat.pid once its configuration is valid (the API socket
+      // comes later: at comm-up, or when initdead passes).
       for (let i = 0; i < 300; i++) {
-        if (node.masterPid() !== undefined && fs.existsSync(`/proc/${keeperPid}/root/run/heartbeat/register`)) return;
+        if (node.masterPid() !== undefined) return;
         if (daemon.exitCode !== null || daemon.signalCode !== null) break;
         await sleep(20);
       }
       throw new Error(`${nodeName}: heartbeat did not start:\n${node.log("out").slice(-3000)}\n${node.log().slice(-3000)}`);
+    },
+    async waitApi(timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      while (!fs.existsSync(`/proc/${keeperPid}/root/run/heartbeat/register`)) {
+        if (Date.now() > until) throw new Error(`${nodeName}: no API socket after ${timeoutMs} ms (comm not up?):\n${node.log().slice(-2000)}`);
+        await sleep(50);
+      }
     },
     exec(argv, o = {}) {
       return lab.exec(host, enter(argv), { timeoutMs: o.timeoutMs ?? 15_000, ...(o.input !== undefined ? { input: o.input } : {}), ...(o.env ? { env: o.env } : {}) });

@@ -15,11 +15,17 @@ export const CL_STATUS_TIMEOUT_MS = 5000;
 /** Largest answer read from the daemon: a status is a few kilobytes. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+/** Where the command writes (process.stdout/stderr; tests pass their own). */
+export interface CommandOutput {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
 /**
  * `cl_status [--run-dir DIR] [--config-dir DIR] SUB-COMMAND [options] [params]`. Output
  * and exit codes are Heartbeat's (spec §6); 12 when the daemon does not answer in 5 s.
  */
-export async function clStatusCommand(args: readonly string[]): Promise<number> {
+export async function clStatusCommand(args: readonly string[], io: CommandOutput = process): Promise<number> {
   const opts = defaultOptions();
   const rest = takeCommonOptions(args, opts);
   let daemon: DaemonAnswer = { kind: "down" };
@@ -35,8 +41,8 @@ export async function clStatusCommand(args: readonly string[]): Promise<number> 
     syslogFormat: !/^(false|off|no|n|0)$/i.test(process.env.HA_syslogmsgfmt ?? ""),
     posixlyCorrect: process.env.POSIXLY_CORRECT !== undefined,
   });
-  process.stdout.write(out.stdout);
-  process.stderr.write(out.stderr);
+  if (out.stdout !== "") io.stdout.write(out.stdout);
+  if (out.stderr !== "") io.stderr.write(out.stderr);
   return out.exitCode;
 }
 

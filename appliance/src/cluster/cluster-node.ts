@@ -37,6 +37,8 @@ export interface ClusterNodeOptions {
   readonly pingNodes?: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[];
   /** Silence after which a ping node is dead [deadtime]. */
   readonly deadpingMs?: Millis;
+  /** How often the pinger gets a reply from a healthy ping node [keepalive, clamped to 0.2–1 s]. */
+  readonly pingIntervalMs?: Millis;
   /** Run the built-in ipfail (ha.cf `respawn … ipfail`). */
   readonly ipfail?: boolean;
   /** `max_rexmit_delay` [250 ms]. */
@@ -366,9 +368,10 @@ export class ClusterNode {
     this.#reliable.onPeerDead(peer.name);
     this.#ipfail?.cancel();
     if (this.#commUp && this.#ping.nodes.length > 0 && !this.#shuttingDown) {
-      // Every link to the peer is silent: it died, or we are the one cut off. Let the
-      // ping nodes settle (a ping is due within a keepalive or so), then decide.
-      this.#arbitration = { peer, at: at + this.#pingSettleMs() };
+      // Every link to the peer is silent: it died, or one of us is cut off. Decide now,
+      // from the ping nodes that still answer (see #arbitrate).
+      this.#arbitration = { peer, at };
+      this.#arbitrate(at, out);
     } else {
       this.#resources.onPeerDead(at, out, "deadtime");
     }
@@ -494,9 +497,13 @@ export class ClusterNode {
     this.#maybeCommUp(at, out);
   }
 
-  /** How long after a peer's death ping results are awaited before arbitration. */
+  /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */
   #pingSettleMs(): Millis {
-    return 2 * Math.min(Math.max(this.#opts.keepaliveMs, 200), 1000) + 100;
+    return 2 * (this.#opts.pingIntervalMs ?? Math.min(Math.max(this.#opts.keepaliveMs, 200), 1000)) + 100;
+  }
+
+  #holdingGroups(): boolean {
+    return this.#resources.groups().some((g) => g.state === "running" || g.state === "starting");
   }
 
   #peerAlive(): boolean {
@@ -517,9 +524,12 @@ export class ClusterNode {
   #arbitrate(at: Millis, out: ClusterAction[]): void {
     const { peer } = this.#arbitration!;
     this.#arbitration = undefined;
-    const mine = this.#ping.aliveCount();
+    // Only ping nodes heard from in the last two ping intervals count: one that went
+    // quiet together with the heartbeats is behind the same broken link, and waiting
+    // deadping to learn that would leave both nodes holding the VIP meanwhile.
+    const mine = this.#ping.freshCount(at, this.#pingSettleMs());
     const theirs = peer.pingCount ?? this.#ipfail?.partnerCount;
-    const holding = this.#resources.heldSet() !== "none" && this.#resources.groups().some((g) => g.state === "running");
+    const holding = this.#holdingGroups();
     if (theirs !== undefined && mine < theirs && (holding || mine === 0)) {
       log(out, "warn", `Arbitration: ${peer.name} reached ${theirs} ping node(s) at last contact and we reach ${mine}: we are cut off, so we give way`);
       this.#resources.onPeerDead(at, out, "deadtime", "give-up");

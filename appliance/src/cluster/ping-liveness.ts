@@ -35,6 +35,15 @@ export class PingLiveness {
     return this.nodes.filter((n) => n.status === "ping").length;
   }
 
+  /**
+   * Ping nodes that answered within the last `freshnessMs`: used when the peer goes
+   * silent. A ping node whose answers stopped when the heartbeats stopped went down
+   * with the same link; counting it out now avoids waiting for deadping.
+   */
+  freshCount(at: Millis, freshnessMs: Millis): number {
+    return this.nodes.filter((n) => n.status === "ping" && n.lastReplyAt !== undefined && at - n.lastReplyAt <= freshnessMs).length;
+  }
+
   /** A reply from `host`; returns the node if it just came (back) up. */
   replied(host: string, at: Millis): PingNodeState | undefined {
     const n = this.#byHost.get(host);

@@ -80,7 +80,8 @@ export class ApplianceFactsSampler {
   refresh(): Promise<ApplianceFacts> {
     if (this.#inFlight) return this.#inFlight;
     this.#lastAt = this.#now(); // a failing sample is not retried in a tight loop either
-    const p = this.#sample().then(
+    // Started on a later turn of the event loop: the caller (a status request) does none of the work.
+    const p = new Promise<void>((r) => setImmediate(r)).then(() => this.#sample()).then(
       (facts) => {
         this.#last = facts;
         this.#inFlight = undefined;

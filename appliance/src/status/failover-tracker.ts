@@ -110,8 +110,11 @@ export class FailoverTracker {
       if (node.name === snap.localNode || node.type !== "normal") continue;
       const before = this.#peerStatus.get(node.name);
       this.#peerStatus.set(node.name, node.status);
-      const wasAlive = before === "up" || before === "active";
-      if (!wasAlive || node.status !== "dead") continue;
+      if (node.status !== "dead") continue;
+      // Alive at the previous look; or, at the very first look, declared dead in this very step
+      // after having been heard (a death log came with it).
+      const wasAlive = before === "up" || before === "active" || (before === undefined && cause !== "unknown" && node.lastStatusAt !== undefined);
+      if (!wasAlive) continue;
       // Groups not running here now are the ones to take over (its own and any of ours it had).
       const waiting = new Set(snap.groups.filter((g) => g.state === "stopped" || g.state === "starting").map((g) => g.key));
       if (waiting.size === 0) continue;

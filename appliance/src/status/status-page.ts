@@ -28,13 +28,14 @@ section{background:var(--card);border:1px solid var(--line);border-radius:8px;pa
 .s-dead,.s-start-failed,.s-stop-failed{background:var(--badbg);color:var(--bad)}
 .s-init,.s-starting,.s-stopping,.s-transition{background:var(--warnbg);color:var(--warn)}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
-th,td{text-align:left;padding:4px 6px;border-top:1px solid var(--line);vertical-align:top;word-break:break-word}
+th,td{text-align:left;padding:4px 6px;border-top:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
 th{font-weight:600;color:var(--muted);border-top:0}
 .events td:first-child{white-space:nowrap}
 .lv-warn{color:var(--warn)}.lv-error,.lv-crit{color:var(--bad);font-weight:600}
 .summary{font-size:1.05rem}
 .vip{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 footer{font-size:.85rem}
+@media (max-width:640px){table.stack thead{display:none}table.stack tr{display:block;border-top:1px solid var(--line);padding:4px 0}table.stack td{display:flex;gap:10px;border:0;padding:2px 4px}table.stack td::before{content:attr(data-label);color:var(--muted);font:600 .9rem system-ui,sans-serif;min-width:5.5em;flex:none}}
 a{color:inherit}
 `;
 
@@ -62,14 +63,14 @@ export function renderStatusPage(status: DaemonStatus): string {
   return (
     "<!doctype html>\n" +
     `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<title>Twinbeat · ${esc(status.localNode)}</title>` +
+    `<title>Twinbeat · ${esc(status.localNode)}</title><link rel="icon" href="data:,">` +
     `<noscript><meta http-equiv="refresh" content="5"></noscript>` +
     `<style>${STYLE}</style></head><body>` +
-    `<header><h1>Twinbeat · ${esc(status.localNode)}</h1><span id="live" class="live">static</span>` +
+    `<header><h1>Twinbeat · ${esc(status.localNode)}</h1><span id="live" class="live">refresh 5 s</span>` +
     `<span class="muted">${esc(status.version)}</span></header>` +
     `<main id="main">${renderStatusMain(status)}</main>` +
-    `<footer class="muted">Machine-readable: <a href="/status.json">/status.json</a> · <a href="/metrics">/metrics</a> · ` +
-    `<noscript>JavaScript is off: this page reloads every 5 s.</noscript></footer>` +
+    `<footer class="muted">Machine-readable: <a href="/status.json">/status.json</a> · <a href="/metrics">/metrics</a>` +
+    `<noscript> · JavaScript is off: this page reloads every 5 s.</noscript></footer>` +
     `<script>${SCRIPT}</script></body></html>\n`
   );
 }
@@ -92,7 +93,7 @@ export function renderStatusMain(s: DaemonStatus): string {
   h += `<section id="groups"><h2>Resource groups</h2>`;
   if (s.groups.length === 0) h += `<p class="muted">No resource groups (haresources is empty).</p>`;
   else {
-    h += `<table><thead><tr><th>Group</th><th>Addresses</th><th>Home</th><th>Held by</th><th>Here</th></tr></thead><tbody>`;
+    h += `<table class="stack"><thead><tr><th>Group</th><th>Addresses</th><th>Home</th><th>Held by</th><th>Here</th></tr></thead><tbody>`;
     for (const g of s.groups) h += renderGroup(g);
     h += `</tbody></table>`;
   }
@@ -160,8 +161,8 @@ function renderGroup(g: StatusGroup): string {
   const holder = g.holder === null ? `<span class="badge s-dead">nobody</span>` : `<strong>${esc(g.holder)}</strong>${g.holderSource === "inferred" ? ` <span class="muted">(peer, inferred)</span>` : ""}`;
   return (
     `<tr data-group="${esc(g.key)}" data-holder="${esc(g.holder ?? "")}" data-state="${esc(g.state)}">` +
-    `<td>${esc(g.resources.join(" "))}</td><td class="vip">${esc(g.addresses.join(", ")) || `<span class="muted">-</span>`}</td>` +
-    `<td>${esc(g.homeNode)}</td><td>${holder}</td><td><span class="badge s-${cls(g.state)}">${esc(g.state)}</span></td></tr>`
+    `<td data-label="Group">${esc(g.resources.join(" "))}</td><td data-label="Addresses" class="vip">${esc(g.addresses.join(", ")) || `<span class="muted">-</span>`}</td>` +
+    `<td data-label="Home">${esc(g.homeNode)}</td><td data-label="Held by">${holder}</td><td data-label="Here"><span class="badge s-${cls(g.state)}">${esc(g.state)}</span></td></tr>`
   );
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
 import { ServiceSampler, setUpSeedPair, vipHolders } from "../../../scripts/lab/seed-pair";
-import { statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
+import { statusSeen, twinbeatArgv, waitFor } from "../../../scripts/lab/lab-daemon";
 
 const isRoot = process.getuid?.() === 0;
 const DEADTIME_MS = 1000;
@@ -98,6 +98,50 @@ describe("the seed's pair: failover and failback as the client sees it", { skip:
           await sampler.stop();
         }
         assert.ok(sampler.longestDoubleHoldingMs() <= DEADTIME_MS);
+      }, { deadlineMs: 90_000 }),
+    );
+  });
+
+  it("hb_standby and hb_takeover typed on either node move the group, with Heartbeat's argument rules", async () => {
+    await withPair((work) =>
+      NetnsLab.withLab(async (lab) => {
+        const pair = await setUpSeedPair(lab, work, { autoFailback: "off" });
+        const srv5 = pair.start("srv5");
+        const srv6 = pair.start("srv6");
+        const sampler = new ServiceSampler(lab, pair.vip, 100);
+        const tool = (host: "srv5" | "srv6", name: string, ...args: string[]) =>
+          lab.exec(host, [...twinbeatArgv(), name, ...args, "--run-dir", pair.nodes[host]!.runDir]);
+        try {
+          await sampler.waitForPage("NodeA", 15_000);
+          await waitFor("both stable", async () => (await statusSeen(srv6, pair.cfg.nodeNames.srv5)) === "active", 5000);
+          await new Promise((r) => setTimeout(r, 1000));
+
+          const bad = await tool("srv5", "hb_standby", "everything");
+          assert.equal(bad.code, 1);
+          assert.match(bad.stderr, /wrong resources\(everything\)/);
+          const tooMany = await tool("srv5", "hb_standby", "all", "local");
+          assert.equal(tooMany.code, 1);
+          assert.match(tooMany.stderr, /too many arguments/);
+
+          const standby = await tool("srv5", "hb_standby");
+          assert.equal(standby.code, 0, standby.stderr);
+          assert.match(standby.stdout, /Going standby \[all\]\./);
+          await sampler.waitForPage("NodeB", 5000);
+          await waitFor("srv6 alone holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 3000);
+
+          const takeover = await tool("srv5", "hb_takeover", "failback");
+          assert.equal(takeover.code, 0, takeover.stderr);
+          await sampler.waitForPage("NodeA", 5000);
+          await waitFor("srv5 alone holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 3000);
+
+          const fromPeer = await tool("srv6", "hb_takeover");
+          assert.equal(fromPeer.code, 0, fromPeer.stderr);
+          await sampler.waitForPage("NodeB", 5000);
+          void srv5;
+        } finally {
+          await sampler.stop();
+        }
+        assert.equal(sampler.longestDoubleHoldingMs(), 0);
       }, { deadlineMs: 90_000 }),
     );
   });

@@ -129,6 +129,7 @@ export class SimCluster {
       pingNodes: o.pingNodes ?? [],
       deadpingMs: o.deadpingMs ?? o.deadtimeMs,
       ipfail: o.ipfail ?? false,
+      pingIntervalMs: o.pingIntervalMs ?? o.keepaliveMs,
       ...overrides,
     });
     this.#deliver(m, { type: "started", at: this.clock.now() });
