@@ -6,6 +6,7 @@ import { UsageError } from "./cli/cli-options";
 import { heartbeatCommand, HEARTBEAT_USAGE } from "./cli/heartbeat-command";
 import { TWINBEAT_VERSION } from "./cli/version";
 import { adminCommand } from "./cli/admin-commands";
+import { clStatusCommand } from "./cli/cl-status-command";
 import { isSingleExecutable, selfCommand } from "./cli/self-command";
 import { resourceGuardCommand } from "./cli/resource-guard-command";
 
@@ -19,7 +20,9 @@ usage: twinbeat <command> [args]
                  give this node's resource groups to the peer
   hb_takeover [all|local|foreign|failback] [--run-dir DIR]
                  take resource groups over from the peer
-The same file called as "heartbeat", "hb_standby" or "hb_takeover" behaves as that tool.`;
+  cl_status <sub-command> [options] [params] [--run-dir DIR] [--config-dir DIR]
+                 Heartbeat's status tool (cl_status -h lists its sub-commands)
+The same file called as "heartbeat", "cl_status", "hb_standby" or "hb_takeover" behaves as that tool.`;
 
 type Command = (args: readonly string[]) => number | Promise<number>;
 
@@ -40,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const commands: Record<string, Command> = {
     heartbeat: (a) => heartbeatCommand(a, { argv: selfArgv(a) }),
     check: checkCommand,
+    cl_status: (a) => clStatusCommand(a),
     hb_standby: (a) => adminCommand("hb_standby", a),
     hb_takeover: (a) => adminCommand("hb_takeover", a),
     "resource-guard": resourceGuardCommand,

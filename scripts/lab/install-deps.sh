@@ -13,6 +13,7 @@ declare -A wants=(
   [procps]=ps
   [busybox-static]=busybox
   [stress-ng]=stress-ng
+  [chromium]=chromium
   [resource-agents]=/usr/libexec/heartbeat/send_ua
 )
 

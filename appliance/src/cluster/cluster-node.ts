@@ -152,6 +152,9 @@ export class ClusterNode {
   step(event: ClusterEvent): ClusterAction[] {
     const out: ClusterAction[] = [];
     if (this.#stopped) return out;
+    // Datagrams that beat our own start (media open just before `started`) are dropped:
+    // processed early they would bring comm-up before the start sets us back to `up`.
+    if (this.#startedAt === undefined && (event.type === "message-received" || event.type === "datagram-rejected")) return out;
     this.#noticeStall(event.at, out);
     switch (event.type) {
       case "started":

@@ -22,6 +22,7 @@ import { startControlServer } from "./control-server";
 import { createGroupRunner } from "./group-runner-factory";
 import { ResourceGuardLink } from "./resource-guard";
 import { removePidFile, writePidFile } from "./pid-file";
+import { StatusService } from "../status/status-service";
 
 export interface DaemonOptions {
   readonly config: ClusterConfig;
@@ -69,6 +70,8 @@ export class HeartbeatDaemon {
   /** Groups that run here now, for the guard. */
   readonly #held = new Set<string>();
   #stopping = false;
+  /** cl_status, the status page, /metrics and the notify hook. */
+  readonly #status: StatusService;
 
   constructor(options: DaemonOptions) {
     this.#opts = options;
@@ -80,6 +83,7 @@ export class HeartbeatDaemon {
       stderr: options.foreground,
       debugLevel: ha.debugLevel + options.debugBoost,
     });
+    this.#status = new StatusService({ config: options.config, snapshot: () => this.#core.snapshot(), log: (level, text) => this.#log(level, text) });
   }
 
   /** Starts the node; resolves with the exit code once it has stopped. */
@@ -128,6 +132,8 @@ export class HeartbeatDaemon {
       onDatagram: (d) => this.#onDatagram(d),
       onLog: (level, text) => this.#log(level, text),
     });
+    // Before the media open: the page's worker must not delay the first datagrams.
+    await this.#status.start();
     await this.#refreshLoad();
     this.#loadTimer = setInterval(() => void this.#refreshLoad(), LOAD_REFRESH_MS);
     this.#loadTimer.unref();
@@ -163,6 +169,7 @@ export class HeartbeatDaemon {
   /** The one place events enter the core: step, carry out the actions, re-arm the timer. */
   #step(event: ClusterEvent): void {
     const actions = this.#core.step(event);
+    this.#status.observe(actions);
     for (const a of actions) this.#carryOut(a);
     this.#arm();
     if (!this.#childrenStarted && !this.#stopping && this.#core.commUp) {
@@ -281,7 +288,7 @@ export class HeartbeatDaemon {
   #onControl(req: Record<string, unknown>): unknown {
     switch (req.cmd) {
       case "status":
-        return { ok: true, pid: process.pid, nowMs: monotonicNow(), membership: this.#core.snapshot() };
+        return { ok: true, pid: process.pid, nowMs: monotonicNow(), membership: this.#core.snapshot(), status: this.#status.status() };
       case "admin": {
         const command = req.command;
         const which = req.which;
@@ -306,6 +313,7 @@ export class HeartbeatDaemon {
 
   #log(level: "debug" | "info" | "warn" | "error" | "crit", text: string): void {
     this.#logger.log(level, text);
+    this.#status.recordLog(level, text);
   }
 
   async #finish(code: number): Promise<void> {
@@ -315,6 +323,7 @@ export class HeartbeatDaemon {
     if (this.#loadTimer) clearInterval(this.#loadTimer);
     await this.#media.close();
     await new Promise<void>((r) => (this.#control ? this.#control.close(() => r()) : r()));
+    await this.#status.close();
     removePidFile(this.#opts.runDir, process.pid);
     await this.#logger.close();
     this.#exitResolve?.(code);
