@@ -1,7 +1,7 @@
 // ClusterNode: the pure membership core. Timestamped events in, ordered actions out; no I/O, no clock.
 
 import type { HaMessage } from "../protocol/ha-message";
-import { getField, str } from "../protocol/ha-message";
+import { getBinaryField, getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
 import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
@@ -190,6 +190,13 @@ export class ClusterNode {
     }
     this.#lastEventAt = event.at;
     return out;
+  }
+
+  /** Peer name → UUID text as Heartbeat's hostcache keeps it (only peers heard from). */
+  peerUuids(): ReadonlyMap<NodeName, string> {
+    const m = new Map<NodeName, string>();
+    for (const p of this.#peers.values()) if (p.uuid) m.set(p.name, p.uuid);
+    return m;
   }
 
   /** True once every peer was heard from or declared dead (cheap: no snapshot). */
@@ -409,6 +416,11 @@ export class ClusterNode {
     }
     // Any packet, even a duplicate, shows this link works.
     this.#linkHeard(peer, event.link, event.at, out);
+    const uuid = getBinaryField(msg, "srcuuid");
+    if (uuid && uuid.length === 16 && peer.uuid !== undefined && peer.uuid !== uuidText(uuid)) {
+      log(out, "warn", `Node ${peer.name} changed its UUID from ${peer.uuid} to ${uuidText(uuid)} (reinstalled?)`);
+    }
+    if (uuid && uuid.length === 16) peer.uuid = uuidText(uuid);
     const dest = getField(msg, "dest");
     const forUs = dest === undefined || dest.toLowerCase() === this.#opts.localNode;
     if (type.startsWith("NS_")) {
@@ -587,6 +599,12 @@ export class ClusterNode {
     if (this.#rejectLog.size > 1024) this.#rejectLog.clear(); // a flood of forged addresses must not grow memory
     log(out, level, text + suffix);
   }
+}
+
+/** A node UUID as text: 8-4-4-4-12 lower-case hex. */
+export function uuidText(b: Buffer): string {
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A small deterministic PRNG (mulberry32): the core never reads a global random source. */

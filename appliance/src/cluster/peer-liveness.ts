@@ -32,6 +32,8 @@ export class PeerLiveness {
   lastStatusAt: Millis | undefined;
   /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */
   advertisedDeadtimeMs: Millis | undefined;
+  /** Its 16-byte node UUID (`srcuuid`), as text, once heard. */
+  uuid: string | undefined;
   /** How many ping nodes it reached at its last status (Twinbeat's `tb_numping`), if it says. */
   pingCount: number | undefined;
   /** Links by local interface name, in media order. */

@@ -1,9 +1,10 @@
 // The driver loop: wires the pure cluster core to the media, the clock, the logger and the control socket.
 
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:net";
-import { ClusterNode } from "../cluster/cluster-node";
+import { ClusterNode, uuidText } from "../cluster/cluster-node";
 import { HISTORY_SIZE } from "../cluster/reliable-delivery";
 import type { ClusterAction } from "../cluster/cluster-actions";
 import type { ClusterEvent } from "../cluster/cluster-events";
@@ -65,6 +66,8 @@ export class HeartbeatDaemon {
   /** Respawned children start once communication is up, as in Heartbeat. */
   #childrenStarted = false;
   #guard: ResourceGuardLink | undefined;
+  /** Peer UUIDs as bytes (for destuuid) and as last written to hostcache. */
+  readonly #peerUuidBytes = new Map<string, Buffer>();
   /** Our last HISTORY_SIZE sequenced datagrams by seq, for retransmission. */
   readonly #history = new Map<number, Buffer>();
   /** Groups that run here now, for the guard. */
@@ -170,6 +173,7 @@ export class HeartbeatDaemon {
   #step(event: ClusterEvent): void {
     const actions = this.#core.step(event);
     this.#status.observe(actions);
+    if (event.type === "message-received") this.#noteHostcache();
     for (const a of actions) this.#carryOut(a);
     this.#arm();
     if (!this.#childrenStarted && !this.#stopping && this.#core.commUp) {
@@ -221,6 +225,26 @@ export class HeartbeatDaemon {
     }
   }
 
+  /**
+   * Heartbeat's hostcache (`name<TAB>uuid<TAB>weight<TAB>site` in the state dir): written
+   * when a peer's UUID is first learnt or changes, asynchronously, never per packet.
+   */
+  #noteHostcache(): void {
+    const uuids = this.#core.peerUuids();
+    let changed = false;
+    for (const [name, text] of uuids) {
+      const bytes = Buffer.from(text.replace(/-/g, ""), "hex");
+      if (!this.#peerUuidBytes.get(name)?.equals(bytes)) {
+        this.#peerUuidBytes.set(name, bytes);
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    const lines = [`${this.#opts.config.localNode}\t${uuidText(this.#identity.uuid)}\t100\t`];
+    for (const [name, text] of uuids) lines.push(`${name}\t${text}\t100\t`);
+    void writeFile(join(this.#opts.stateDir, "hostcache"), lines.join("\n") + "\n").catch((err: Error) => this.#log("warn", `Cannot write hostcache: ${err.message}`));
+  }
+
   /** Runs one group operation and feeds its outcome back to the core. */
   async #runGroup(key: string, operation: "start" | "stop"): Promise<void> {
     const group = this.#opts.config.groups.find((g) => g.key === key);
@@ -261,6 +285,7 @@ export class HeartbeatDaemon {
   #controlContext(): ControlContext {
     const { config } = this.#opts;
     return {
+      peerUuids: this.#peerUuidBytes,
       src: config.localNode,
       uuid: this.#identity.uuid,
       generation: this.#identity.generation,

@@ -16,6 +16,8 @@ export interface ControlContext {
   readonly load: string;
   /** hopfudge + number of configured nodes. */
   readonly ttl: number;
+  /** UUIDs of the peers we know (for `destuuid` on addressed messages). */
+  readonly peerUuids?: ReadonlyMap<string, Buffer>;
 }
 
 /**
@@ -35,5 +37,9 @@ export function stampControlFields(body: HaMessage, seq: number | undefined, ctx
   add(str("ts", Math.max(1, Math.floor(ctx.wallClockSec)).toString(16)));
   add(str("ld", ctx.load));
   add(str("ttl", String(ctx.ttl)));
+  // Heartbeat adds the addressee's UUID when it knows it.
+  const dest = body.find((f) => f.name === "dest")?.value;
+  const destUuid = typeof dest === "string" ? ctx.peerUuids?.get(dest.toLowerCase()) : undefined;
+  if (destUuid) add(bin("destuuid", destUuid));
   return out;
 }

@@ -25,8 +25,13 @@ import {
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot ? "needs root for network namespaces" : !realHeartbeatInstalled() ? "real Heartbeat not installed (bash scripts/lab/install-heartbeat.sh)" : false;
 const DEADTIME_MS = 1000;
-/** The client samples every 100 ms: one sample of slack on top of "deadtime + 1 s". */
+/** Twinbeat taking over: "deadtime + 1 s" as the client sees it (sampled every 100 ms: one sample of slack). */
 const TAKEOVER_LIMIT_MS = DEADTIME_MS + 1000 + 100;
+/**
+ * The real node taking over: bounded by real Heartbeat's own speed, which is 1.3–2.5 s after a
+ * kill with deadtime 1 s in this lab (INTEROP.md, two real nodes), so "deadtime + 1 s" would flake.
+ */
+const REAL_TAKEOVER_LIMIT_MS = DEADTIME_MS + 2500;
 const VIP_A = LAB_ADDR.vip; // srv5's group: IPaddr + httpd on :80
 const VIP_B = "198.51.100.101"; // srv6's group: IPaddr + httpd on :8080
 const PAGES: Record<SeedNodeKey, string> = { srv5: "NodeA", srv6: "NodeB" };
@@ -416,7 +421,7 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       await killNode(m, "tb");
       took = (await sampler.waitPages("NodeA", "NodeA", 10_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - at;
       record("mixed.kill9_twinbeat.real_takeover_ms", took);
-      assert.ok(took <= TAKEOVER_LIMIT_MS, `client saw the real node serve both ${took} ms after Twinbeat died`);
+      assert.ok(took <= REAL_TAKEOVER_LIMIT_MS, `client saw the real node serve both ${took} ms after Twinbeat died`);
       await waitFor("the real node's mach_down to finish", () => /mach_down takeover complete/.test(m.real.log()), 5000);
       at = sampler.now();
       await reviveNode(m, "tb");
@@ -451,7 +456,7 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
         const both = which === "real" ? "NodeB" : "NodeA";
         const took = (await sampler.waitPages(both, both, 10_000).catch((e: Error) => assert.fail(`${problems.join("\n")}\n${which} killed: ${e.message}\n${m.diagnose()}`))) - at;
         record(`mixed.legacy.kill9_${which}.takeover_ms`, took);
-        if (took > TAKEOVER_LIMIT_MS) problems.push(`${which} killed: survivor served both after ${took} ms`);
+        if (took > (which === "real" ? TAKEOVER_LIMIT_MS : REAL_TAKEOVER_LIMIT_MS)) problems.push(`${which} killed: survivor served both after ${took} ms`);
         const back = sampler.now();
         await reviveNode(m, which);
         await waitPaired(m);
