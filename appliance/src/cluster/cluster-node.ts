@@ -447,10 +447,13 @@ export class ClusterNode {
       log(out, "info", `Heartbeat restart on node ${src}`);
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
+      peer.shutdownGeneration = undefined;
     }
     if (!forUs) return; // sequence-tracked above, but for somebody else
+    // The last words of a node that said shutdone: its links count, its status does not.
+    if (peer.shutdownGeneration !== undefined && generation <= peer.shutdownGeneration) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
-    else if (type === "shutdone") this.#receiveShutdone(peer, event.at, out);
+    else if (type === "shutdone") this.#receiveShutdone(peer, generation, event.at, out);
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
       if (!this.#shuttingDown) this.#ipfail?.onMessage(type, msg, event.at, out);
@@ -471,8 +474,9 @@ export class ClusterNode {
   }
 
   /** The peer stopped cleanly: it is dead now, no deadtime wait (spec §4.8). */
-  #receiveShutdone(peer: PeerLiveness, at: Millis, out: ClusterAction[]): void {
+  #receiveShutdone(peer: PeerLiveness, generation: number, at: Millis, out: ClusterAction[]): void {
     log(out, "info", `Received shutdown notice from '${peer.name}'.`);
+    peer.shutdownGeneration = generation;
     if (peer.status === "dead") return;
     peer.status = "dead";
     peer.leftCleanly = true;

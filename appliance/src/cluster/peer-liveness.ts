@@ -32,6 +32,11 @@ export class PeerLiveness {
   lastStatusAt: Millis | undefined;
   /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */
   advertisedDeadtimeMs: Millis | undefined;
+  /**
+   * The generation that sent `shutdone`. Heartbeat keeps sending `status active` for a
+   * second after it, until its media stop: those must not bring the node back.
+   */
+  shutdownGeneration: number | undefined;
   /** Its 16-byte node UUID (`srcuuid`), as text, once heard. */
   uuid: string | undefined;
   /** How many ping nodes it reached at its last status (Twinbeat's `tb_numping`), if it says. */

@@ -8,6 +8,8 @@ import type { Millis, NodeName } from "./time";
 
 /** Heartbeat's RQSTDELAY: how long a starting node waits for an unsettled peer before taking its own groups. */
 export const HANDSHAKE_FALLBACK_MS = 10_000;
+/** How often an unanswered legacy ip-request is repeated. */
+const IP_REQUEST_RETRY_MS = 2000;
 /** How long an hb_standby waits for the peer's answer ("No reply to standby request"). */
 export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
 
@@ -85,6 +87,8 @@ export class ResourceManager {
   #standby: StandbyExchange | undefined;
   /** While starting: when to stop waiting for an unsettled peer. */
   #handshakeDeadline: Millis | undefined;
+  /** Legacy ip-requests not answered yet: group key → when to ask again. */
+  readonly #pendingIpRequests = new Map<string, Millis>();
   /** The peer came back (restart or partition end): the next time it reports stable, auto failback may run. */
   #failbackDue = false;
   /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
@@ -127,7 +131,7 @@ export class ResourceManager {
   }
 
   nextWakeAt(): Millis | undefined {
-    const times = [this.#handshakeDeadline, this.#standby?.replyDeadline].filter((t): t is Millis => t !== undefined);
+    const times = [this.#handshakeDeadline, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
   }
 
@@ -155,6 +159,7 @@ export class ResourceManager {
    */
   onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
     this.#peerAlive = false;
+    this.#pendingIpRequests.clear();
     this.#peerStable = false;
     this.#peerStarting = false;
     this.#peerHolds.clear();
@@ -323,6 +328,12 @@ export class ResourceManager {
 
   /** Deadlines: the standby reply, the handshake fallback. */
   onClock(at: Millis, out: ClusterAction[]): void {
+    for (const [key, due] of this.#pendingIpRequests) {
+      if (at < due) continue;
+      const g = this.#group(key);
+      if (!this.#peerAlive || isHeld(g.state) || this.#state === "shutdown") this.#pendingIpRequests.delete(key);
+      else this.#sendIpRequest(key, at, out);
+    }
     if (this.#standby?.replyDeadline !== undefined && at >= this.#standby.replyDeadline && this.#standby.phase === "asked") {
       log(out, "warn", "No reply to standby request.  Standby request cancelled.");
       this.#standby = undefined;
@@ -518,7 +529,17 @@ export class ResourceManager {
       this.#acquireAlone(at, out, "no other node is active");
       return;
     }
-    for (const g of this.#groups) if (g.local && !isHeld(g.state)) this.#opts.send(out, [str("t", "ip-request"), str("ipaddr", g.key)]);
+    for (const g of this.#groups) if (g.local && !isHeld(g.state)) this.#sendIpRequest(g.key, at, out);
+  }
+
+  /**
+   * Asks the holder for group `key`. A Heartbeat peer drops rc.d messages that arrive
+   * before its own comm-up (it may still wait for repnodes), so the request is repeated
+   * until answered or the peer dies.
+   */
+  #sendIpRequest(key: string, at: Millis, out: ClusterAction[]): void {
+    this.#pendingIpRequests.set(key, at + IP_REQUEST_RETRY_MS);
+    this.#opts.send(out, [str("t", "ip-request"), str("ipaddr", key)]);
   }
 
   #onIpRequest(msg: HaMessage, at: Millis, out: ClusterAction[], from: string): void {
@@ -537,6 +558,7 @@ export class ResourceManager {
 
   #onIpRequestResp(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
     const key = getField(msg, "ipaddr");
+    if (key !== undefined) this.#pendingIpRequests.delete(key);
     const g = key === undefined ? undefined : this.#groups.find((x) => x.key === key);
     if (!g || isHeld(g.state)) return;
     this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);

@@ -218,3 +218,35 @@ describe("lost and duplicated messages during the handshake", () => {
     });
   }
 });
+
+describe("Heartbeat peers' habits", () => {
+  it("legacy: an ip-request the holder ignores (it was not comm-up yet) is asked again until answered", () => {
+    const sim = seedPair({ autoFailback: "legacy" });
+    sim.start("srv6");
+    sim.runFor(4000);
+    let ignored = 0;
+    sim.network.filter = (_from, to, m) => {
+      const hit = to === "srv6" && ignored < 6 && m.some((f) => f.name === "t" && f.value === "ip-request");
+      if (hit) ignored++;
+      return hit;
+    };
+    sim.start("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 10_000));
+    assert.ok(ignored >= 2);
+  });
+
+  it("status messages a node sends after its shutdone do not bring it back", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    const now = sim.clock.now();
+    const msg = (t: string, seq: number, extra: [string, string][] = []) =>
+      [["t", t], ...extra, ["src", "srv5"], ["seq", seq.toString(16)], ["hg", "1"], ["ts", "1"]].map(([name, value]) => ({ name: name!, type: 0 as const, value: value! }));
+    sim.crash("srv5");
+    sim.deliver("srv6", { type: "message-received", at: now, link: "eth1", fromAddress: "192.0.2.5", message: msg("shutdone", 200, [["st", "dead"]]) });
+    sim.deliver("srv6", { type: "message-received", at: now + 200, link: "eth1", fromAddress: "192.0.2.5", message: msg("status", 201, [["st", "active"], ["dt", "3e8"]]) });
+    assert.equal(sim.core("srv6").snapshot().nodes.find((n) => n.name === "srv5")!.status, "dead");
+    assert.equal(sim.logsMatching("returning after partition", "srv6").length, 0);
+  });
+});
