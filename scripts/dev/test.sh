@@ -22,6 +22,8 @@ esac
 # The namespace tests need root and a few Debian packages; without root they skip themselves.
 if [ "$part" != unit ] && [ "$(id -u)" -eq 0 ]; then
   bash scripts/lab/install-deps.sh
+  # A real Heartbeat 3.0.6 node for the interop tests (installed without starting anything).
+  bash scripts/lab/install-heartbeat.sh
 fi
 # e2e tests run one at a time: they share the machine's namespaces and CPU.
 exec node --test --test-concurrency=1 --enable-source-maps $files

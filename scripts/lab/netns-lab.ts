@@ -577,7 +577,7 @@ export class NetnsLab {
     await run("ip", ["-n", sw.netns, "link", "set", port, "master", sw.bridge, "up"]);
     for (const a of addresses) {
       const v6 = a.includes(":");
-      await run("ip", ["-n", host.netns, "addr", "add", a, "dev", ifName, ...(v6 ? ["nodad"] : [])]);
+      await run("ip", ["-n", host.netns, "addr", "add", a, "dev", ifName, ...(v6 ? ["nodad"] : ["brd", "+"])]);
     }
     await run("ip", ["-n", host.netns, "link", "set", ifName, "up"]);
     if (opts.gateway !== undefined) {

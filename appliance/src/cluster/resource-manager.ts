@@ -89,7 +89,11 @@ export class ResourceManager {
   #handshakeDeadline: Millis | undefined;
   /** Legacy ip-requests not answered yet: group key → when to ask again. */
   readonly #pendingIpRequests = new Map<string, Millis>();
-  /** The peer came back (restart or partition end): the next time it reports stable, auto failback may run. */
+  /**
+   * We took the peer's groups over (mach_down, or alone at start-up): when it is back and
+   * reports stable, auto failback returns them. Heartbeat fails back only then, never
+   * after a deliberate hb_standby / hb_takeover.
+   */
   #failbackDue = false;
   /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
   #gaveUp = false;
@@ -123,6 +127,14 @@ export class ResourceManager {
       return side.length === 0 ? local && this.#state === "stable" : side.some((g) => isHeld(g.state));
     };
     return setWord(held(true), held(false));
+  }
+
+  /** The held set once the groups of `set` are released. */
+  #heldSetWithout(set: Exclude<ResourceSet, "failback">): HeldSet {
+    const held = this.heldSet();
+    const local = (held === "local" || held === "all") && !inSet(true, set);
+    const foreign = (held === "foreign" || held === "all") && !inSet(false, set);
+    return setWord(local, foreign);
   }
 
   /** Every group with its state, for status output. */
@@ -178,6 +190,7 @@ export class ResourceManager {
       return;
     }
     this.#gaveUp = false;
+    this.#failbackDue = true;
     if (cause === "deadtime") {
       log(out, "warn", "No STONITH device configured.");
       log(out, "warn", "Shared disks are not protected.");
@@ -201,7 +214,6 @@ export class ResourceManager {
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
     this.#peerAlive = true;
     this.#gaveUp = false;
-    this.#failbackDue = true;
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
@@ -227,7 +239,6 @@ export class ResourceManager {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
-        this.#failbackDue = true;
         this.#peerStarting = true;
         this.#peerStable = false;
         this.#peerHolds.clear();
@@ -402,6 +413,7 @@ export class ResourceManager {
   }
 
   #acquireAlone(at: Millis, out: ClusterAction[], why: string): void {
+    this.#failbackDue = true;
     log(out, "info", `Acquiring every resource group: ${why}`);
     const ops = this.#groups.filter((g) => !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
     ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
@@ -471,7 +483,10 @@ export class ResourceManager {
     if (!sb || sb.set !== set) return;
     if (info === "other" && sb.role === "requester" && sb.phase === "asked") {
       sb.phase = "releasing";
-      this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.heldSet()), str("isstable", "0"), str("info", "standby")]);
+      this.#failbackDue = false;
+      // Like Heartbeat: announce what we keep (the held set without `set`), as a full set,
+      // so the peer does not merge the groups being released into what it thinks we hold.
+      this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.#heldSetWithout(set)), str("rtype", "full"), str("isstable", "0"), str("info", "standby")]);
       const ops = [...this.#groups].reverse().filter((g) => inSet(g.local, set) && isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "info", `Giving up [${set}] HA resources (standby).`);
       this.#enqueue(out, at, ops, (o, _at, failed) => {
@@ -488,6 +503,7 @@ export class ResourceManager {
     }
     if (info === "done" && sb.role === "taker" && sb.phase === "asked") {
       sb.phase = "acquiring";
+      this.#failbackDue = false;
       const mine = mirror(set);
       const ops = this.#groups.filter((g) => inSet(g.local, mine) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
