@@ -371,7 +371,6 @@ export class ResourceManager {
       if (full) this.#peerHolds = new Set(peerKeys);
       else for (const k of peerKeys) this.#peerHolds.add(k);
     }
-    const becameStable = stable && !this.#peerStable;
     this.#peerStable = stable;
     if (stable) this.#peerStarting = false;
     if (info === "shutdown") return; // shutdone follows
@@ -386,16 +385,22 @@ export class ResourceManager {
     }
     if (this.#state !== "stable") return;
     this.#settleConflicts(at, out);
-    // Auto failback follows the home node's return (its `starting`, or the end of a
-    // partition), never an hb_standby or an ipfail give-up that made the peer stable.
-    if (becameStable && this.#failbackDue && this.#opts.autoFailback === "on" && !this.#standby && !this.#busy()) {
-      this.#failbackDue = false;
-      const holdsForeign = this.#groups.some((g) => !g.local && isHeld(g.state));
-      if (holdsForeign) {
-        log(out, "info", "Initiating auto failback: the peer is back and stable");
-        this.#beginStandby(at, out, "foreign");
-      }
-    }
+    this.#maybeFailback(at, out);
+  }
+
+  /**
+   * Auto failback (auto_failback on): after we took the peer's groups over, give them
+   * back once the peer is alive and reports stable. Checked whenever the peer reports and
+   * whenever our own work ends, so no ordering of messages (retransmissions of what it
+   * sent during a partition included) can make us miss the moment.
+   */
+  #maybeFailback(at: Millis, out: ClusterAction[]): void {
+    if (!this.#failbackDue || this.#opts.autoFailback !== "on" || !this.#peerAlive || !this.#peerStable) return;
+    if (this.#state !== "stable" || this.#standby || this.#busy()) return;
+    this.#failbackDue = false;
+    if (!this.#groups.some((g) => !g.local && isHeld(g.state))) return;
+    log(out, "info", "Initiating auto failback: the peer is back and stable");
+    this.#beginStandby(at, out, "foreign");
   }
 
   /** Start our local groups the peer does not hold, then report stable. */
@@ -598,6 +603,7 @@ export class ResourceManager {
       if (b.index >= b.ops.length) {
         this.#batches.shift();
         b.onDone(out, at, b.failed);
+        if (this.#batches.length === 0 && !this.#inFlight) this.#maybeFailback(at, out);
         continue;
       }
       const { key, op } = b.ops[b.index]!;

@@ -60,7 +60,7 @@ describe("network arbitration with the seed's ping nodes (gateway on eth0, witne
         const healAt = sampler.now();
         await lab.plug("srv5", "eth1");
         await waitFor("srv5 holds the VIP again", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 15_000).catch((err: Error) =>
-          assert.fail(`${err.message}\n--- srv5\n${lab.outputOf(srv5.proc).slice(-4000)}\n--- srv6\n${lab.outputOf(srv6.proc).slice(-4000)}`),
+          assert.fail(`${err.message}\n--- srv5\n${lab.outputOf(srv5.proc).slice(-12000)}\n--- srv6\n${lab.outputOf(srv6.proc).slice(-12000)}`),
         );
         await sampler.waitForPage("NodeA", 5000);
         await new Promise((r) => setTimeout(r, 2000));
