@@ -25,5 +25,17 @@ if [ "$part" != unit ] && [ "$(id -u)" -eq 0 ]; then
   # A real Heartbeat 3.0.6 node for the interop tests (installed without starting anything).
   bash scripts/lab/install-heartbeat.sh
 fi
+# The emulated boot of two appliance images (about 5 minutes, root only): its own npm
+# script, run first so that the main suite's summary is the last thing printed.
+image_status=0
+if [ "$part" = all ] && [ "$(id -u)" -eq 0 ] && [ "${TWINBEAT_SKIP_IMAGE_TEST:-}" != 1 ]; then
+  bash image/test-image.sh || image_status=$?
+fi
 # e2e tests run one at a time: they share the machine's namespaces and CPU.
-exec node --test --test-concurrency=1 --enable-source-maps $files
+status=0
+node --test --test-concurrency=1 --enable-source-maps $files || status=$?
+if [ "$image_status" -ne 0 ]; then
+  echo "test:image failed (exit $image_status)" >&2
+  [ "$status" -ne 0 ] || status=$image_status
+fi
+exit "$status"
