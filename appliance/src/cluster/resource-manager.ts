@@ -220,7 +220,11 @@ export class ResourceManager {
       // Tell it what we hold: its answer settles any group both of us hold.
       if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
     }
-    void at;
+    // Its `resource` may have overtaken the status that brought it back: act on it now.
+    if (this.#state === "stable") {
+      this.#settleConflicts(at, out);
+      this.#maybeFailback(at, out);
+    }
   }
 
   /** True while we hold nothing because arbitration said we were the node cut off. */

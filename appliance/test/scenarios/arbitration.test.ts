@@ -211,3 +211,24 @@ describe("ipfail", () => {
     assert.equal(held(sim), "srv5");
   });
 });
+
+describe("message order at the heal", () => {
+  it("the returning node's resource message overtaking its status still leads to the failback", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv6");
+    // srv5's status is delayed by 300 ms when the link returns, its other messages are not.
+    sim.network.filter = undefined;
+    let delayed = true;
+    const realSend = sim.network.send.bind(sim.network);
+    sim.network.send = (at, from, to, link, message) => {
+      const isStatus = message.some((f) => f.name === "t" && f.value === "status");
+      realSend(delayed && from === "srv5" && isStatus ? at + 300 : at, from, to, link, message);
+    };
+    healPrimaryEth1(sim);
+    sim.runFor(1000);
+    delayed = false;
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 8000), sim.log.slice(-20).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+  });
+});
