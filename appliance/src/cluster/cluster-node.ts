@@ -9,6 +9,7 @@ import { Ipfail } from "./ipfail";
 import { PingLiveness } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
+import { seededRandom } from "./seeded-random";
 import { SequenceTracker } from "./sequence-tracker";
 import type { Millis, NodeName } from "./time";
 
@@ -609,18 +610,6 @@ export class ClusterNode {
 export function uuidText(b: Buffer): string {
   const h = b.toString("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-/** A small deterministic PRNG (mulberry32): the core never reads a global random source. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function isNodeStatus(s: string): s is NodeStatus {

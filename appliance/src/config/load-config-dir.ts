@@ -12,6 +12,7 @@ import { configError, configWarning, hasErrors } from "./format-diagnostic";
 import { parseHaCf } from "./ha-cf-parser";
 import { looksLikeBareIpv6, parseHaresources } from "./haresources-parser";
 import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
+import { isExecutableFile } from "../adapters/is-executable-file";
 
 /** The files of a config directory, in the order findings are reported. */
 export const CONFIG_FILE_NAMES = ["ha.cf", "haresources", "authkeys", "twinbeat.cf"] as const;
@@ -176,17 +177,6 @@ function locateResourceScript(name: string, dirs: readonly string[]): string | u
   return detail;
 }
 
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) {
-      return false;
-    }
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function readConfigFile(
   file: string,

@@ -1,6 +1,5 @@
 // Finds the agent for each haresources resource: built-ins first, then resource.d, then the init directory; also builds the scripts' HA_* environment.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResourceSpec } from "../config/cluster-config";
 import { findTool as defaultFindTool, type AddressAnnouncerOptions } from "./address-announcer";
@@ -9,6 +8,7 @@ import { DEFAULT_OCF_ROOT, findAgentInProviders, isOcfResourceName, OcfAgent, re
 import type { AgentContext, AgentFailure, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { describeOutcome } from "./resource-agent";
 import { ScriptAgent, type ScriptKind } from "./script-agent";
+import { isExecutableFile } from "../adapters/is-executable-file";
 
 /** The agents Twinbeat runs in-process for a virtual address. */
 const IP_AGENT_NAMES: readonly string[] = ["IPaddr", "IPaddr2", "IPv6addr"];
@@ -238,14 +238,3 @@ export function resourceEnvironment(options: ResourceEnvironmentOptions): Record
   return env;
 }
 
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) {
-      return false;
-    }
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

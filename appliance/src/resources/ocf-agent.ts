@@ -6,6 +6,7 @@ import type { ResourceSpec } from "../config/cluster-config";
 import type { AgentContext, AgentFailure, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { OCF_EXIT, outcomeFromProcess, statusFromOcfExit } from "./resource-agent";
 import { logOperationResult, runAgentProgram } from "./script-agent";
+import { isExecutableFile } from "../adapters/is-executable-file";
 
 /** Where OCF agents live unless the environment's OCF_ROOT says otherwise. */
 export const DEFAULT_OCF_ROOT = "/usr/lib/ocf";
@@ -273,14 +274,3 @@ function badArgs(message: string): OcfResolution {
   return { ok: false, failure: { kind: "failed", exitCode: OCF_EXIT.errArgs, output: message } };
 }
 
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) {
-      return false;
-    }
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

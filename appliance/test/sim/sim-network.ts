@@ -14,17 +14,8 @@ export interface InFlight {
   readonly order: number;
 }
 
-/** A seeded PRNG (mulberry32) so that every lossy run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../src/cluster/seeded-random";
+import { seededRandom } from "../../src/cluster/seeded-random";
 
 /**
  * Every node is attached to every named link (a medium: eth0, eth1…). A link can be
