@@ -127,14 +127,14 @@ describe("parseHaCf() nodes and media", () => {
   });
 
   it("reads bcast per interface, ucast and mcast per line, with locations", () => {
-    const ha = parseOk("bcast eth2 eth3", "ucast eth4 10.0.0.2", "mcast eth5 239.1.2.3 700 1 1");
+    const ha = parseOk("bcast eth2 eth3", "ucast eth4 192.0.2.2", "mcast eth5 239.1.2.3 700 1 1");
     assert.deepEqual(
       ha.media.map((m) => ({ ...m, at: m.at.line })),
       [
         { kind: "bcast", dev: "eth1", port: 694, at: 1 },
         { kind: "bcast", dev: "eth2", port: 694, at: 4 },
         { kind: "bcast", dev: "eth3", port: 694, at: 4 },
-        { kind: "ucast", dev: "eth4", peer: "10.0.0.2", port: 694, at: 5 },
+        { kind: "ucast", dev: "eth4", peer: "192.0.2.2", port: 694, at: 5 },
         { kind: "mcast", dev: "eth5", group: "239.1.2.3", port: 700, ttl: 1, loop: true, at: 6 },
       ],
     );
@@ -149,7 +149,7 @@ describe("parseHaCf() nodes and media", () => {
   });
 
   it("gives bcast and ucast the udpport in force at their first line, as Heartbeat's plugins do", () => {
-    const result = parseHaCf("udpport 700\nbcast eth0\nudpport 800\nucast eth1 10.0.0.2\nudpport 900\nnode a\nauto_failback on\n", FILE);
+    const result = parseHaCf("udpport 700\nbcast eth0\nudpport 800\nucast eth1 192.0.2.2\nudpport 900\nnode a\nauto_failback on\n", FILE);
     assert.deepEqual(result.ha?.media.map((m) => m.port), [700, 800]);
     assert.equal(result.ha?.udpPort, 900);
     assert.equal(result.ha?.parameters.get("udpport"), "900");
@@ -160,22 +160,22 @@ describe("parseHaCf() nodes and media", () => {
   });
 
   it("makes one ping node per ping host and one per ping_group", () => {
-    const ha = parseOk("ping 10.0.0.254 GW.example", "ping_group routers 10.0.1.1 10.0.2.1");
+    const ha = parseOk("ping 192.0.2.254 GW.example", "ping_group routers 198.51.100.1 203.0.113.1");
     assert.deepEqual(
       ha.pingNodes.map((p) => [p.name, p.kind, p.hosts]),
       [
-        ["10.0.0.254", "ping", ["10.0.0.254"]],
+        ["192.0.2.254", "ping", ["192.0.2.254"]],
         ["gw.example", "ping", ["GW.example"]],
-        ["routers", "ping_group", ["10.0.1.1", "10.0.2.1"]],
+        ["routers", "ping_group", ["198.51.100.1", "203.0.113.1"]],
       ],
     );
   });
 
   it("refuses a 101st node, ping nodes included", () => {
     const names = Array.from({ length: 99 }, (_, i) => `n${i}`).join(" ");
-    const text = `bcast eth0\nauto_failback on\nnode ${names}\nping 10.0.0.1 10.0.0.2\n`;
+    const text = `bcast eth0\nauto_failback on\nnode ${names}\nping 192.0.2.1 192.0.2.2\n`;
     assert.deepEqual(findings(text), ["/etc/ha.d/ha.cf:4: too many nodes: Heartbeat allows at most 100, ping nodes included"]);
-    assert.deepEqual(findings(`bcast eth0\nauto_failback on\nnode ${names}\nping 10.0.0.1\n`), []);
+    assert.deepEqual(findings(`bcast eth0\nauto_failback on\nnode ${names}\nping 192.0.2.1\n`), []);
   });
 });
 
@@ -230,7 +230,7 @@ describe("parseHaCf() failback, logging and programs", () => {
   });
 
   it("reads respawn lines and apiauth with Heartbeat's built-in defaults", () => {
-    const ha = parseOk("respawn hacluster /usr/lib/heartbeat/ipfail -v 2", "apiauth ping uid=root,admin", "ping 10.0.0.1");
+    const ha = parseOk("respawn hacluster /usr/lib/heartbeat/ipfail -v 2", "apiauth ping uid=root,admin", "ping 192.0.2.1");
     assert.deepEqual(
       ha.respawn.map((r) => [r.user, r.command, r.args]),
       [["hacluster", "/usr/lib/heartbeat/ipfail", ["-v", "2"]]],
@@ -274,7 +274,7 @@ describe("parseHaCf() directives without effect in Twinbeat", () => {
     ["mcast6 eth0 ff02::1 694 1 0", "mcast6 has no effect in Twinbeat: Twinbeat has no IPv6 heartbeat media yet, so this link is not used"],
     ["ping6 2001:db8::1", "ping6 has no effect in Twinbeat: Twinbeat has no IPv6 ping nodes yet, so this ping node is not used"],
     ["stonith baytech /etc/ha.d/conf/stonith.baytech", "stonith has no effect in Twinbeat: Twinbeat does not fence nodes (STONITH)"],
-    ["stonith_host * baytech 10.0.0.3 mylogin mysecretpassword", "stonith_host has no effect in Twinbeat: Twinbeat does not fence nodes (STONITH)"],
+    ["stonith_host * baytech 192.0.2.3 mylogin mysecretpassword", "stonith_host has no effect in Twinbeat: Twinbeat does not fence nodes (STONITH)"],
     ["failfast hacluster /usr/lib/x", "failfast has no effect in Twinbeat: Twinbeat does not start failfast programs (use respawn)"],
     ["realtime off", "realtime has no effect in Twinbeat: Twinbeat does not use realtime scheduling"],
     ["rtprio 5", "rtprio has no effect in Twinbeat: Twinbeat does not use realtime scheduling"],
@@ -350,13 +350,13 @@ describe("parseHaCf() errors", () => {
     ["pacemaker on", ["4: pacemaker on enables Pacemaker, which Twinbeat does not provide: Twinbeat only runs haresources (remove the line or write pacemaker off)"]],
     ["crm respawn", ["4: crm respawn enables Pacemaker, which Twinbeat does not provide: Twinbeat only runs haresources (remove the line or write crm off)"]],
     ["mcast eth0 225.0.0.1 694 5 0", ['4: mcast ttl "5" is out of range: expected 0 to 4 (Heartbeat refuses more)']],
-    ["mcast eth0 10.0.0.1 694 1 0", ['4: mcast group "10.0.0.1" is not an IPv4 multicast address: expected 224.0.0.0 to 239.255.255.255']],
+    ["mcast eth0 192.0.2.1 694 1 0", ['4: mcast group "192.0.2.1" is not an IPv4 multicast address: expected 224.0.0.0 to 239.255.255.255']],
     ["mcast eth0 225.0.0.1 0 1 2", ['4: mcast port "0" is not valid: expected 1 to 65535', '4: mcast loop "2" is not valid: expected 0 or 1']],
     ["mcast eth0 225.0.0.1 694", ['4: mcast needs 5 arguments (DEV GROUP PORT TTL LOOP), got 3: expected e.g. "mcast eth0 225.0.0.1 694 1 0"']],
     ["ucast eth1", ["4: ucast eth1 has no peer: expected \"ucast eth1 PEER\" with the other node's address"]],
     ["ucast", ['4: ucast needs a device and a peer: expected "ucast DEV PEER"']],
     ["ucast eth1 fe80::2", ['4: ucast peer "fe80::2" is an IPv6 address: ucast is IPv4 only (and Twinbeat has no ucast6 yet)']],
-    ["ucast eth1 10.0.0.2 10.0.0.3", ['4: warning: ucast eth1 10.0.0.2: extra argument "10.0.0.3" ignored: ucast takes one peer per line']],
+    ["ucast eth1 192.0.2.2 192.0.2.3", ['4: warning: ucast eth1 192.0.2.2: extra argument "192.0.2.3" ignored: ucast takes one peer per line']],
     ["ping_group routers", ['4: ping_group "routers" has no hosts: expected "ping_group routers HOST..."']],
     ["node ALPHA", ['4: node "alpha" is declared twice (first at line 2)']],
     ["ping beta", ['4: "beta" is declared both as a node (line 2) and as a ping node']],

@@ -27,7 +27,7 @@ function errorOf(raw: string): string {
 describe("parseHaresources() lines", () => {
   it("reads one group per line: home node lower-cased, first resource as key", () => {
     const { groups, diagnostics } = parseHaresources(
-      "# comment\nNode1 10.0.0.5 Filesystem::/dev/sda1::/data::ext3 httpd\n\nnode2\tIPaddr2::10.0.0.6/24/eth0  mysql # db\n",
+      "# comment\nNode1 192.0.2.5 Filesystem::/dev/sda1::/data::ext3 httpd\n\nnode2\tIPaddr2::192.0.2.6/24/eth0  mysql # db\n",
       FILE,
       NODES,
     );
@@ -37,52 +37,52 @@ describe("parseHaresources() lines", () => {
       [
         {
           node: "node1",
-          key: "10.0.0.5",
+          key: "192.0.2.5",
           line: 2,
           resources: [
-            ["10.0.0.5", "IPaddr", ["10.0.0.5"]],
+            ["192.0.2.5", "IPaddr", ["192.0.2.5"]],
             ["Filesystem::/dev/sda1::/data::ext3", "Filesystem", ["/dev/sda1", "/data", "ext3"]],
             ["httpd", "httpd", []],
           ],
         },
-        { node: "node2", key: "IPaddr2::10.0.0.6/24/eth0", line: 4, resources: [["IPaddr2::10.0.0.6/24/eth0", "IPaddr2", ["10.0.0.6/24/eth0"]], ["mysql", "mysql", []]] },
+        { node: "node2", key: "IPaddr2::192.0.2.6/24/eth0", line: 4, resources: [["IPaddr2::192.0.2.6/24/eth0", "IPaddr2", ["192.0.2.6/24/eth0"]], ["mysql", "mysql", []]] },
       ],
     );
   });
 
   it("joins continued lines and reports the first physical line", () => {
-    const { groups, diagnostics } = parseHaresources("\nnode1 10.0.0.5 \\\n   httpd \\\n\tsmb\nnode2 10.0.0.6\n", FILE, NODES);
+    const { groups, diagnostics } = parseHaresources("\nnode1 192.0.2.5 \\\n   httpd \\\n\tsmb\nnode2 192.0.2.6\n", FILE, NODES);
     assert.deepEqual(diagnostics, []);
     assert.deepEqual(groups.map((g) => [g.at.line, g.resources.map((r) => r.raw)]), [
-      [2, ["10.0.0.5", "httpd", "smb"]],
-      [5, ["10.0.0.6"]],
+      [2, ["192.0.2.5", "httpd", "smb"]],
+      [5, ["192.0.2.6"]],
     ]);
   });
 
   it("warns when a continuation glues two words, as Heartbeat's sed does", () => {
-    const { groups, diagnostics } = parseHaresources("node1 10.0.0.5\\\nhttpd\n", FILE, NODES);
+    const { groups, diagnostics } = parseHaresources("node1 192.0.2.5\\\nhttpd\n", FILE, NODES);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      '/etc/ha.d/haresources:2: warning: the line continuation glues "10.0.0.5" and "httpd" into "10.0.0.5httpd": put a space before the "\\"',
-      '/etc/ha.d/haresources:1: resource "10.0.0.5httpd" is not a valid IP address resource: "10.0.0.5httpd" is not an IPv4 address',
+      '/etc/ha.d/haresources:2: warning: the line continuation glues "192.0.2.5" and "httpd" into "192.0.2.5httpd": put a space before the "\\"',
+      '/etc/ha.d/haresources:1: resource "192.0.2.5httpd" is not a valid IP address resource: "192.0.2.5httpd" is not an IPv4 address',
     ]);
-    assert.equal(groups[0]?.key, "10.0.0.5httpd");
+    assert.equal(groups[0]?.key, "192.0.2.5httpd");
   });
 
   it("warns about a comment on a continued line, which Heartbeat would keep", () => {
-    assert.deepEqual(findings("node1 10.0.0.5 \\\n httpd # web\n"), [
+    assert.deepEqual(findings("node1 192.0.2.5 \\\n httpd # web\n"), [
       "/etc/ha.d/haresources:2: warning: comment on a continued line: Heartbeat's ResourceManager keeps it and would read its words as resources (put the comment on a line of its own)",
     ]);
   });
 
   it("does not continue a line whose backslash is followed by spaces", () => {
-    assert.deepEqual(findings("node1 10.0.0.5 \\ \nnode2 10.0.0.6\n"), [
+    assert.deepEqual(findings("node1 192.0.2.5 \\ \nnode2 192.0.2.6\n"), [
       '/etc/ha.d/haresources:1: a "\\" followed by spaces does not continue the line: remove the spaces after it',
     ]);
   });
 
   it("checks home nodes against ha.cf, unless ha.cf could not be read", () => {
-    assert.deepEqual(findings("node3 10.0.0.5\n"), ['/etc/ha.d/haresources:1: node "node3" is not declared in ha.cf']);
-    assert.deepEqual(parseHaresources("node3 10.0.0.5\n", FILE, undefined).diagnostics, []);
+    assert.deepEqual(findings("node3 192.0.2.5\n"), ['/etc/ha.d/haresources:1: node "node3" is not declared in ha.cf']);
+    assert.deepEqual(parseHaresources("node3 192.0.2.5\n", FILE, undefined).diagnostics, []);
   });
 
   it("refuses a line with a node and no resources", () => {
@@ -96,36 +96,36 @@ describe("parseHaresources() lines", () => {
 
 describe("parseHaresources() group keys", () => {
   it("refuses a key used twice", () => {
-    assert.deepEqual(findings("node1 10.0.0.5 httpd\nnode2 10.0.0.5 smb\n"), [
-      '/etc/ha.d/haresources:2: resource group key "10.0.0.5" is already used by the group at line 1: the first resource of each line must be unique',
+    assert.deepEqual(findings("node1 192.0.2.5 httpd\nnode2 192.0.2.5 smb\n"), [
+      '/etc/ha.d/haresources:2: resource group key "192.0.2.5" is already used by the group at line 1: the first resource of each line must be unique',
     ]);
   });
 
   it("warns when a key also occurs inside another line, as Heartbeat's egrep would find both", () => {
-    assert.deepEqual(findings("node1 httpd 10.0.0.5\nnode2 10.0.0.6 httpd\n"), [
+    assert.deepEqual(findings("node1 httpd 192.0.2.5\nnode2 192.0.2.6 httpd\n"), [
       '/etc/ha.d/haresources:1: warning: resource group key "httpd" also matches line 2: Heartbeat finds a group by searching haresources for its key, so it would mix the two lines (make each first resource unique)',
     ]);
   });
 
   it("treats a key as a regular expression, a dot matching any character", () => {
-    assert.deepEqual(findings("node1 10.0.0.5\nnode2 10.0.0.6 10x0.0.5\n"), [
-      '/etc/ha.d/haresources:1: warning: resource group key "10.0.0.5" also matches line 2: Heartbeat finds a group by searching haresources for its key, so it would mix the two lines (make each first resource unique)',
+    assert.deepEqual(findings("node1 192.0.2.5\nnode2 192.0.2.6 192x0.2.5\n"), [
+      '/etc/ha.d/haresources:1: warning: resource group key "192.0.2.5" also matches line 2: Heartbeat finds a group by searching haresources for its key, so it would mix the two lines (make each first resource unique)',
     ]);
-    assert.deepEqual(findings("node1 10.0.0.5\nnode2 10.0.0.55\n"), []);
+    assert.deepEqual(findings("node1 192.0.2.5\nnode2 192.0.2.55\n"), []);
   });
 });
 
 describe("parseResource()", () => {
   it("reads the bare IPv4 shorthand as IPaddr with the raw token", () => {
     assert.deepEqual(resourceOf("192.168.8.100"), { name: "IPaddr", args: ["192.168.8.100"] });
-    assert.deepEqual(resourceOf("10.0.0.5/24/eth0/10.0.0.255"), { name: "IPaddr", args: ["10.0.0.5/24/eth0/10.0.0.255"] });
-    assert.deepEqual(resourceOf("10.0.0.5/255.255.255.0/10.0.0.255"), { name: "IPaddr", args: ["10.0.0.5/255.255.255.0/10.0.0.255"] });
+    assert.deepEqual(resourceOf("192.0.2.5/24/eth0/192.0.2.255"), { name: "IPaddr", args: ["192.0.2.5/24/eth0/192.0.2.255"] });
+    assert.deepEqual(resourceOf("192.0.2.5/255.255.255.0/192.0.2.255"), { name: "IPaddr", args: ["192.0.2.5/255.255.255.0/192.0.2.255"] });
   });
 
   it("splits name::arg::arg", () => {
     assert.deepEqual(resourceOf("MailTo::root@example.com::Failover"), { name: "MailTo", args: ["root@example.com", "Failover"] });
     assert.deepEqual(resourceOf("OCF::Filesystem::data"), { name: "OCF", args: ["Filesystem", "data"] });
-    assert.deepEqual(resourceOf("ocf:heartbeat:IPaddr2::10.0.0.9/24"), { name: "ocf:heartbeat:IPaddr2", args: ["10.0.0.9/24"] });
+    assert.deepEqual(resourceOf("ocf:heartbeat:IPaddr2::192.0.2.9/24"), { name: "ocf:heartbeat:IPaddr2", args: ["192.0.2.9/24"] });
     assert.deepEqual(resourceOf("Delay::5::0"), { name: "Delay", args: ["5", "0"] });
   });
 
@@ -134,11 +134,11 @@ describe("parseResource()", () => {
     ["Filesystem::/dev/sda1::::ext3", 'resource "Filesystem::/dev/sda1::::ext3" has an empty argument: remove the extra "::" or give the argument'],
     ["::httpd", 'resource "::httpd" has an empty name: expected NAME or NAME::ARG[::ARG...]'],
     ["192.168.8.300", 'resource "192.168.8.300" is not a valid IP address resource: "192.168.8.300" is not an IPv4 address'],
-    ["10.0.0.5/33", 'resource "10.0.0.5/33" is not a valid IP address resource: netmask "33" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0'],
-    ["10.0.0.5/24/eth0/10.0.0.255/x", 'resource "10.0.0.5/24/eth0/10.0.0.255/x" is not a valid IP address resource: too many "/" fields in "10.0.0.5/24/eth0/10.0.0.255/x": expected ADDRESS[/NETMASK[/NIC[/BROADCAST]]]'],
+    ["192.0.2.5/33", 'resource "192.0.2.5/33" is not a valid IP address resource: netmask "33" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0'],
+    ["192.0.2.5/24/eth0/192.0.2.255/x", 'resource "192.0.2.5/24/eth0/192.0.2.255/x" is not a valid IP address resource: too many "/" fields in "192.0.2.5/24/eth0/192.0.2.255/x": expected ADDRESS[/NETMASK[/NIC[/BROADCAST]]]'],
     ["IPaddr", 'resource "IPaddr" needs an address: expected IPaddr::ADDRESS[/PREFIX[/NIC]]'],
     ["IPaddr2::www.example.com", 'resource "IPaddr2::www.example.com" is not a valid IP address resource: "www.example.com" is not an IPv4 or IPv6 address'],
-    ["IPv6addr::10.0.0.5", 'resource "IPv6addr::10.0.0.5" is not a valid IP address resource: "10.0.0.5" is not an IPv6 address'],
+    ["IPv6addr::192.0.2.5", 'resource "IPv6addr::192.0.2.5" is not a valid IP address resource: "192.0.2.5" is not an IPv6 address'],
     ["IPv6addr::2001:db8::10/129", 'resource "IPv6addr::2001:db8::10/129" is not a valid IP address resource: prefix "129" is not valid: expected 0 to 128'],
     ["OCF", 'resource "OCF" needs an agent: expected OCF::AGENT::INSTANCE'],
     ["../bin/sh", 'resource "../bin/sh" has an invalid script name "../bin/sh": a name may contain letters, digits, "_", ".", "+" and "-"'],
@@ -161,7 +161,7 @@ describe("IPv6 addresses in haresources (Twinbeat extension)", () => {
     ["IPaddr::2001:db8::1", "IPaddr", ["2001:db8::1"]],
     ["IPv6addr::::1", "IPv6addr", ["::1"]],
     ["IPv6addr::2001:db8::", "IPv6addr", ["2001:db8::"]],
-    ["IPv6addr::::ffff:10.0.0.1/128", "IPv6addr", ["::ffff:10.0.0.1/128"]],
+    ["IPv6addr::::ffff:192.0.2.1/128", "IPv6addr", ["::ffff:192.0.2.1/128"]],
     ["ocf:heartbeat:IPv6addr::2001:db8::7/64", "ocf:heartbeat:IPv6addr", ["2001:db8::7/64"]],
     // Expanded addresses keep Heartbeat's meaning.
     ["IPv6addr::2001:db8:0:0:0:0:0:10/64", "IPv6addr", ["2001:db8:0:0:0:0:0:10/64"]],
@@ -181,8 +181,8 @@ describe("IPv6 addresses in haresources (Twinbeat extension)", () => {
     assert.deepEqual(splitIpAgentArgs("2001:db8::10/64"), ["2001:db8::10/64"]);
     assert.deepEqual(splitIpAgentArgs("2001:db8::1::eth0"), ["2001:db8::1", "eth0"]);
     assert.deepEqual(splitIpAgentArgs("2001:db8::1/64::extra"), ["2001:db8::1/64", "extra"]);
-    assert.deepEqual(splitIpAgentArgs("10.0.0.1/24"), ["10.0.0.1/24"]);
-    assert.deepEqual(splitIpAgentArgs("10.0.0.1::x"), ["10.0.0.1", "x"]);
+    assert.deepEqual(splitIpAgentArgs("192.0.2.1/24"), ["192.0.2.1/24"]);
+    assert.deepEqual(splitIpAgentArgs("192.0.2.1::x"), ["192.0.2.1", "x"]);
     assert.deepEqual(splitIpAgentArgs("2001:db8:0:0:0:0:0:1"), ["2001:db8:0:0:0:0:0:1"]);
   });
 
@@ -193,19 +193,19 @@ describe("IPv6 addresses in haresources (Twinbeat extension)", () => {
     assert.equal(looksLikeBareIpv6("2001:db8:0:0:0:0:0:1"), true);
     assert.equal(looksLikeBareIpv6("db::1"), false);
     assert.equal(looksLikeBareIpv6("httpd"), false);
-    assert.equal(looksLikeBareIpv6("10.0.0.1"), false);
+    assert.equal(looksLikeBareIpv6("192.0.2.1"), false);
   });
 
   it("parses a whole IPv6 haresources file", () => {
     const { groups, diagnostics } = parseHaresources(
-      "node1 IPv6addr::2001:db8::10/64/eth0 httpd\nnode2 IPaddr2::2001:db8::20/64 IPaddr2::10.0.0.20/24\n",
+      "node1 IPv6addr::2001:db8::10/64/eth0 httpd\nnode2 IPaddr2::2001:db8::20/64 IPaddr2::192.0.2.20/24\n",
       FILE,
       NODES,
     );
     assert.deepEqual(diagnostics, []);
     assert.deepEqual(groups.map((g) => [g.key, g.resources.map((r) => r.args)]), [
       ["IPv6addr::2001:db8::10/64/eth0", [["2001:db8::10/64/eth0"], []]],
-      ["IPaddr2::2001:db8::20/64", [["2001:db8::20/64"], ["10.0.0.20/24"]]],
+      ["IPaddr2::2001:db8::20/64", [["2001:db8::20/64"], ["192.0.2.20/24"]]],
     ]);
   });
 });

@@ -175,8 +175,8 @@ const BARE_IPV4_GLOB = /^[0-9].*\.[0-9].*\.[0-9].*\.[0-9].*$/s;
 const SCRIPT_NAME = /^[A-Za-z0-9_.+-]+$/;
 
 /**
- * Parses one haresources resource token: a bare IPv4 address (`10.0.0.5/24/eth0`, meaning
- * `IPaddr::10.0.0.5/24/eth0`) or `name[::arg[::arg...]]`. Returns the resource or a message.
+ * Parses one haresources resource token: a bare IPv4 address (`192.0.2.5/24/eth0`, meaning
+ * `IPaddr::192.0.2.5/24/eth0`) or `name[::arg[::arg...]]`. Returns the resource or a message.
  *
  * IPv6 (a Twinbeat extension): Heartbeat splits every `::`, so it cannot express a compressed
  * IPv6 address. For the IP agents (IPaddr, IPaddr2, IPv6addr and their `ocf:heartbeat:`
@@ -258,7 +258,7 @@ export function looksLikeBareIpv6(raw: string): boolean {
  * on every `::`, exactly as Heartbeat does.
  *
  * So `2001:db8::10/64` → [`2001:db8::10/64`], `2001:db8::10/64/eth0` → [`2001:db8::10/64/eth0`],
- * `2001:db8::1::x` → [`2001:db8::1`, `x`], `10.0.0.1/24` → [`10.0.0.1/24`]. Every line that
+ * `2001:db8::1::x` → [`2001:db8::1`, `x`], `192.0.2.1/24` → [`192.0.2.1/24`]. Every line that
  * works in Heartbeat (IPv4, or expanded IPv6 without `::`) keeps its meaning; only lines
  * Heartbeat would have cut inside an address get a new one.
  */

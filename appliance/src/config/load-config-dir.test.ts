@@ -367,7 +367,7 @@ const VARIANTS: readonly Variant[] = [
   },
   {
     name: "the same group key twice",
-    files: { haresources: "srv5.localdomain 192.168.8.100 IPaddr2::10.0.0.1/24\nsrv6.localdomain 192.168.8.100 IPaddr2::10.0.0.2/24\n" },
+    files: { haresources: "srv5.localdomain 192.168.8.100 IPaddr2::192.0.2.1/24\nsrv6.localdomain 192.168.8.100 IPaddr2::192.0.2.2/24\n" },
     expected: [
       '$DIR/haresources:2: resource group key "192.168.8.100" is already used by the group at line 1: the first resource of each line must be unique',
     ],

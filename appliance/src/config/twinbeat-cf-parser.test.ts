@@ -70,7 +70,7 @@ describe("parseListenAddress()", () => {
     assert.deepEqual(parseListenAddress("0.0.0.0:80"), { address: "0.0.0.0", port: 80 });
     assert.deepEqual(parseListenAddress("[2001:db8::1]:65535"), { address: "2001:db8::1", port: 65535 });
     assert.equal(parseListenAddress("[2001:db8::1]:65536"), undefined);
-    assert.equal(parseListenAddress("[10.0.0.1]:80"), undefined);
+    assert.equal(parseListenAddress("[192.0.2.1]:80"), undefined);
     assert.equal(parseListenAddress("300.0.0.1:80"), undefined);
     assert.equal(parseListenAddress(":80"), undefined);
   });
