@@ -2,6 +2,7 @@
 
 import type { HaMessage } from "../protocol/ha-message";
 import type { Millis } from "./time";
+import type { ClusterNodeOptions } from "./cluster-node";
 
 /** The daemon opened its media and starts sending; the core's clock starts here. */
 export interface Started {
@@ -71,7 +72,21 @@ export interface PingReplied {
   readonly host: string;
 }
 
+/**
+ * The operator reloaded the configuration (SIGHUP, `heartbeat -r`) and the new files passed
+ * every check. `options` is the whole new core configuration; the node's identity
+ * (`localNode`, `generation`) is unchanged. The core applies what can change live
+ * (timings, links, ping nodes, ipfail, groups added or removed through the normal
+ * handshake) and logs what it left as it was.
+ */
+export interface ConfigReloaded {
+  readonly type: "config-reloaded";
+  readonly at: Millis;
+  readonly options: ClusterNodeOptions;
+}
+
 export type ClusterEvent =
+  | ConfigReloaded
   | PingReplied
   | Started
   | ClockAdvanced

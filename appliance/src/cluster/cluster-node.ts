@@ -181,6 +181,10 @@ export class ClusterNode {
       case "ping-replied":
         this.#pingReplied(event.host, event.at, out);
         break;
+      case "config-reloaded":
+        // Contract only: the core's live reconfiguration lands with the reload work.
+        out.push({ type: "log", level: "warn", text: "Configuration reload: not applied by the core yet" });
+        break;
     }
     if (this.#startedAt !== undefined && !this.#stopped) {
       this.#checkTimers(event.at, out);
