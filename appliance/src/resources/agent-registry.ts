@@ -1,6 +1,5 @@
 // Finds the agent for each haresources resource (built-ins, resource.d, classic names as OCF agents, the init directory); also builds the scripts' HA_* environment.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResourceSpec } from "../config/cluster-config";
 import { findTool as defaultFindTool, type AddressAnnouncerOptions } from "./address-announcer";
@@ -10,7 +9,7 @@ import type { AgentContext, AgentFailure, AgentOutcome, AgentStatus, ResourceAge
 import { describeOutcome } from "./resource-agent";
 import { ScriptAgent } from "./script-agent";
 import type { ClassicResource } from "./classic-resources";
-import { locateResource, type AgentLocation } from "./resource-locator";
+import { isRegularFile, locateResource, type AgentLocation } from "./resource-locator";
 
 export type { AgentLocation } from "./resource-locator";
 
@@ -105,14 +104,6 @@ export class AgentRegistry {
 
   #ocfRoot(): string {
     return this.#context.env.OCF_ROOT ?? DEFAULT_OCF_ROOT;
-  }
-}
-
-function isRegularFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -88,6 +88,15 @@ export function locateResource(spec: ResourceSpec, dirs: ResourceDirs): AgentLoc
   };
 }
 
+/** True for a regular file (what Heartbeat's wrappers test with `[ -f ]`). */
+export function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** True for IPaddr, IPaddr2, IPv6addr and their `ocf:heartbeat:` spellings. */
 export function isIpAgentName(name: string): boolean {
   return IP_AGENT_NAMES.includes(name) || (name.startsWith("ocf:heartbeat:") && IP_AGENT_NAMES.includes(name.slice("ocf:heartbeat:".length)));
