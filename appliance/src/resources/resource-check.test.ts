@@ -98,11 +98,12 @@ describe("resource report and findings", () => {
   });
 
   it("keeps Heartbeat's wording and hints for a plain script that is nowhere", () => {
-    const dirs = machine("node1 192.0.2.10 ipaddr2::192.0.2.11/24 smb\n");
+    const dirs = machine("node1 192.0.2.10 ipaddr2::192.0.2.11/24 smb mailto::root\n");
     fs.writeFileSync(path.join(dirs.initDir, "smb"), "#!/bin/sh\n", { mode: 0o644 });
     assert.deepEqual(shown(dirs, missingResourceFindings(groupsOf(dirs), dirs, "warning").map(formatDiagnostic)), [
       '$B/ha.d/haresources:1: warning: cannot locate resource script "ipaddr2" in $B/ha.d/resource.d or $B/init.d: did you mean "IPaddr2"? (names are case-sensitive)',
       '$B/ha.d/haresources:1: warning: cannot locate resource script "smb" in $B/ha.d/resource.d or $B/init.d: $B/init.d/smb is not an executable file',
+      '$B/ha.d/haresources:1: warning: cannot locate resource script "mailto" in $B/ha.d/resource.d or $B/init.d: did you mean "MailTo"? (names are case-sensitive)',
     ]);
   });
 });

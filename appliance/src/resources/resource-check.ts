@@ -7,6 +7,7 @@ import type { ConfigDiagnostic, ResourceGroup, ResourceSpec, SourceLocation } fr
 import { builtinAgentSpelledLike } from "../config/builtin-agents";
 import { configError, configWarning } from "../config/format-diagnostic";
 import { looksLikeBareIpv6, parseHaresources } from "../config/haresources-parser";
+import { CLASSIC_RESOURCE_NAMES } from "./classic-resources";
 import { resolveOcfResource } from "./ocf-agent";
 import type { AgentContext } from "./resource-agent";
 import { describeOutcome } from "./resource-agent";
@@ -78,7 +79,7 @@ export type MissingResourceSeverity = "error" | "warning";
 /**
  * One finding per resource nothing on this machine can run (once per name and line). A plain
  * script keeps the wording Heartbeat users know (`cannot locate resource script "x" in …`),
- * with a hint for a built-in name in the wrong case or a bare IPv6 address.
+ * with a hint for a built-in or classic name in the wrong case or a bare IPv6 address.
  */
 export function missingResourceFindings(groups: readonly ResourceGroup[], dirs: ResourceDirs, severity: MissingResourceSeverity): ConfigDiagnostic[] {
   const finding = severity === "error" ? configError : configWarning;
@@ -102,7 +103,7 @@ export function missingResourceFindings(groups: readonly ResourceGroup[], dirs: 
     if (notExecutable !== undefined) {
       hint = `: ${notExecutable} is not an executable file`;
     }
-    const builtin = builtinAgentSpelledLike(name);
+    const builtin = builtinAgentSpelledLike(name) ?? CLASSIC_RESOURCE_NAMES.find((c) => c.toLowerCase() === name.toLowerCase() && c !== name);
     if (builtin !== undefined) {
       hint += `: did you mean "${builtin}"? (names are case-sensitive)`;
     } else if (looksLikeBareIpv6(impl.spec.raw) || net.isIPv6(impl.spec.raw.split("/")[0] ?? "")) {
