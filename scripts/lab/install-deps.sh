@@ -15,6 +15,10 @@ declare -A wants=(
   [stress-ng]=stress-ng
   [chromium]=chromium
   [resource-agents]=/usr/libexec/heartbeat/send_ua
+  # the Filesystem OCF agent refuses to run without modprobe, fuser and fsck (e2e: classic resources)
+  [kmod]=modprobe
+  [psmisc]=fuser
+  [e2fsprogs]=mkfs.ext4
 )
 
 missing=()

@@ -1,18 +1,19 @@
 // Reads a config directory (/etc/ha.d), runs the four parsers and the cross-file checks, and returns the ClusterConfig.
 
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import type { NodeName } from "../cluster/time";
 import { normalizeNodeName } from "../cluster/time";
-import { builtinAgentSpelledLike, isBuiltinAgent, isBuiltinIpfail } from "./builtin-agents";
+import { isBuiltinIpfail } from "./builtin-agents";
 import type { ClusterConfig, ConfigDiagnostic, ConfigLoadResult, HaConfig, ResourceGroup, TwinbeatConfig } from "./cluster-config";
 import { parseAuthkeys } from "./authkeys-parser";
 import { configError, configWarning, hasErrors } from "./format-diagnostic";
 import { parseHaCf } from "./ha-cf-parser";
-import { looksLikeBareIpv6, parseHaresources } from "./haresources-parser";
+import { parseHaresources } from "./haresources-parser";
 import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
 import { isExecutableFile } from "../adapters/is-executable-file";
+import { DEFAULT_OCF_ROOT } from "../resources/ocf-agent";
+import { missingResourceFindings, type MissingResourceSeverity } from "../resources/resource-check";
 
 /** The files of a config directory, in the order findings are reported. */
 export const CONFIG_FILE_NAMES = ["ha.cf", "haresources", "authkeys", "twinbeat.cf"] as const;
@@ -23,6 +24,11 @@ export interface LoadConfigDirOptions {
   readonly localNode: string;
   /** Where LSB init scripts are looked for after `<configDir>/resource.d`. Default `/etc/init.d`. */
   readonly initDir?: string;
+  /**
+   * A resource that nothing on this machine can run: "warning" for the daemon (it starts, as
+   * Heartbeat does, and that group fails when it must start), "error" for `twinbeat check`.
+   */
+  readonly missingResources?: MissingResourceSeverity;
 }
 
 /**
@@ -80,7 +86,7 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   }
 
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
-  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat }));
+  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, missingResources: options.missingResources ?? "warning" }));
 
   const sorted = sortDiagnostics(diagnostics, configDir);
   if (hasErrors(sorted) || ha === undefined || authKeys === undefined) {
@@ -115,7 +121,7 @@ export function crossCheckConfig(files: ParsedConfigFiles, options: { readonly l
   return diagnostics;
 }
 
-/** Looks for resource scripts, respawn programs and the notify program; missing ones are warnings. */
+/** Looks for what runs each resource (resources/resource-check.ts), respawn programs and the notify program. */
 function checkProgramsOnDisk(input: {
   readonly configDir: string;
   readonly initDir: string;
@@ -124,32 +130,11 @@ function checkProgramsOnDisk(input: {
   readonly ha: HaConfig | undefined;
   readonly groups: readonly ResourceGroup[];
   readonly twinbeat: TwinbeatConfig;
+  readonly missingResources: MissingResourceSeverity;
 }): ConfigDiagnostic[] {
   const diagnostics: ConfigDiagnostic[] = [];
-  const resourceDir = path.join(input.configDir, "resource.d");
-  for (const group of input.groups) {
-    const checked = new Set<string>();
-    for (const resource of group.resources) {
-      if (isBuiltinAgent(resource.name) || checked.has(resource.name)) {
-        continue;
-      }
-      checked.add(resource.name);
-      const problem = locateResourceScript(resource.name, [resourceDir, input.initDir]);
-      if (problem === undefined) {
-        continue;
-      }
-      let hint = problem;
-      const builtin = builtinAgentSpelledLike(resource.name);
-      if (builtin !== undefined) {
-        hint += `: did you mean "${builtin}"? (names are case-sensitive)`;
-      } else if (looksLikeBareIpv6(resource.raw) || net.isIPv6(resource.raw.split("/")[0] ?? "")) {
-        hint += ` (for an IPv6 address write IPv6addr::${resource.raw})`;
-      }
-      diagnostics.push(
-        configWarning(group.at, `cannot locate resource script "${resource.name}" in ${resourceDir} or ${input.initDir}${hint}`),
-      );
-    }
-  }
+  const dirs = { configDir: input.configDir, initDir: input.initDir, ocfRoot: DEFAULT_OCF_ROOT };
+  diagnostics.push(...missingResourceFindings(input.groups, dirs, input.missingResources));
   for (const child of input.ha?.respawn ?? []) {
     if (!isBuiltinIpfail(child.command) && !isExecutableFile(child.command)) {
       diagnostics.push(configWarning(child.at, `respawn program "${child.command}" does not exist or is not executable`));
@@ -160,21 +145,6 @@ function checkProgramsOnDisk(input: {
     diagnostics.push(configWarning({ file: input.twinbeatPath, line: 0 }, `notify program "${notify}" does not exist or is not executable`));
   }
   return diagnostics;
-}
-
-/** Undefined when `<dir>/<name>` is an executable regular file in one of `dirs`, else a detail ("" or why). */
-function locateResourceScript(name: string, dirs: readonly string[]): string | undefined {
-  let detail = "";
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    if (isExecutableFile(candidate)) {
-      return undefined;
-    }
-    if (detail === "" && fs.existsSync(candidate)) {
-      detail = `: ${candidate} is not an executable file`;
-    }
-  }
-  return detail;
 }
 
 

@@ -1,4 +1,4 @@
-// Tests for the agent registry: lookup order (built-ins, resource.d, init dir, wrapped OCF), missing scripts, caching, HA_* environment.
+// Tests for the agent registry: lookup order (built-ins, resource.d, classic names, init dir), missing scripts and packages, caching, HA_* environment.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -113,6 +113,37 @@ describe("AgentRegistry lookup order", () => {
     writeScript(path.join(ocfRoot, "resource.d", "heartbeat", "Filesystem"));
     writeScript(path.join(configDir, "resource.d", "Filesystem"));
     assert.ok(new AgentRegistry(context).agentFor(spec("Filesystem::/dev/sdb1::/data")) instanceof ScriptAgent);
+  });
+
+  it("runs a classic name's OCF agent before an init script of the same name, and the init script when the agent is absent", () => {
+    const { initDir, ocfRoot, context } = layout();
+    writeScript(path.join(initDir, "apache"));
+    writeScript(path.join(initDir, "MailTo"));
+    writeScript(path.join(ocfRoot, "resource.d", "heartbeat", "apache"));
+    const registry = new AgentRegistry(context);
+    const apache = registry.agentFor(spec("apache::/etc/apache2/apache2.conf"));
+    assert.ok(apache instanceof OcfAgent);
+    assert.equal(apache.instance, "apache_/etc/apache2/apache2.conf");
+    assert.deepEqual(registry.locate(spec("MailTo::root")), { kind: "script", path: path.join(initDir, "MailTo"), scriptKind: "lsb" });
+  });
+
+  it("says which package is missing for a classic name or a packaged script, and refuses wrong argument counts", async () => {
+    const { configDir, ocfRoot, context } = layout();
+    const registry = new AgentRegistry(context);
+    const mail = registry.locate(spec("MailTo::root"));
+    assert.equal(mail.kind, "missing");
+    assert.equal(mail.kind === "missing" && mail.package, "resource-agents");
+    assert.match(mail.kind === "missing" ? mail.message : "", new RegExp(`${ocfRoot}/resource.d/heartbeat/MailTo .*Debian package resource-agents; or put a script named MailTo in ${configDir}/resource.d`));
+    const drbd = registry.locate(spec("drbddisk::r0"));
+    assert.equal(drbd.kind === "missing" && drbd.package, "drbd-utils");
+    writeScript(path.join(ocfRoot, "resource.d", "heartbeat", "Filesystem"));
+    const tooFew = registry.agentFor(spec("Filesystem::/dev/sdb1"));
+    assert.ok(tooFew instanceof UnavailableAgent);
+    assert.deepEqual(await tooFew.start(), {
+      kind: "failed",
+      exitCode: 2,
+      output: 'resource "Filesystem::/dev/sdb1": wrong number of arguments: expected Filesystem::DEVICE::DIRECTORY[::FSTYPE[::OPTIONS]]',
+    });
   });
 
   it("gives a missing script an agent that reports 'Cannot locate resource script' loudly", async () => {

@@ -1,43 +1,17 @@
-// Finds the agent for each haresources resource: built-ins first, then resource.d, then the init directory; also builds the scripts' HA_* environment.
+// Finds the agent for each haresources resource (built-ins, resource.d, classic names as OCF agents, the init directory); also builds the scripts' HA_* environment.
 
 import * as path from "node:path";
 import type { ResourceSpec } from "../config/cluster-config";
 import { findTool as defaultFindTool, type AddressAnnouncerOptions } from "./address-announcer";
 import { IpAddressAgent } from "./ip-address-agent";
-import { DEFAULT_OCF_ROOT, findAgentInProviders, isOcfResourceName, OcfAgent, resolveOcfResource } from "./ocf-agent";
+import { DEFAULT_OCF_ROOT, OcfAgent, resolveOcfResource } from "./ocf-agent";
 import type { AgentContext, AgentFailure, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { describeOutcome } from "./resource-agent";
-import { ScriptAgent, type ScriptKind } from "./script-agent";
-import { isExecutableFile } from "../adapters/is-executable-file";
+import { ScriptAgent } from "./script-agent";
+import type { ClassicResource } from "./classic-resources";
+import { isRegularFile, locateResource, type AgentLocation } from "./resource-locator";
 
-/** The agents Twinbeat runs in-process for a virtual address. */
-const IP_AGENT_NAMES: readonly string[] = ["IPaddr", "IPaddr2", "IPv6addr"];
-
-/**
- * Heartbeat's resource.d wrappers that only hand their positional arguments to the OCF agent
- * of the same name (spec §2.3; DEB /etc/ha.d/resource.d/*). Used only when no script of that
- * name exists on disk, so a machine without the heartbeat package still runs
- * `Filesystem::/dev/sdb1::/data::ext4` through `<OCF_ROOT>/resource.d/heartbeat/Filesystem`.
- * Each entry: OCF parameter per position, and which position names the instance (-1: none).
- */
-const WRAPPED_OCF_AGENTS: Readonly<Record<string, { readonly params: readonly string[]; readonly instanceFrom: number }>> = {
-  Filesystem: { params: ["device", "directory", "fstype", "options"], instanceFrom: 0 },
-  MailTo: { params: ["email", "subject"], instanceFrom: -1 },
-  Delay: { params: ["startdelay", "stopdelay"], instanceFrom: 0 },
-  apache: { params: ["configfile"], instanceFrom: 0 },
-  IPsrcaddr: { params: ["ipaddress"], instanceFrom: -1 },
-  LVM: { params: ["volgrpname"], instanceFrom: -1 },
-  Xinetd: { params: ["service"], instanceFrom: -1 },
-  Raid1: { params: ["raidconf", "raiddev"], instanceFrom: 0 },
-};
-
-/** Where a resource's agent comes from. */
-export type AgentLocation =
-  | { readonly kind: "ip" }
-  | { readonly kind: "ocf" }
-  | { readonly kind: "script"; readonly path: string; readonly scriptKind: ScriptKind }
-  | { readonly kind: "wrapped-ocf"; readonly agentPath: string }
-  | { readonly kind: "missing"; readonly message: string };
+export type { AgentLocation } from "./resource-locator";
 
 export interface AgentRegistryOptions {
   /** Finds tools (`ip`, `arping`, `send_ua`) for the IP agents. */
@@ -47,13 +21,14 @@ export interface AgentRegistryOptions {
 }
 
 /**
- * Resource name → agent, in Heartbeat's lookup order with Twinbeat's built-ins in front:
+ * Resource name → agent, in the order of {@link locateResource}:
  * 1. IPaddr, IPaddr2, IPv6addr (and `ocf:heartbeat:` + those) → {@link IpAddressAgent};
  * 2. `OCF::…` and `ocf:provider:agent` → {@link OcfAgent};
- * 3. `<configDir>/resource.d/<name>`, then `<initDir>/<name>`, an executable regular file
- *    → {@link ScriptAgent};
- * 4. a Heartbeat wrapper name (Filesystem, MailTo…) with no script on disk → the OCF agent;
- * 5. otherwise an agent whose every operation reports "Cannot locate resource script".
+ * 3. `<configDir>/resource.d/<name>` → {@link ScriptAgent} (Heartbeat class);
+ * 4. a classic name (Filesystem, MailTo, apache…) → its OCF agent with the arguments mapped
+ *    as the heartbeat package's wrapper maps them (classic-resources.ts);
+ * 5. `<initDir>/<name>` → {@link ScriptAgent} (LSB);
+ * 6. otherwise an agent whose every operation says what is missing and which package has it.
  * Agents are kept per resource token, so the agent that started an address is the one that
  * stops it (and cancels its pending announcements).
  */
@@ -80,31 +55,9 @@ export class AgentRegistry {
     return agent;
   }
 
-  /** Where the agent for `spec` would come from (for `twinbeat check` and logs). */
+  /** Where the agent for `spec` would come from (for `twinbeat check` and logs); see {@link locateResource}. */
   locate(spec: ResourceSpec): AgentLocation {
-    if (isIpAgentName(spec.name)) {
-      return { kind: "ip" };
-    }
-    if (isOcfResourceName(spec.name)) {
-      return { kind: "ocf" };
-    }
-    const resourceDir = path.join(this.#context.configDir, "resource.d");
-    for (const [dir, scriptKind] of [
-      [resourceDir, "heartbeat"],
-      [this.#context.initDir, "lsb"],
-    ] as const) {
-      const candidate = path.join(dir, spec.name);
-      if (!spec.name.includes("/") && isExecutableFile(candidate)) {
-        return { kind: "script", path: candidate, scriptKind };
-      }
-    }
-    if (WRAPPED_OCF_AGENTS[spec.name] !== undefined) {
-      const found = findAgentInProviders(this.#ocfRoot(), spec.name);
-      if (found !== undefined && found.provider === "heartbeat") {
-        return { kind: "wrapped-ocf", agentPath: found.agentPath };
-      }
-    }
-    return { kind: "missing", message: `Cannot locate resource script ${spec.name} (looked in ${resourceDir} and ${this.#context.initDir})` };
+    return locateResource(spec, { configDir: this.#context.configDir, initDir: this.#context.initDir, ocfRoot: this.#ocfRoot() });
   }
 
   #create(spec: ResourceSpec): ResourceAgent {
@@ -124,29 +77,27 @@ export class AgentRegistry {
       }
       case "script":
         return new ScriptAgent({ spec, path: location.path, kind: location.scriptKind, context });
-      case "wrapped-ocf":
-        return this.#wrappedOcf(spec, location.agentPath);
+      case "classic":
+        return this.#classic(spec, location.classic, location.agentPath);
       case "missing":
         return new UnavailableAgent(spec, spec.raw, { kind: "not-found", message: location.message }, context);
     }
   }
 
-  #wrappedOcf(spec: ResourceSpec, agentPath: string): ResourceAgent {
-    const wrapper = WRAPPED_OCF_AGENTS[spec.name]!;
-    if (spec.args.length > wrapper.params.length) {
-      const usage = `${spec.name}::${wrapper.params.map((p) => p.toUpperCase()).join("::")}`;
-      return new UnavailableAgent(spec, spec.raw, { kind: "failed", exitCode: 2, output: `resource "${spec.raw}": too many arguments: expected ${usage}` }, this.#context);
+  /** A classic name (Filesystem::/dev/sdb1::/data…) run as its OCF agent, arguments mapped as Heartbeat's wrapper maps them. */
+  #classic(spec: ResourceSpec, classic: ClassicResource, agentPath: string): ResourceAgent {
+    const mapping = classic.map(spec.args, { isFile: isRegularFile });
+    if (!mapping.ok) {
+      return new UnavailableAgent(spec, spec.raw, { kind: "failed", exitCode: 2, output: `resource "${spec.raw}": ${mapping.message}` }, this.#context);
     }
-    const params = spec.args.map((value, i) => [`OCF_RESKEY_${wrapper.params[i]!}`, value] as const);
-    const named = wrapper.instanceFrom >= 0 ? spec.args[wrapper.instanceFrom] : undefined;
     return new OcfAgent({
       spec,
       agentPath,
       ocfRoot: this.#ocfRoot(),
       provider: "heartbeat",
-      type: spec.name,
-      instance: named === undefined ? spec.name : `${spec.name}_${named}`,
-      params,
+      type: classic.name,
+      instance: mapping.instance,
+      params: mapping.params,
       context: this.#context,
     });
   }
@@ -154,10 +105,6 @@ export class AgentRegistry {
   #ocfRoot(): string {
     return this.#context.env.OCF_ROOT ?? DEFAULT_OCF_ROOT;
   }
-}
-
-function isIpAgentName(name: string): boolean {
-  return IP_AGENT_NAMES.includes(name) || (name.startsWith("ocf:heartbeat:") && IP_AGENT_NAMES.includes(name.slice("ocf:heartbeat:".length)));
 }
 
 /**
