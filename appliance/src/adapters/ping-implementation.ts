@@ -26,7 +26,8 @@ export interface PingInvocation {
 /**
  * The command line for an endless ping of `address` (numeric) every `intervalMs`:
  *   iputils    ping -n -i 0.2 [-6] ADDRESS
- *   inetutils  ping -n -i 0.2 ADDRESS       (IPv6: ping6, a separate program in the same package)
+ *   inetutils  ping -n -i 0.2 ADDRESS       (IPv6: ping6 -n -i 1, a separate program in the same package
+ *                                           that takes whole seconds only)
  *   busybox    ping -i 0.2 [-6] ADDRESS     (always numeric; older builds know no -n; "busybox ping …" when
  *                                           the program is busybox itself rather than a link named ping)
  * Intervals below 0.2 s need root in iputils and inetutils; the daemon runs as root but
@@ -40,7 +41,10 @@ export function pingInvocation(implementation: PingImplementation, program: stri
     case "iputils":
       return { program, args: ["-n", "-i", interval, ...(v6 ? ["-6"] : []), address] };
     case "inetutils":
-      return { program: v6 ? inetutilsPing6(program) : program, args: ["-n", "-i", interval, address] };
+      // Its ping6 takes whole seconds only: "-i 0.2" fails with "invalid value (`0.2' near `.2')".
+      return v6
+        ? { program: inetutilsPing6(program), args: ["-n", "-i", String(Math.max(1, Math.ceil(intervalMs / 1000))), address] }
+        : { program, args: ["-n", "-i", interval, address] };
     case "busybox":
       // Run as busybox itself (TWINBEAT_PING=/bin/busybox), it needs the applet's name first.
       return { program, args: [...(/(^|\/)busybox$/.test(program) ? ["ping"] : []), "-i", interval, ...(v6 ? ["-6"] : []), address] };
