@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { controlRequest } from "../../appliance/src/daemon/control-server";
 import type { MembershipSnapshot } from "../../appliance/src/cluster/cluster-node";
 import type { NetnsLab } from "./netns-lab";
+import { defaultLabPing } from "./ping-implementations";
 
 /** The compiled CLI entry (tests run from .out/). */
 export const MAIN_JS = resolve(__dirname, "../../appliance/src/main.js");
@@ -25,7 +26,7 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
-  /** The ping program the daemon runs for ping nodes (TWINBEAT_PING); default: the caller's TWINBEAT_PING, else `ping`. */
+  /** The ping program the daemon runs for ping nodes (TWINBEAT_PING); default: the caller's TWINBEAT_PING, else the lab's (ping-implementations.ts). */
   readonly pingProgram?: string;
 }
 
@@ -37,7 +38,7 @@ export function startNode(lab: NetnsLab, host: string, name: string, configDir: 
   mkdirSync(stateDir, { recursive: true });
   const proc = lab.spawn(host, [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", configDir, "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name], {
     stdio: "pipe",
-    env: opts.pingProgram ? { ...process.env, TWINBEAT_PING: opts.pingProgram } : process.env,
+    env: { ...process.env, TWINBEAT_PING: opts.pingProgram ?? (process.env.TWINBEAT_PING || defaultLabPing()?.path || "ping") },
   });
   return { name, host, runDir, stateDir, proc };
 }

@@ -52,8 +52,16 @@ export function identifyPing(path: string): PingImplementation | undefined {
  * Each implementation found on this machine, in a fixed order (iputils, inetutils, busybox):
  * the installed package's ping when the package is installed, else the private copy. Each
  * candidate is run once with -V, so a path that is not what its name says is left out.
+ * Looked up once per process.
  */
 export function availablePings(): AvailablePing[] {
+  cached ??= findPings();
+  return [...cached];
+}
+
+let cached: AvailablePing[] | undefined;
+
+function findPings(): AvailablePing[] {
   const found: AvailablePing[] = [];
   for (const name of PING_IMPLEMENTATIONS) {
     const pkg = PACKAGE[name];
@@ -62,6 +70,15 @@ export function availablePings(): AvailablePing[] {
     if (path) found.push({ name, path });
   }
   return found;
+}
+
+/**
+ * The ping the labs use when a test names none: iputils if present (wherever it is), else the
+ * first implementation found; undefined when there is none. The machine's own `ping` is never
+ * assumed to be any particular one.
+ */
+export function defaultLabPing(): AvailablePing | undefined {
+  return availablePings()[0];
 }
 
 /** The implementations the e2e tests run against, with a skip reason for each one missing. */
