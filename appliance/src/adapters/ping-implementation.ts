@@ -28,7 +28,7 @@ export interface PingInvocation {
  *   iputils    ping -n -i 0.2 [-6] ADDRESS
  *   inetutils  ping -n -i 0.2 ADDRESS       (IPv6: ping6 -n -i 1, a separate program in the same package
  *                                           that takes whole seconds only)
- *   busybox    ping -i 0.2 [-6] ADDRESS     (always numeric; older builds know no -n; "busybox ping …" when
+ *   busybox    ping -i 0.2 [-6] ADDRESS     (always numeric; -n is not in its usage text; "busybox ping …" when
  *                                           the program is busybox itself rather than a link named ping)
  * Intervals below 0.2 s need root in iputils and inetutils; the daemon runs as root but
  * never asks for less. The output of all three is line-buffered on a pipe: each reply is
