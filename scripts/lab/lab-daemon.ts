@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { controlRequest } from "../../appliance/src/daemon/control-server";
 import type { MembershipSnapshot } from "../../appliance/src/cluster/cluster-node";
 import type { NetnsLab } from "./netns-lab";
+import { defaultLabPing } from "./ping-implementations";
 
 /** The compiled CLI entry (tests run from .out/). */
 export const MAIN_JS = resolve(__dirname, "../../appliance/src/main.js");
@@ -24,13 +25,21 @@ export interface RunningNode {
   readonly proc: ChildProcess;
 }
 
+export interface StartNodeOptions {
+  /** The ping program the daemon runs for ping nodes (TWINBEAT_PING); default: the caller's TWINBEAT_PING, else the lab's (ping-implementations.ts). */
+  readonly pingProgram?: string;
+}
+
 /** Runs `twinbeat heartbeat -f` for `name` in lab host `host` with per-node dirs under `workDir`. */
-export function startNode(lab: NetnsLab, host: string, name: string, configDir: string, workDir: string): RunningNode {
+export function startNode(lab: NetnsLab, host: string, name: string, configDir: string, workDir: string, opts: StartNodeOptions = {}): RunningNode {
   const runDir = join(workDir, "run", name);
   const stateDir = join(workDir, "state", name);
   mkdirSync(runDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
-  const proc = lab.spawn(host, [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", configDir, "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name], { stdio: "pipe" });
+  const proc = lab.spawn(host, [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", configDir, "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name], {
+    stdio: "pipe",
+    env: { ...process.env, TWINBEAT_PING: opts.pingProgram ?? (process.env.TWINBEAT_PING || defaultLabPing()?.path || "ping") },
+  });
   return { name, host, runDir, stateDir, proc };
 }
 

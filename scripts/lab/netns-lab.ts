@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { availablePings } from "./ping-implementations";
 
 // ---------------------------------------------------------------------------
 // Address rules: the lab only ever uses documentation ranges.
@@ -787,7 +788,9 @@ export class NetnsLab {
     const count = opts.count ?? 1;
     const waitS = opts.waitS ?? 1;
     const intervalS = opts.intervalS ?? 0.2;
-    const argv = ["ping", "-n", "-q", "-c", String(count), "-W", String(waitS), "-i", String(intervalS)];
+    // iputils' flags and summary: the lab's iputils wherever it is, not whatever `ping` is here.
+    const iputils = availablePings().find((p) => p.name === "iputils");
+    const argv = [iputils?.path ?? "ping", "-n", "-q", "-c", String(count), "-W", String(waitS), "-i", String(intervalS)];
     if (opts.from) argv.push("-I", opts.from);
     argv.push(target);
     const r = await this.exec(hostName, argv, { timeoutMs: (count * intervalS + waitS) * 1000 + 3000 });

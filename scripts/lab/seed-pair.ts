@@ -13,6 +13,8 @@ export interface SeedPairOptions {
   /** ha.cf timing overrides; default keepalive 200ms, deadtime 1, warntime 500ms, initdead 3. */
   readonly timings?: Readonly<Record<string, string>>;
   readonly nodeNames?: "short" | "fqdn";
+  /** The daemons' ping program (TWINBEAT_PING), e.g. one of scripts/lab/ping-implementations.ts. */
+  readonly pingProgram?: string;
 }
 
 export interface SeedPair {
@@ -62,7 +64,7 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
     work,
     nodes,
     start(node) {
-      const n = startNode(lab, node, cfg.nodeNames[node], cfg.dirs[node], work);
+      const n = startNode(lab, node, cfg.nodeNames[node], cfg.dirs[node], work, options.pingProgram ? { pingProgram: options.pingProgram } : {});
       nodes[node] = n;
       return n;
     },

@@ -123,6 +123,8 @@ export class HeartbeatDaemon {
         intervalMs: Math.min(Math.max(ha.keepaliveMs, 200), 1000),
         onReply: (host) => this.#step({ type: "ping-replied", at: monotonicNow(), host }),
         onLog: (level, text) => this.#log(level, text),
+        // TWINBEAT_PING: which ping program to run (iputils, inetutils or busybox; README, daemon options).
+        program: process.env.TWINBEAT_PING || undefined,
       });
     }
     this.#runner = createGroupRunner(config, (level, text) => this.#logger.log(level, text, "ResourceManager"), this.#opts.initDir);

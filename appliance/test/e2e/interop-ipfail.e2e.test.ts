@@ -1,4 +1,4 @@
-// Interop (issue #4): a real Heartbeat 3.0.6 node running Debian's ipfail next to Twinbeat's built-in ipfail; a cut public link moves the group, both ways.
+// Interop (issue #4): a real Heartbeat 3.0.6 node running Debian's ipfail next to Twinbeat's built-in ipfail; a cut public link moves the group, both ways, once per ping implementation on the Twinbeat side.
 
 import { describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
 import { buildSeedTopology, LAB_ADDR, writeSeedConfigs, type SeedNodeKey } from "../../../scripts/lab/seed-topology";
 import { membership, startNode, type RunningNode } from "../../../scripts/lab/lab-daemon";
+import { pingMatrix } from "../../../scripts/lab/ping-implementations";
 import {
   describePackets,
   heartbeatFields,
@@ -152,7 +153,7 @@ interface Pair {
  * Heartbeats on eth1 (ucast, sha1); ping nodes gateway (eth0, the public net) and witness (eth1);
  * auto_failback on; deadping 3 s; `debug 1`; two groups, A homed on srv5 and B on srv6.
  */
-async function setUp(lab: NetnsLab, work: string, t: TestContext): Promise<Pair> {
+async function setUp(lab: NetnsLab, work: string, t: TestContext, pingProgram: string): Promise<Pair> {
   await buildSeedTopology(lab, { nodeNames: "fqdn" });
   const hacluster = passwdEntry("hacluster");
   const realIpfailUser = hacluster ? "hacluster" : "root";
@@ -216,7 +217,8 @@ async function setUp(lab: NetnsLab, work: string, t: TestContext): Promise<Pair>
     fs.chmodSync(p, 0o664);
   }
   // Both start together (Heartbeat's "both starting" path), as the interop tests do.
-  const tb = startNode(lab, "srv6", names.srv6, cfg.dirs.srv6, work);
+  // The real node pings by itself (raw sockets); only Twinbeat runs a ping program.
+  const tb = startNode(lab, "srv6", names.srv6, cfg.dirs.srv6, work, { pingProgram });
   await real.start();
   return { lab, work, realName: names.srv5, tbName: names.srv6, real, tb, tbLogFile: join(work, "logs", "srv6", "ha-log"), capture, realIpfailUser };
 }
@@ -341,13 +343,13 @@ async function bringUp(p: Pair, s: Sampler, t: TestContext): Promise<void> {
   t.diagnostic(`start: both served ${served} ms after the start; real ipfail pid ${ipfailUser?.pid ?? "?"} (respawned as ${p.realIpfailUser})`);
 }
 
-async function withPair(t: TestContext, name: string, fn: (p: Pair, s: Sampler) => Promise<void>): Promise<void> {
+async function withPair(t: TestContext, name: string, pingProgram: string, fn: (p: Pair, s: Sampler) => Promise<void>): Promise<void> {
   const work = fs.mkdtempSync(join(tmpdir(), "tb-ipfail-"));
   let real: RealHeartbeatNode | undefined;
   try {
     await NetnsLab.withLab(
       async (lab) => {
-        const p = await setUp(lab, work, t);
+        const p = await setUp(lab, work, t, pingProgram);
         real = p.real;
         const s = new Sampler(lab);
         try {
@@ -441,18 +443,20 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
   assert.deepEqual(problems, [], `${problems.join("\n")}\n${story}`);
 }
 
-describe("interop ipfail: a real Heartbeat node with Debian's ipfail and a Twinbeat node (built-in ipfail)", { skip }, () => {
-  it("cutting the real node's public link moves its group to Twinbeat; plugged back, it returns (auto_failback on)", async (t) => {
-    await withPair(t, "cut-real", async (p, s) => {
-      await bringUp(p, s, t);
-      await cutAndRestore(p, s, t, "srv5");
+for (const ping of pingMatrix()) {
+  describe(`interop ipfail: a real Heartbeat node with Debian's ipfail and a Twinbeat node (built-in ipfail, ${ping.name} ping)`, { skip: skip || ping.skip }, () => {
+    it(`[${ping.name}] cutting the real node's public link moves its group to Twinbeat; plugged back, it returns (auto_failback on)`, async (t) => {
+      await withPair(t, `cut-real-${ping.name}`, ping.path!, async (p, s) => {
+        await bringUp(p, s, t);
+        await cutAndRestore(p, s, t, "srv5");
+      });
     });
-  });
 
-  it("cutting Twinbeat's public link moves its group to the real node; plugged back, the real ipfail gives it back", async (t) => {
-    await withPair(t, "cut-twinbeat", async (p, s) => {
-      await bringUp(p, s, t);
-      await cutAndRestore(p, s, t, "srv6");
+    it(`[${ping.name}] cutting Twinbeat's public link moves its group to the real node; plugged back, the real ipfail gives it back`, async (t) => {
+      await withPair(t, `cut-twinbeat-${ping.name}`, ping.path!, async (p, s) => {
+        await bringUp(p, s, t);
+        await cutAndRestore(p, s, t, "srv6");
+      });
     });
   });
-});
+}
