@@ -79,6 +79,8 @@ export class ClusterNode {
   readonly #peers = new Map<NodeName, PeerLiveness>();
   /** Per-sender sequence tracking, by node name. */
   readonly #sequences = new Map<NodeName, SequenceTracker>();
+  /** Per sender: the highest sequence number of a `resource` message acted on (this generation). */
+  readonly #lastResourceSeq = new Map<NodeName, number>();
   /** Our own status as we advertise it. */
   #localStatus: NodeStatus = "init";
   /** True once every peer was heard from or declared dead (Heartbeat's comm-up). */
@@ -103,6 +105,11 @@ export class ClusterNode {
   readonly #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
   #arbitration: { readonly peer: PeerLiveness; readonly at: Millis } | undefined;
+  /**
+   * After we gave way: our ping count came back up to the peer's at `since`; if the peer
+   * stays silent until `at` (a full deadtime later), it is dead and we take over.
+   */
+  #rearbitration: { readonly peer: PeerLiveness; readonly since: Millis; readonly at: Millis } | undefined;
   /** Last reject log time per "address reason", and how many were suppressed since. */
   readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
   readonly #counters: Record<string, number> = {
@@ -192,6 +199,7 @@ export class ClusterNode {
       this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
       this.#ipfail?.onClock(event.at, out);
       if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
+      this.#watchRecovery(event.at, out);
     }
     this.#lastEventAt = event.at;
     return out;
@@ -213,7 +221,7 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at]) {
+    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -450,11 +458,19 @@ export class ClusterNode {
     if (verdict.restarted) {
       this.#reliable.resetPeer(src);
       log(out, "info", `Heartbeat restart on node ${src}`);
+      this.#lastResourceSeq.delete(src);
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
       peer.shutdownGeneration = undefined;
     }
     if (!forUs) return; // sequence-tracked above, but for somebody else
+    if (type === "resource") {
+      // A `resource` message is the sender's whole held set: one retransmitted from before a
+      // newer one we already acted on (sent during a partition) would claim what it no longer holds.
+      const last = this.#lastResourceSeq.get(src);
+      if (last !== undefined && seq < last) return;
+      this.#lastResourceSeq.set(src, seq);
+    }
     // The last words of a node that said shutdone: its links count, its status does not.
     if (peer.shutdownGeneration !== undefined && generation <= peer.shutdownGeneration) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
@@ -512,6 +528,10 @@ export class ClusterNode {
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
     if (Number.isFinite(numping)) peer.pingCount = numping;
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
+    if (this.#rearbitration?.peer === peer) {
+      log(out, "info", `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`);
+      this.#rearbitration = undefined;
+    }
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
     if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
       peer.status = st;
@@ -569,14 +589,42 @@ export class ClusterNode {
     log(out, "info", `Link ${p.name}:${p.name} up.`);
     log(out, "info", `Status update for node ${p.name}: status ping`);
     if (!this.#commUp || this.#shuttingDown) return;
-    if (this.#peerAlive()) {
-      this.#ipfail?.ask(out, `ping node ${p.name} came up`);
+    if (this.#peerAlive()) this.#ipfail?.ask(out, `ping node ${p.name} came up`);
+  }
+
+  /**
+   * After giving way (DESIGN.md, "Split brain", last rows): when our ping count is back
+   * to what the peer reached at its last status, our network is back, and a network that
+   * comes back usually brings the peer's heartbeats with it: the peer is most likely alive
+   * and serving. So we take over only if the peer then stays silent for a full deadtime
+   * counted from that moment; a count that drops again meanwhile restarts the wait.
+   */
+  #watchRecovery(at: Millis, out: ClusterAction[]): void {
+    const peer = [...this.#peers.values()].find((x) => x.status === "dead");
+    if (!this.#commUp || this.#shuttingDown || !this.#resources.gaveUp || !peer || this.#peerAlive()) {
+      this.#rearbitration = undefined;
       return;
     }
-    // We gave way when the peer went silent; if our network is back and the peer is
-    // still silent, it may really be dead: look again.
-    const dead = [...this.#peers.values()].find((x) => x.status === "dead");
-    if (this.#resources.gaveUp && dead && !this.#arbitration) this.#arbitration = { peer: dead, at: at + this.#pingSettleMs() };
+    const theirs = peer.pingCount ?? this.#ipfail?.partnerCount;
+    const mine = this.#ping.freshCount(at, this.#pingSettleMs());
+    const recovered = theirs !== undefined && mine > 0 && mine >= theirs;
+    const r = this.#rearbitration;
+    if (!r) {
+      if (!recovered) return;
+      const waitMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+      this.#rearbitration = { peer, since: at, at: at + waitMs };
+      log(out, "info", `Our network is back (${mine} ping node(s), ${peer.name} reached ${theirs}): taking over only if ${peer.name} stays silent for another ${waitMs} ms`);
+      return;
+    }
+    if (!recovered) {
+      log(out, "info", `Ping nodes lost again (${mine} < ${theirs ?? "?"}): no takeover yet`);
+      this.#rearbitration = undefined;
+      return;
+    }
+    if (at < r.at) return;
+    this.#rearbitration = undefined;
+    log(out, "warn", `Arbitration: ${peer.name} stayed silent for ${at - r.since} ms after our network came back (we reach ${mine}, it reached ${theirs}): taking over`);
+    this.#resources.onPeerDead(at, out, "deadtime", "take-over");
   }
 
   #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {

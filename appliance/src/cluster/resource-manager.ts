@@ -97,6 +97,12 @@ export class ResourceManager {
   #failbackDue = false;
   /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
   #gaveUp = false;
+  /**
+   * We saw the peer dead since its claims last agreed with ours: a group both of us hold is
+   * then a partition both sides saw, and its home node keeps it. Without it, the peer took our
+   * groups while we saw it alive all along: it cannot hear us (one-way loss), so we give way.
+   */
+  #peerWasDead = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
@@ -171,6 +177,7 @@ export class ResourceManager {
    */
   onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
     this.#peerAlive = false;
+    this.#peerWasDead = true;
     this.#pendingIpRequests.clear();
     this.#peerStable = false;
     this.#peerStarting = false;
@@ -214,6 +221,7 @@ export class ResourceManager {
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
     this.#peerAlive = true;
     this.#gaveUp = false;
+    if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
@@ -389,6 +397,8 @@ export class ResourceManager {
     }
     if (this.#state !== "stable") return;
     this.#settleConflicts(at, out);
+    // The peer's stable claims agree with ours: whatever partition there was is settled.
+    if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);
   }
 
@@ -440,15 +450,23 @@ export class ResourceManager {
   }
 
   /**
-   * After a partition both nodes may hold the same group. The group's home node
-   * keeps it and the other releases it: deterministic, and no restart of anything
-   * that is serving at home.
+   * After a partition both nodes may hold the same group. If we saw the peer dead, both
+   * sides saw the partition: the group's home node keeps it and the other releases it
+   * (deterministic, and no restart of anything that is serving at home). If we never saw
+   * the peer dead, it declared us dead while we heard it all along: our messages do not
+   * reach it (one-way loss) and it cannot learn that we still serve, so we release
+   * every group it claims, home or not. At most one side releases in either case.
    */
   #settleConflicts(at: Millis, out: ClusterAction[]): void {
-    const both = this.#groups.filter((g) => !g.local && g.state === "running" && this.#peerHolds.has(g.key));
-    if (both.length === 0 || this.#busy()) return;
-    for (const g of both) log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
-    this.#enqueue(out, at, both.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+    if (this.#busy()) return;
+    const both = this.#groups.filter((g) => g.state === "running" && this.#peerHolds.has(g.key));
+    const release = this.#peerWasDead ? both.filter((g) => !g.local) : this.#peerStable ? both : [];
+    if (release.length === 0) return;
+    for (const g of release) {
+      if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);
+      else log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
+    }
+    this.#enqueue(out, at, release.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
   }
 
   // ---- standby ---------------------------------------------------------------------------
