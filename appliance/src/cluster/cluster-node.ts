@@ -89,6 +89,8 @@ export class ClusterNode {
   #startedAt: Millis | undefined;
   /** When our next status message is due. */
   #nextStatusAt: Millis | undefined;
+  /** When we last sent our status: the peers judge our silence from it. */
+  #lastStatusSentAt: Millis | undefined;
   /** Our last sequence number used (Heartbeat starts at 1 on every start). */
   #seq = 0;
   /** Time of the previous event, to notice our own stalls. */
@@ -119,6 +121,7 @@ export class ClusterNode {
     lateHeartbeats: 0,
     rejected: 0,
     replays: 0,
+    longStalls: 0,
   };
 
   constructor(options: ClusterNodeOptions) {
@@ -221,7 +224,9 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
+    const pingWake = this.#ping.nextWakeAt();
+    // Ping nodes, like peers, are not expired during the grace after a local stall.
+    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -330,6 +335,7 @@ export class ClusterNode {
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
+    this.#lastStatusSentAt = at;
   }
 
   /** Comm-up: every peer was heard from or declared dead (spec §4.7). */
@@ -403,17 +409,29 @@ export class ClusterNode {
 
   /**
    * If far more time passed since the previous event than our own timers allow,
-   * the silence was ours (GC pause, starved CPU, suspended VM): give every peer one
-   * keepalive before counting deadtime, instead of a false failover.
+   * the silence was ours (GC pause, starved CPU, suspended VM, SIGSTOP): give every peer
+   * one keepalive before counting deadtime, instead of a false failover. If our own
+   * silence outlasted the deadtime we advertise, the peers have very likely declared us
+   * dead and taken our groups meanwhile: that is a partition (DESIGN.md, "Local stalls").
    */
   #noticeStall(at: Millis, out: ClusterAction[]): void {
     if (this.#lastEventAt === undefined || this.#startedAt === undefined) return;
     const gap = at - this.#lastEventAt;
     const expected = this.#opts.keepaliveMs;
-    if (gap > 2 * expected && gap > 500) {
-      this.#graceUntil = at + this.#opts.keepaliveMs;
+    if (gap <= 2 * expected || gap <= 500) return;
+    this.#graceUntil = at + this.#opts.keepaliveMs;
+    const silentMs = at - (this.#lastStatusSentAt ?? this.#startedAt);
+    const peersAlive = this.#peerAlive();
+    if (silentMs < this.#opts.deadtimeMs || !peersAlive || !this.#commUp || this.#shuttingDown) {
       log(out, "warn", `Local stall of ${gap} ms detected (expected at most ${expected} ms): peers get one keepalive of grace`);
+      return;
     }
+    this.#counters.longStalls!++;
+    log(out, "crit", `Local stall of ${gap} ms detected: we sent nothing for ${silentMs} ms, longer than our deadtime (${this.#opts.deadtimeMs} ms): the peer has probably declared us dead and taken our resources. Treating it as a partition`);
+    this.#arbitration = undefined;
+    this.#rearbitration = undefined;
+    this.#ipfail?.cancel();
+    this.#resources.onLocalStall(at, out);
   }
 
   #receive(event: MessageReceived, out: ClusterAction[]): void {

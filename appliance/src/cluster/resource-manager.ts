@@ -105,6 +105,11 @@ export class ResourceManager {
   #peerWasDead = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
+  /**
+   * We are running the start-up handshake again after a local stall (see onLocalStall):
+   * once the peer reports stable, we also take its groups that nobody holds.
+   */
+  #rejoining = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
   #takeoverStartedAt: Millis | undefined;
 
@@ -238,6 +243,37 @@ export class ResourceManager {
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
     return this.#gaveUp;
+  }
+
+  /**
+   * We were frozen (SIGSTOP, VM pause, swap) for longer than the deadtime the peer applies to
+   * us: it has very likely declared us dead and taken our groups, and whatever we hold may be
+   * held there too. Release everything at once, then rejoin as a starting node does (send
+   * `starting`, learn what the peer holds, take what nobody holds) so that the normal
+   * handshake and auto_failback decide where each group ends up.
+   */
+  onLocalStall(at: Millis, out: ClusterAction[]): void {
+    if (!this.#commUp || this.#state === "shutdown" || this.#state === "init") return;
+    this.#standby = undefined;
+    this.#pendingIpRequests.clear();
+    this.#failbackDue = false;
+    this.#gaveUp = false;
+    this.#peerStable = false;
+    this.#peerStarting = false;
+    this.#peerHolds.clear();
+    const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
+    log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
+    if (this.#opts.autoFailback === "legacy") {
+      this.#enqueue(out, at, ops, (o, doneAt) => this.#legacyAcquire(doneAt, o));
+      return;
+    }
+    this.#enqueue(out, at, ops, () => undefined);
+    this.#rejoining = true;
+    this.#acquiringLocal = false;
+    this.#state = "starting";
+    this.#opts.send(out, [str("t", "starting")]);
+    if (this.#peerAlive) this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
+    else this.#acquireAlone(at, out, "no peer after the stall");
   }
 
   /** hb_standby from inside the core (ipfail's give-up); skipped when nothing of `set` is held. */
@@ -422,11 +458,17 @@ export class ResourceManager {
     if (this.#acquiringLocal) return; // a second peer message during the same handshake
     this.#acquiringLocal = true;
     this.#handshakeDeadline = undefined;
-    const ops = this.#groups.filter((g) => g.local && !isHeld(g.state) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
-    if (ops.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
+    // Held groups are not filtered out here: one still queued to stop (a rejoin) must start
+    // again afterwards; the queue skips a group that is running when its turn comes.
+    // Rejoining after a stall, the peer's own groups that it reports not holding are ours too.
+    const takeForeign = this.#rejoining && this.#peerStable;
+    const ops = this.#groups.filter((g) => (g.local || takeForeign) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
+    ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
+    const needed = ops.filter((o) => this.#group(o.key).state !== "running");
+    if (needed.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
     this.#enqueue(out, at, ops, (o, _at, failed) => {
       this.#acquiringLocal = false;
-      if (ops.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
+      if (needed.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
       this.#becomeStable(o);
     });
   }
@@ -442,6 +484,7 @@ export class ResourceManager {
   #becomeStable(out: ClusterAction[]): void {
     if (this.#state === "shutdown") return;
     this.#state = "stable";
+    this.#rejoining = false;
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
   }
 
@@ -458,9 +501,10 @@ export class ResourceManager {
    * every group it claims, home or not. At most one side releases in either case.
    */
   #settleConflicts(at: Millis, out: ClusterAction[]): void {
-    if (this.#busy()) return;
+    // Only a stable claim counts: a peer in transition may be releasing what it names.
+    if (this.#busy() || !this.#peerStable) return;
     const both = this.#groups.filter((g) => g.state === "running" && this.#peerHolds.has(g.key));
-    const release = this.#peerWasDead ? both.filter((g) => !g.local) : this.#peerStable ? both : [];
+    const release = this.#peerWasDead ? both.filter((g) => !g.local) : both;
     if (release.length === 0) return;
     for (const g of release) {
       if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);

@@ -51,6 +51,10 @@ interface PendingOperation {
 interface SimMember {
   readonly name: NodeName;
   core: ClusterNode | undefined;
+  /** While set, the node's process is frozen (SIGSTOP, VM pause) until this time. */
+  frozenUntil: Millis | undefined;
+  /** What arrived while frozen (socket buffer, runner results), handed over on waking. */
+  readonly buffered: ClusterEvent[];
   generation: number;
   /** Stamped sequenced messages by seq, for retransmission. */
   readonly history: Map<number, import("../../src/protocol/ha-message").HaMessage>;
@@ -78,7 +82,7 @@ export class SimCluster {
     this.#opts = options;
     this.network = new SimNetwork(options.seed ?? 1);
     for (const name of options.nodes) {
-      this.#members.set(name, { name, core: undefined, generation: 0, history: new Map() });
+      this.#members.set(name, { name, core: undefined, frozenUntil: undefined, buffered: [], generation: 0, history: new Map() });
       this.running.set(name, new Set());
     }
   }
@@ -114,6 +118,8 @@ export class SimCluster {
     const m = this.#member(name);
     m.generation++;
     m.history.clear();
+    m.frozenUntil = undefined;
+    m.buffered.length = 0;
     const o = this.#opts;
     m.core = new ClusterNode({
       localNode: name,
@@ -141,10 +147,24 @@ export class SimCluster {
    * crash takes its resources with it; `daemonOnly` (kill -9 of the daemon) leaves them.
    */
   crash(name: NodeName, options: { daemonOnly?: boolean } = {}): void {
-    this.#member(name).core = undefined;
+    const m = this.#member(name);
+    m.core = undefined;
+    m.frozenUntil = undefined;
+    m.buffered.length = 0;
     if (!options.daemonOnly) {
       for (const key of [...this.running.get(name)!]) this.#setRunning(name, key, false);
     }
+  }
+
+  /**
+   * Freezes node `name`'s daemon for `ms` (SIGSTOP, a paused VM, a long GC or swap storm):
+   * it sends nothing and handles nothing; datagrams and the group runner's results wait in
+   * its buffers (ping replies are lost) and are handed over, stamped with the wake-up time,
+   * when it wakes. Its resources stay up meanwhile, as addresses on an interface do.
+   */
+  freeze(name: NodeName, ms: Millis): void {
+    const m = this.#member(name);
+    m.frozenUntil = this.clock.now() + ms;
   }
 
   /** Carries out the operator's hb_standby / hb_takeover on `name`. */
@@ -175,6 +195,12 @@ export class SimCluster {
       }
       this.clock.advanceTo(Math.max(next, this.clock.now()));
       const at = this.clock.now();
+      for (const m of this.#members.values()) {
+        if (m.frozenUntil === undefined || m.frozenUntil > at) continue;
+        m.frozenUntil = undefined;
+        for (const e of m.buffered.splice(0)) this.#deliver(m, { ...e, at });
+        this.#deliver(m, { type: "clock-advanced", at });
+      }
       if (this.#nextPingAt !== undefined && at >= this.#nextPingAt) {
         this.#nextPingAt = at + (this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
         for (const m of this.#members.values()) {
@@ -243,7 +269,7 @@ export class SimCluster {
     if (this.#nextPingAt !== undefined && (next === undefined || this.#nextPingAt < next)) next = this.#nextPingAt;
     for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
     for (const m of this.#members.values()) {
-      const w = m.core?.nextWakeAt();
+      const w = m.frozenUntil ?? m.core?.nextWakeAt();
       if (w !== undefined && (next === undefined || w < next)) next = w;
     }
     return next;
@@ -257,6 +283,10 @@ export class SimCluster {
 
   #deliver(m: SimMember, event: ClusterEvent): void {
     if (!m.core) return;
+    if (m.frozenUntil !== undefined) {
+      if (event.type === "message-received" || event.type === "group-finished" || event.type === "admin-requested") m.buffered.push(event);
+      return;
+    }
     this.#carryOut(m, m.core.step(event));
   }
 
