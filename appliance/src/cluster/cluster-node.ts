@@ -74,7 +74,7 @@ export interface MembershipSnapshot {
  * deadtime, and brings our own status from init through up to active.
  */
 export class ClusterNode {
-  readonly #opts: ClusterNodeOptions;
+  #opts: ClusterNodeOptions;
   /** Peers (every declared node but us), by name. */
   readonly #peers = new Map<NodeName, PeerLiveness>();
   /** Per-sender sequence tracking, by node name. */
@@ -104,7 +104,7 @@ export class ClusterNode {
   readonly #resources: ResourceManager;
   readonly #reliable: ReliableDelivery;
   readonly #ping: PingLiveness;
-  readonly #ipfail: Ipfail | undefined;
+  #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
   #arbitration: { readonly peer: PeerLiveness; readonly at: Millis } | undefined;
   /**
@@ -137,25 +137,28 @@ export class ClusterNode {
       random: options.random ?? seededRandom(options.generation),
     });
     this.#ping = new PingLiveness(options.pingNodes ?? [], options.deadpingMs ?? options.deadtimeMs);
-    const partner = options.nodes.find((n) => n !== options.localNode);
-    this.#ipfail =
-      options.ipfail && partner && options.autoFailback !== "legacy"
-        ? new Ipfail({
-            partner,
-            keepaliveMs: options.keepaliveMs,
-            autoFailback: options.autoFailback === "on",
-            send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
-            pingCount: () => this.#ping.aliveCount(),
-            stable: () => this.#resources.rscStatus() !== "transition",
-            giveUp: (set, at, out) => this.#resources.standby(set, at, out),
-          })
-        : undefined;
+    this.#ipfail = this.#makeIpfail(options);
     this.#resources = new ResourceManager({
       localNode: options.localNode,
       peer: options.nodes.find((n) => n !== options.localNode),
       groups: options.groups ?? [],
       autoFailback: options.autoFailback ?? "legacy",
       send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+    });
+  }
+
+  /** The built-in ipfail for these options, or undefined when it is off (or cannot run: legacy, no partner). */
+  #makeIpfail(options: ClusterNodeOptions): Ipfail | undefined {
+    const partner = options.nodes.find((n) => n !== options.localNode);
+    if (!options.ipfail || !partner || options.autoFailback === "legacy") return undefined;
+    return new Ipfail({
+      partner,
+      keepaliveMs: options.keepaliveMs,
+      autoFailback: options.autoFailback === "on",
+      send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+      pingCount: () => this.#ping.aliveCount(),
+      stable: () => this.#resources.rscStatus() !== "transition",
+      giveUp: (set, at, out) => this.#resources.standby(set, at, out),
     });
   }
 
@@ -192,8 +195,7 @@ export class ClusterNode {
         this.#pingReplied(event.host, event.at, out);
         break;
       case "config-reloaded":
-        // Contract only: the core's live reconfiguration lands with the reload work.
-        out.push({ type: "log", level: "warn", text: "Configuration reload: not applied by the core yet" });
+        this.#reload(event.options, event.at, out);
         break;
     }
     if (this.#startedAt !== undefined && !this.#stopped) {
@@ -314,6 +316,57 @@ export class ClusterNode {
       this.#stopped = true;
       o.push({ type: "shutdown-complete" });
     });
+  }
+
+  /**
+   * A configuration reload (SIGHUP): applies what can change live and logs what cannot
+   * (DESIGN.md, "Live reload"). Liveness, sequence numbers, generations and held groups
+   * carry on untouched: a reload never costs a heartbeat or a running group that stays configured.
+   */
+  #reload(next: ClusterNodeOptions, at: Millis, out: ClusterAction[]): void {
+    const prev = this.#opts;
+    log(out, "info", "Configuration reload requested: applying the new configuration");
+    if (next.localNode !== prev.localNode) log(out, "warn", `Configuration reload: this node's name cannot change while running (${prev.localNode} → ${next.localNode}): kept ${prev.localNode} until heartbeat restarts`);
+    const sameNodes = next.nodes.length === prev.nodes.length && next.nodes.every((n) => prev.nodes.includes(n));
+    if (!sameNodes) log(out, "warn", `Configuration reload: the node list cannot change while running (${prev.nodes.join(" ")} → ${next.nodes.join(" ")}): kept until heartbeat restarts`);
+    this.#opts = { ...next, localNode: prev.localNode, nodes: prev.nodes, generation: prev.generation, ...(prev.random ? { random: prev.random } : {}) };
+    const o = this.#opts;
+    for (const [name, a, b] of [["keepalive", prev.keepaliveMs, o.keepaliveMs], ["deadtime", prev.deadtimeMs, o.deadtimeMs], ["warntime", prev.warntimeMs, o.warntimeMs], ["initdead", prev.initdeadMs, o.initdeadMs], ["deadping", prev.deadpingMs ?? prev.deadtimeMs, o.deadpingMs ?? o.deadtimeMs]] as const) {
+      if (a !== b) log(out, "info", `Configuration reload: ${name} ${a} ms → ${b} ms`);
+    }
+    // Links (media devices): a new one starts as `init` for every peer, a removed one is forgotten.
+    for (const l of o.links.filter((l) => !prev.links.includes(l))) {
+      log(out, "info", `Configuration reload: heartbeat link ${l} added`);
+      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: 0 });
+    }
+    for (const l of prev.links.filter((l) => !o.links.includes(l))) {
+      log(out, "info", `Configuration reload: heartbeat link ${l} removed`);
+      for (const peer of this.#peers.values()) peer.links.delete(l);
+    }
+    const countBefore = this.#ping.aliveCount();
+    const ping = this.#ping.reconfigure(o.pingNodes ?? [], o.deadpingMs ?? o.deadtimeMs, at);
+    for (const n of ping.added) log(out, "info", `Configuration reload: ping node ${n} added`);
+    for (const n of ping.removed) log(out, "info", `Configuration reload: ping node ${n} removed`);
+    // ipfail: started, stopped, or rebuilt on its new settings (the partner's last count is kept).
+    const ipfailWas = this.#ipfail;
+    const ipfailNow = this.#makeIpfail(o);
+    if (ipfailWas && ipfailNow && ipfailWas.partnerCount !== undefined) ipfailNow.partnerCount = ipfailWas.partnerCount;
+    ipfailWas?.cancel();
+    this.#ipfail = ipfailNow;
+    if (!ipfailWas && ipfailNow) {
+      log(out, "info", "Configuration reload: starting the built-in ipfail");
+      if (this.#commUp && !this.#shuttingDown) ipfailNow.announceJoin(out);
+    } else if (ipfailWas && !ipfailNow) {
+      log(out, "info", "Configuration reload: the built-in ipfail stopped");
+    }
+    this.#resources.reconfigure(o.groups ?? [], o.autoFailback ?? "legacy", at, out);
+    if (this.#commUp && !this.#shuttingDown && this.#peerAlive() && ipfailNow && ipfailWas && this.#ping.aliveCount() !== countBefore) {
+      ipfailNow.ask(out, "the ping nodes changed");
+    }
+    // The peers learn our new deadtime (and ping count) from a status sent now; the
+    // keepalive counts from it. Sequence numbers simply go on.
+    if (this.#startedAt !== undefined && !this.#stopped) this.#sendStatus(at, out);
+    log(out, "info", "Configuration reload complete.");
   }
 
   #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {

@@ -37,9 +37,9 @@ export interface ResourceManagerOptions {
 
 interface GroupRecord {
   readonly key: string;
-  readonly homeNode: NodeName;
+  homeNode: NodeName;
   /** True when this node is the group's home (preferred) node. */
-  readonly local: boolean;
+  local: boolean;
   state: GroupState;
 }
 
@@ -70,8 +70,11 @@ interface StandbyExchange {
  * Heartbeat, so a shutdown or a standby waits for the operation in progress.
  */
 export class ResourceManager {
-  readonly #opts: ResourceManagerOptions;
-  readonly #groups: GroupRecord[];
+  #opts: ResourceManagerOptions;
+  /** The configured groups, in haresources order. */
+  #groups: GroupRecord[];
+  /** Groups a reload removed that still run here: stopped, then forgotten. */
+  #retiring: GroupRecord[] = [];
   #state: RscState = "init";
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
@@ -150,7 +153,7 @@ export class ResourceManager {
 
   /** Every group with its state, for status output. */
   groups(): readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[] {
-    return this.#groups.map((g) => ({ key: g.key, homeNode: g.homeNode, state: g.state }));
+    return [...this.#groups, ...this.#retiring].map((g) => ({ key: g.key, homeNode: g.homeNode, state: g.state }));
   }
 
   nextWakeAt(): Millis | undefined {
@@ -276,6 +279,57 @@ export class ResourceManager {
     else this.#acquireAlone(at, out, "no peer after the stall");
   }
 
+  /**
+   * A configuration reload (DESIGN.md, "Live reload"): auto_failback takes effect at once;
+   * a group that stays keeps its state (its home may change); a removed group is stopped if
+   * it runs here, then forgotten; an added group is started if it is ours to hold: ours and
+   * not held by a live peer, or anybody's while the peer is dead. The peer learns the
+   * result from our next `resource` message.
+   */
+  reconfigure(groups: readonly { readonly key: string; readonly homeNode: NodeName }[], autoFailback: AutoFailbackMode, at: Millis, out: ClusterAction[]): void {
+    if (autoFailback !== this.#opts.autoFailback) {
+      log(out, "info", `Configuration reload: auto_failback ${this.#opts.autoFailback} → ${autoFailback}`);
+      if (autoFailback === "legacy" || this.#opts.autoFailback === "legacy") log(out, "warn", "Configuration reload: auto_failback legacy and on/off use different handshakes: the peer must be reloaded the same way");
+      this.#opts = { ...this.#opts, autoFailback };
+    }
+    const before = new Map([...this.#groups, ...this.#retiring].map((g) => [g.key, g]));
+    const added: GroupRecord[] = [];
+    this.#groups = groups.map((c) => {
+      const kept = before.get(c.key);
+      if (!kept) {
+        const g: GroupRecord = { key: c.key, homeNode: c.homeNode, local: c.homeNode === this.#opts.localNode, state: "stopped" };
+        added.push(g);
+        return g;
+      }
+      if (kept.homeNode !== c.homeNode) {
+        log(out, "info", `Configuration reload: resource group ${c.key} now homes on ${c.homeNode} (was ${kept.homeNode}); it stays where it runs`);
+        kept.homeNode = c.homeNode;
+        kept.local = c.homeNode === this.#opts.localNode;
+      }
+      return kept;
+    });
+    const removed = [...before.values()].filter((g) => !groups.some((c) => c.key === g.key));
+    this.#retiring = removed.filter((g) => isHeld(g.state));
+    for (const g of removed) log(out, "info", `Configuration reload: resource group ${g.key} removed${isHeld(g.state) ? ": releasing it" : ""}`);
+    const stops = [...this.#retiring].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    const ours = added.filter((g) => (this.#peerAlive ? g.local && !this.#peerHolds.has(g.key) : true));
+    for (const g of added) log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
+    if (!this.#commUp || this.#state === "init" || this.#state === "shutdown") {
+      if (stops.length > 0) this.#enqueue(out, at, stops, () => undefined);
+      return; // the start-up handshake (or shutdown) handles the rest
+    }
+    const handshaking = this.#state === "starting" || this.#state === "rscrcvd";
+    const starts = handshaking && !this.#acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
+    if (!this.#peerAlive && ours.some((g) => !g.local)) this.#failbackDue = true;
+    if (stops.length === 0 && starts.length === 0) {
+      this.#maybeFailback(at, out);
+      return;
+    }
+    this.#enqueue(out, at, [...stops, ...starts], (o) => {
+      if (this.#state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+    });
+  }
+
   /** hb_standby from inside the core (ipfail's give-up); skipped when nothing of `set` is held. */
   standby(set: "all" | "foreign", at: Millis, out: ClusterAction[]): void {
     if (!this.#groups.some((g) => inSet(g.local, set) && isHeld(g.state))) return;
@@ -340,6 +394,8 @@ export class ResourceManager {
       out.push({ type: "report-transition", key: g.key, state: "failed", reason: event.detail ?? "stop failed" });
     }
     batch.index++;
+    // A removed group is forgotten once it no longer runs here.
+    this.#retiring = this.#retiring.filter((r) => isHeld(r.state));
     this.#pump(out, event.at);
     if (!event.succeeded && event.operation === "start") this.#handOverFailedGroup(g, event.at, out);
   }
@@ -674,7 +730,8 @@ export class ResourceManager {
       }
       const { key, op } = b.ops[b.index]!;
       const g = this.#group(key);
-      const skip = op === "start" ? g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
+      const retiring = this.#retiring.includes(g);
+      const skip = op === "start" ? retiring || g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
       if (skip) {
         if (op === "start" && g.state === "start-failed") log(out, "warn", `Not starting resource group ${key} again: it failed here (hb_takeover retries it)`);
         b.index++;
@@ -687,7 +744,7 @@ export class ResourceManager {
   }
 
   #group(key: string): GroupRecord {
-    const g = this.#groups.find((x) => x.key === key);
+    const g = this.#groups.find((x) => x.key === key) ?? this.#retiring.find((x) => x.key === key);
     if (!g) throw new Error(`Invariant violated: unknown resource group "${key}"`);
     return g;
   }

@@ -51,6 +51,8 @@ interface PendingOperation {
 interface SimMember {
   readonly name: NodeName;
   core: ClusterNode | undefined;
+  /** The options its core runs with (a reload replaces them): its links and ping hosts. */
+  options: ClusterNodeOptions | undefined;
   /** While set, the node's process is frozen (SIGSTOP, VM pause) until this time. */
   frozenUntil: Millis | undefined;
   /** What arrived while frozen (socket buffer, runner results), handed over on waking. */
@@ -82,7 +84,7 @@ export class SimCluster {
     this.#opts = options;
     this.network = new SimNetwork(options.seed ?? 1);
     for (const name of options.nodes) {
-      this.#members.set(name, { name, core: undefined, frozenUntil: undefined, buffered: [], generation: 0, history: new Map() });
+      this.#members.set(name, { name, core: undefined, options: undefined, frozenUntil: undefined, buffered: [], generation: 0, history: new Map() });
       this.running.set(name, new Set());
     }
   }
@@ -120,9 +122,17 @@ export class SimCluster {
     m.history.clear();
     m.frozenUntil = undefined;
     m.buffered.length = 0;
+    m.options = this.#optionsFor(m, overrides);
+    m.core = new ClusterNode(m.options);
+    this.#deliver(m, { type: "started", at: this.clock.now() });
+    return m.core;
+  }
+
+  /** The core options of node `name`: the cluster's, then `overrides`. */
+  #optionsFor(m: SimMember, overrides: Partial<ClusterNodeOptions>): ClusterNodeOptions {
     const o = this.#opts;
-    m.core = new ClusterNode({
-      localNode: name,
+    return {
+      localNode: m.name,
       nodes: o.nodes,
       links: o.links,
       keepaliveMs: o.keepaliveMs,
@@ -137,9 +147,20 @@ export class SimCluster {
       ipfail: o.ipfail ?? false,
       pingIntervalMs: o.pingIntervalMs ?? o.keepaliveMs,
       ...overrides,
-    });
-    this.#deliver(m, { type: "started", at: this.clock.now() });
-    return m.core;
+    };
+  }
+
+  /**
+   * Reloads node `name`'s configuration (SIGHUP): its current options with `changes`
+   * applied, delivered as `config-reloaded`. Its links and ping hosts follow.
+   */
+  reload(name: NodeName, changes: Partial<ClusterNodeOptions>): void {
+    const m = this.#member(name);
+    if (!m.core || !m.options) throw new Error(`Cannot reload "${name}": it is not running`);
+    const options = { ...m.options, ...changes };
+    this.deliver(name, { type: "config-reloaded", at: this.clock.now(), options });
+    // The daemon keeps its identity; the media and pingers follow the new files.
+    m.options = { ...options, localNode: m.options.localNode, nodes: m.options.nodes, generation: m.options.generation };
   }
 
   /**
@@ -205,7 +226,7 @@ export class SimCluster {
         this.#nextPingAt = at + (this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
         for (const m of this.#members.values()) {
           if (!m.core) continue;
-          for (const p of this.#opts.pingNodes ?? []) {
+          for (const p of m.options?.pingNodes ?? []) {
             for (const host of p.hosts) if (!this.#pingBlocked.has(`${m.name}/${host}`)) this.#deliver(m, { type: "ping-replied", at, host });
           }
         }
@@ -243,7 +264,7 @@ export class SimCluster {
   #broadcast(m: SimMember, at: Millis, message: import("../../src/protocol/ha-message").HaMessage): void {
     for (const peer of this.#opts.nodes) {
       if (peer === m.name) continue;
-      for (const link of this.#opts.links) this.network.send(at, m.name, peer, link, message);
+      for (const link of m.options?.links ?? this.#opts.links) this.network.send(at, m.name, peer, link, message);
     }
   }
 
@@ -264,7 +285,8 @@ export class SimCluster {
   }
 
   #nextEventAt(): Millis | undefined {
-    if ((this.#opts.pingNodes ?? []).length > 0 && this.#nextPingAt === undefined) this.#nextPingAt = this.clock.now();
+    const pinging = [...this.#members.values()].some((m) => m.core && (m.options?.pingNodes ?? []).length > 0);
+    if (pinging && this.#nextPingAt === undefined) this.#nextPingAt = this.clock.now();
     let next = this.network.nextDeliveryAt();
     if (this.#nextPingAt !== undefined && (next === undefined || this.#nextPingAt < next)) next = this.#nextPingAt;
     for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
