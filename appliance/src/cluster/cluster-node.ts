@@ -210,6 +210,18 @@ export class ClusterNode {
     return out;
   }
 
+  /**
+   * Every internal invariant that does not hold now (empty when all is well): the
+   * membership's and the resource manager's. Checked by the simulator after every step.
+   */
+  invariantBreaches(): string[] {
+    const breaches = this.#resources.invariantBreaches();
+    if (this.#commUp && this.#localStatus !== "active" && !this.#stopped) breaches.push(`comm-up but local status ${this.#localStatus}`);
+    if (this.#rearbitration && this.#rearbitration.peer.status !== "dead") breaches.push("re-arbitration pending for a live peer");
+    if (this.#arbitration && this.#arbitration.peer.status !== "dead") breaches.push("arbitration pending for a live peer");
+    return breaches;
+  }
+
   /** Peer name → UUID text as Heartbeat's hostcache keeps it (only peers heard from). */
   peerUuids(): ReadonlyMap<NodeName, string> {
     const m = new Map<NodeName, string>();

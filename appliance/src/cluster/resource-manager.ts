@@ -235,6 +235,9 @@ export class ResourceManager {
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
       if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+      // Legacy has no `resource` messages: the home node asks for its groups again, which
+      // makes a peer holding a copy release it (and brings them home, as legacy does).
+      else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
     if (this.#state === "stable") {
@@ -328,6 +331,35 @@ export class ResourceManager {
     this.#enqueue(out, at, [...stops, ...starts], (o) => {
       if (this.#state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
     });
+  }
+
+  /**
+   * The handshake's invariants, written once: what must hold between any two steps. The
+   * simulator checks them after every event it delivers; the daemon does not (a breach is
+   * a bug in the core, never a consequence of remote input).
+   */
+  invariantBreaches(): string[] {
+    const breaches: string[] = [];
+    const all = [...this.#groups, ...this.#retiring];
+    const moving = all.filter((g) => g.state === "starting" || g.state === "stopping");
+    if (moving.length > 1) breaches.push(`more than one group operation at once: ${moving.map((g) => `${g.key}:${g.state}`).join(", ")}`);
+    const f = this.#inFlight;
+    if (f) {
+      const g = all.find((x) => x.key === f.key);
+      if (!g || g.state !== (f.op === "start" ? "starting" : "stopping")) breaches.push(`operation in flight ${f.op} ${f.key} but the group is ${g?.state ?? "unknown"}`);
+    } else if (moving.length > 0) {
+      breaches.push(`group ${moving[0]!.key} is ${moving[0]!.state} with no operation in flight`);
+    }
+    if (f && this.#batches.length === 0) breaches.push("an operation in flight outside any batch");
+    if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
+    for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
+    if (this.#state === "stable" && this.#handshakeDeadline !== undefined) breaches.push("a handshake deadline while stable");
+    if (this.#standby && this.#state !== "stable") breaches.push(`a standby exchange while ${this.#state}`);
+    if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
+    if (this.#gaveUp && this.#peerAlive) breaches.push("gave way although the peer is alive");
+    if (this.#rejoining && this.#state !== "starting" && this.#state !== "rscrcvd") breaches.push(`rejoining while ${this.#state}`);
+    if (!this.#commUp && (this.#state === "stable" || this.#state === "starting" || this.#state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${this.#state} before comm-up`);
+    return breaches;
   }
 
   /** hb_standby from inside the core (ipfail's give-up); skipped when nothing of `set` is held. */
@@ -489,6 +521,7 @@ export class ResourceManager {
     }
     if (this.#state !== "stable") return;
     this.#settleConflicts(at, out);
+    if (stable) this.#takeOrphans(at, out);
     // The peer's stable claims agree with ours: whatever partition there was is settled.
     if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);
@@ -561,12 +594,30 @@ export class ResourceManager {
     if (this.#busy() || !this.#peerStable) return;
     const both = this.#groups.filter((g) => g.state === "running" && this.#peerHolds.has(g.key));
     const release = this.#peerWasDead ? both.filter((g) => !g.local) : both;
-    if (release.length === 0) return;
+    if (release.length === 0) {
+      // We keep what the peer claims (its home is here): tell it again, in case our
+      // `resource` crossed its declaring us dead (which wiped what it knew of us).
+      if (both.length > 0) this.#sendResource(out, this.#state === "stable");
+      return;
+    }
     for (const g of release) {
       if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);
       else log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
     }
     this.#enqueue(out, at, release.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+  }
+
+  /**
+   * Our own groups that nobody holds, while the peer is stable and says it does not hold
+   * them (we gave way at a partition the peer never saw, or it failed to start them): ours
+   * to start again. Never during a standby exchange, whose release precedes the peer's claim.
+   */
+  #takeOrphans(at: Millis, out: ClusterAction[]): void {
+    if (this.#busy() || this.#standby || !this.#peerAlive || this.#opts.autoFailback === "legacy") return;
+    const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key));
+    if (orphans.length === 0) return;
+    log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: acquiring ${orphans.length > 1 ? "them" : "it"} here, at home`);
+    this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
   }
 
   // ---- standby ---------------------------------------------------------------------------
@@ -591,7 +642,7 @@ export class ResourceManager {
     if (!set || set === "failback" || set === "none") return;
     if (info === "me") {
       // The peer wants to give `set` (its view) to us.
-      if (this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
+      if (!this.#peerAlive || this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
         log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
         return;
       }
@@ -725,7 +776,11 @@ export class ResourceManager {
       if (b.index >= b.ops.length) {
         this.#batches.shift();
         b.onDone(out, at, b.failed);
-        if (this.#batches.length === 0 && !this.#inFlight) this.#maybeFailback(at, out);
+        if (this.#batches.length === 0 && !this.#inFlight && this.#state === "stable") {
+          // Whatever the peer claimed while we were busy is settled now that our work ended.
+          this.#settleConflicts(at, out);
+          if (!this.#busy()) this.#maybeFailback(at, out);
+        }
         continue;
       }
       const { key, op } = b.ops[b.index]!;
@@ -745,6 +800,7 @@ export class ResourceManager {
 
   #group(key: string): GroupRecord {
     const g = this.#groups.find((x) => x.key === key) ?? this.#retiring.find((x) => x.key === key);
+    // Only keys the manager itself queued reach here; see invariantBreaches for the rule on breaches.
     if (!g) throw new Error(`Invariant violated: unknown resource group "${key}"`);
     return g;
   }

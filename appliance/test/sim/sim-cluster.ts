@@ -62,6 +62,11 @@ interface SimMember {
   readonly history: Map<number, import("../../src/protocol/ha-message").HaMessage>;
 }
 
+/** A core broke one of its own invariants during a simulated step. */
+export class InvariantBreach extends Error {
+  override name = "InvariantBreach";
+}
+
 /** Runs cores against each other with no sockets and no sleeping. */
 export class SimCluster {
   readonly clock = new VirtualClock();
@@ -309,7 +314,15 @@ export class SimCluster {
       if (event.type === "message-received" || event.type === "group-finished" || event.type === "admin-requested") m.buffered.push(event);
       return;
     }
-    this.#carryOut(m, m.core.step(event));
+    const core = m.core;
+    const actions = core.step(event);
+    this.#carryOut(m, actions);
+    // The core's rule for its own bugs: it never throws from step(), it logs
+    // "Invariant violated: …" and carries on; here every such line, and every breach of
+    // the invariants it states, fails the simulation at the step that caused it.
+    const logged = actions.filter((a) => a.type === "log" && a.text.startsWith("Invariant violated")).map((a) => (a.type === "log" ? a.text : ""));
+    const breaches = [...logged, ...core.invariantBreaches()];
+    if (breaches.length > 0) throw new InvariantBreach(`${m.name} after ${event.type} at ${this.clock.now()}: ${breaches.join("; ")}`);
   }
 
   #carryOut(m: SimMember, actions: ClusterAction[]): void {
