@@ -176,3 +176,30 @@ describe("partial partitions", () => {
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 });
+
+describe("the seed's cut healed at every moment (build/README.md's arbitration failback race)", () => {
+  it("whatever the heal's timing and order, srv5 gets its group back with auto_failback on, never two holders", () => {
+    const failures: string[] = [];
+    // From past the give-way on (a witness back within deadtime is the row "both reach every ping node").
+    for (let cutForMs = DEADTIME + 300; cutForMs <= 4000 && failures.length === 0; cutForMs += 97) {
+      for (const gapMs of [-700, -300, -50, 0, 50, 300, 700]) {
+        const sim = started(seedPair());
+        cutPrimaryEth1(sim);
+        sim.runFor(cutForMs);
+        // gapMs < 0: the witness answers srv5 before the heartbeats return; > 0: after.
+        if (gapMs < 0) sim.setPingReachable("srv5", WITNESS, true);
+        else sim.network.heal("eth1", "srv5");
+        sim.runFor(Math.abs(gapMs));
+        if (gapMs < 0) sim.network.heal("eth1", "srv5");
+        else sim.setPingReachable("srv5", WITNESS, true);
+        const home = sim.runUntil(() => held(sim) === "srv5", 6000);
+        sim.runFor(3000);
+        if (!home || held(sim) !== "srv5" || sim.longestDoubleHolding(VIP) > 0) {
+          failures.push(`cut ${cutForMs} ms, gap ${gapMs} ms: holders [${held(sim)}], two holders for ${sim.longestDoubleHolding(VIP)} ms\n${transcript(sim, 60)}`);
+          break;
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+});
