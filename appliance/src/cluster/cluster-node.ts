@@ -74,11 +74,13 @@ export interface MembershipSnapshot {
  * deadtime, and brings our own status from init through up to active.
  */
 export class ClusterNode {
-  readonly #opts: ClusterNodeOptions;
+  #opts: ClusterNodeOptions;
   /** Peers (every declared node but us), by name. */
   readonly #peers = new Map<NodeName, PeerLiveness>();
   /** Per-sender sequence tracking, by node name. */
   readonly #sequences = new Map<NodeName, SequenceTracker>();
+  /** Per sender: the highest sequence number of a `resource` message acted on (this generation). */
+  readonly #lastResourceSeq = new Map<NodeName, number>();
   /** Our own status as we advertise it. */
   #localStatus: NodeStatus = "init";
   /** True once every peer was heard from or declared dead (Heartbeat's comm-up). */
@@ -87,6 +89,8 @@ export class ClusterNode {
   #startedAt: Millis | undefined;
   /** When our next status message is due. */
   #nextStatusAt: Millis | undefined;
+  /** When we last sent our status: the peers judge our silence from it. */
+  #lastStatusSentAt: Millis | undefined;
   /** Our last sequence number used (Heartbeat starts at 1 on every start). */
   #seq = 0;
   /** Time of the previous event, to notice our own stalls. */
@@ -100,9 +104,14 @@ export class ClusterNode {
   readonly #resources: ResourceManager;
   readonly #reliable: ReliableDelivery;
   readonly #ping: PingLiveness;
-  readonly #ipfail: Ipfail | undefined;
+  #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
   #arbitration: { readonly peer: PeerLiveness; readonly at: Millis } | undefined;
+  /**
+   * After we gave way: our ping count came back up to the peer's at `since`; if the peer
+   * stays silent until `at` (a full deadtime later), it is dead and we take over.
+   */
+  #rearbitration: { readonly peer: PeerLiveness; readonly since: Millis; readonly at: Millis } | undefined;
   /** Last reject log time per "address reason", and how many were suppressed since. */
   readonly #rejectLog = new Map<string, { at: Millis; suppressed: number }>();
   readonly #counters: Record<string, number> = {
@@ -112,6 +121,7 @@ export class ClusterNode {
     lateHeartbeats: 0,
     rejected: 0,
     replays: 0,
+    longStalls: 0,
   };
 
   constructor(options: ClusterNodeOptions) {
@@ -127,25 +137,28 @@ export class ClusterNode {
       random: options.random ?? seededRandom(options.generation),
     });
     this.#ping = new PingLiveness(options.pingNodes ?? [], options.deadpingMs ?? options.deadtimeMs);
-    const partner = options.nodes.find((n) => n !== options.localNode);
-    this.#ipfail =
-      options.ipfail && partner && options.autoFailback !== "legacy"
-        ? new Ipfail({
-            partner,
-            keepaliveMs: options.keepaliveMs,
-            autoFailback: options.autoFailback === "on",
-            send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
-            pingCount: () => this.#ping.aliveCount(),
-            stable: () => this.#resources.rscStatus() !== "transition",
-            giveUp: (set, at, out) => this.#resources.standby(set, at, out),
-          })
-        : undefined;
+    this.#ipfail = this.#makeIpfail(options);
     this.#resources = new ResourceManager({
       localNode: options.localNode,
       peer: options.nodes.find((n) => n !== options.localNode),
       groups: options.groups ?? [],
       autoFailback: options.autoFailback ?? "legacy",
       send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+    });
+  }
+
+  /** The built-in ipfail for these options, or undefined when it is off (or cannot run: legacy, no partner). */
+  #makeIpfail(options: ClusterNodeOptions): Ipfail | undefined {
+    const partner = options.nodes.find((n) => n !== options.localNode);
+    if (!options.ipfail || !partner || options.autoFailback === "legacy") return undefined;
+    return new Ipfail({
+      partner,
+      keepaliveMs: options.keepaliveMs,
+      autoFailback: options.autoFailback === "on",
+      send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+      pingCount: () => this.#ping.aliveCount(),
+      stable: () => this.#resources.rscStatus() !== "transition",
+      giveUp: (set, at, out) => this.#resources.standby(set, at, out),
     });
   }
 
@@ -182,8 +195,7 @@ export class ClusterNode {
         this.#pingReplied(event.host, event.at, out);
         break;
       case "config-reloaded":
-        // Contract only: the core's live reconfiguration lands with the reload work.
-        out.push({ type: "log", level: "warn", text: "Configuration reload: not applied by the core yet" });
+        this.#reload(event.options, event.at, out);
         break;
     }
     if (this.#startedAt !== undefined && !this.#stopped) {
@@ -192,9 +204,22 @@ export class ClusterNode {
       this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
       this.#ipfail?.onClock(event.at, out);
       if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
+      this.#watchRecovery(event.at, out);
     }
     this.#lastEventAt = event.at;
     return out;
+  }
+
+  /**
+   * Every internal invariant that does not hold now (empty when all is well): the
+   * membership's and the resource manager's. Checked by the simulator after every step.
+   */
+  invariantBreaches(): string[] {
+    const breaches = this.#resources.invariantBreaches();
+    if (this.#commUp && this.#localStatus !== "active" && !this.#stopped) breaches.push(`comm-up but local status ${this.#localStatus}`);
+    if (this.#rearbitration && this.#rearbitration.peer.status !== "dead") breaches.push("re-arbitration pending for a live peer");
+    if (this.#arbitration && this.#arbitration.peer.status !== "dead") breaches.push("arbitration pending for a live peer");
+    return breaches;
   }
 
   /** Peer name → UUID text as Heartbeat's hostcache keeps it (only peers heard from). */
@@ -213,7 +238,9 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at]) {
+    const pingWake = this.#ping.nextWakeAt();
+    // Ping nodes, like peers, are not expired during the grace after a local stall.
+    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -303,6 +330,57 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * A configuration reload (SIGHUP): applies what can change live and logs what cannot
+   * (DESIGN.md, "Live reload"). Liveness, sequence numbers, generations and held groups
+   * carry on untouched: a reload never costs a heartbeat or a running group that stays configured.
+   */
+  #reload(next: ClusterNodeOptions, at: Millis, out: ClusterAction[]): void {
+    const prev = this.#opts;
+    log(out, "info", "Configuration reload requested: applying the new configuration");
+    if (next.localNode !== prev.localNode) log(out, "warn", `Configuration reload: this node's name cannot change while running (${prev.localNode} → ${next.localNode}): kept ${prev.localNode} until heartbeat restarts`);
+    const sameNodes = next.nodes.length === prev.nodes.length && next.nodes.every((n) => prev.nodes.includes(n));
+    if (!sameNodes) log(out, "warn", `Configuration reload: the node list cannot change while running (${prev.nodes.join(" ")} → ${next.nodes.join(" ")}): kept until heartbeat restarts`);
+    this.#opts = { ...next, localNode: prev.localNode, nodes: prev.nodes, generation: prev.generation, ...(prev.random ? { random: prev.random } : {}) };
+    const o = this.#opts;
+    for (const [name, a, b] of [["keepalive", prev.keepaliveMs, o.keepaliveMs], ["deadtime", prev.deadtimeMs, o.deadtimeMs], ["warntime", prev.warntimeMs, o.warntimeMs], ["initdead", prev.initdeadMs, o.initdeadMs], ["deadping", prev.deadpingMs ?? prev.deadtimeMs, o.deadpingMs ?? o.deadtimeMs]] as const) {
+      if (a !== b) log(out, "info", `Configuration reload: ${name} ${a} ms → ${b} ms`);
+    }
+    // Links (media devices): a new one starts as `init` for every peer, a removed one is forgotten.
+    for (const l of o.links.filter((l) => !prev.links.includes(l))) {
+      log(out, "info", `Configuration reload: heartbeat link ${l} added`);
+      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: 0 });
+    }
+    for (const l of prev.links.filter((l) => !o.links.includes(l))) {
+      log(out, "info", `Configuration reload: heartbeat link ${l} removed`);
+      for (const peer of this.#peers.values()) peer.links.delete(l);
+    }
+    const countBefore = this.#ping.aliveCount();
+    const ping = this.#ping.reconfigure(o.pingNodes ?? [], o.deadpingMs ?? o.deadtimeMs, at);
+    for (const n of ping.added) log(out, "info", `Configuration reload: ping node ${n} added`);
+    for (const n of ping.removed) log(out, "info", `Configuration reload: ping node ${n} removed`);
+    // ipfail: started, stopped, or rebuilt on its new settings (the partner's last count is kept).
+    const ipfailWas = this.#ipfail;
+    const ipfailNow = this.#makeIpfail(o);
+    if (ipfailWas && ipfailNow && ipfailWas.partnerCount !== undefined) ipfailNow.partnerCount = ipfailWas.partnerCount;
+    ipfailWas?.cancel();
+    this.#ipfail = ipfailNow;
+    if (!ipfailWas && ipfailNow) {
+      log(out, "info", "Configuration reload: starting the built-in ipfail");
+      if (this.#commUp && !this.#shuttingDown) ipfailNow.announceJoin(out);
+    } else if (ipfailWas && !ipfailNow) {
+      log(out, "info", "Configuration reload: the built-in ipfail stopped");
+    }
+    this.#resources.reconfigure(o.groups ?? [], o.autoFailback ?? "legacy", at, out);
+    if (this.#commUp && !this.#shuttingDown && this.#peerAlive() && ipfailNow && ipfailWas && this.#ping.aliveCount() !== countBefore) {
+      ipfailNow.ask(out, "the ping nodes changed");
+    }
+    // The peers learn our new deadtime (and ping count) from a status sent now; the
+    // keepalive counts from it. Sequence numbers simply go on.
+    if (this.#startedAt !== undefined && !this.#stopped) this.#sendStatus(at, out);
+    log(out, "info", "Configuration reload complete.");
+  }
+
   #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {
     if (this.#localStatus === status) return;
     this.#localStatus = status;
@@ -322,6 +400,7 @@ export class ClusterNode {
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
+    this.#lastStatusSentAt = at;
   }
 
   /** Comm-up: every peer was heard from or declared dead (spec §4.7). */
@@ -395,17 +474,29 @@ export class ClusterNode {
 
   /**
    * If far more time passed since the previous event than our own timers allow,
-   * the silence was ours (GC pause, starved CPU, suspended VM): give every peer one
-   * keepalive before counting deadtime, instead of a false failover.
+   * the silence was ours (GC pause, starved CPU, suspended VM, SIGSTOP): give every peer
+   * one keepalive before counting deadtime, instead of a false failover. If our own
+   * silence outlasted the deadtime we advertise, the peers have very likely declared us
+   * dead and taken our groups meanwhile: that is a partition (DESIGN.md, "Local stalls").
    */
   #noticeStall(at: Millis, out: ClusterAction[]): void {
     if (this.#lastEventAt === undefined || this.#startedAt === undefined) return;
     const gap = at - this.#lastEventAt;
     const expected = this.#opts.keepaliveMs;
-    if (gap > 2 * expected && gap > 500) {
-      this.#graceUntil = at + this.#opts.keepaliveMs;
+    if (gap <= 2 * expected || gap <= 500) return;
+    this.#graceUntil = at + this.#opts.keepaliveMs;
+    const silentMs = at - (this.#lastStatusSentAt ?? this.#startedAt);
+    const peersAlive = this.#peerAlive();
+    if (silentMs < this.#opts.deadtimeMs || !peersAlive || !this.#commUp || this.#shuttingDown) {
       log(out, "warn", `Local stall of ${gap} ms detected (expected at most ${expected} ms): peers get one keepalive of grace`);
+      return;
     }
+    this.#counters.longStalls!++;
+    log(out, "crit", `Local stall of ${gap} ms detected: we sent nothing for ${silentMs} ms, longer than our deadtime (${this.#opts.deadtimeMs} ms): the peer has probably declared us dead and taken our resources. Treating it as a partition`);
+    this.#arbitration = undefined;
+    this.#rearbitration = undefined;
+    this.#ipfail?.cancel();
+    this.#resources.onLocalStall(at, out);
   }
 
   #receive(event: MessageReceived, out: ClusterAction[]): void {
@@ -450,11 +541,19 @@ export class ClusterNode {
     if (verdict.restarted) {
       this.#reliable.resetPeer(src);
       log(out, "info", `Heartbeat restart on node ${src}`);
+      this.#lastResourceSeq.delete(src);
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
       peer.shutdownGeneration = undefined;
     }
     if (!forUs) return; // sequence-tracked above, but for somebody else
+    if (type === "resource") {
+      // A `resource` message is the sender's whole held set: one retransmitted from before a
+      // newer one we already acted on (sent during a partition) would claim what it no longer holds.
+      const last = this.#lastResourceSeq.get(src);
+      if (last !== undefined && seq < last) return;
+      this.#lastResourceSeq.set(src, seq);
+    }
     // The last words of a node that said shutdone: its links count, its status does not.
     if (peer.shutdownGeneration !== undefined && generation <= peer.shutdownGeneration) return;
     if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
@@ -512,6 +611,10 @@ export class ClusterNode {
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
     if (Number.isFinite(numping)) peer.pingCount = numping;
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
+    if (this.#rearbitration?.peer === peer) {
+      log(out, "info", `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`);
+      this.#rearbitration = undefined;
+    }
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
     if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
       peer.status = st;
@@ -569,14 +672,42 @@ export class ClusterNode {
     log(out, "info", `Link ${p.name}:${p.name} up.`);
     log(out, "info", `Status update for node ${p.name}: status ping`);
     if (!this.#commUp || this.#shuttingDown) return;
-    if (this.#peerAlive()) {
-      this.#ipfail?.ask(out, `ping node ${p.name} came up`);
+    if (this.#peerAlive()) this.#ipfail?.ask(out, `ping node ${p.name} came up`);
+  }
+
+  /**
+   * After giving way (DESIGN.md, "Split brain", last rows): when our ping count is back
+   * to what the peer reached at its last status, our network is back, and a network that
+   * comes back usually brings the peer's heartbeats with it: the peer is most likely alive
+   * and serving. So we take over only if the peer then stays silent for a full deadtime
+   * counted from that moment; a count that drops again meanwhile restarts the wait.
+   */
+  #watchRecovery(at: Millis, out: ClusterAction[]): void {
+    const peer = [...this.#peers.values()].find((x) => x.status === "dead");
+    if (!this.#commUp || this.#shuttingDown || !this.#resources.gaveUp || !peer || this.#peerAlive()) {
+      this.#rearbitration = undefined;
       return;
     }
-    // We gave way when the peer went silent; if our network is back and the peer is
-    // still silent, it may really be dead: look again.
-    const dead = [...this.#peers.values()].find((x) => x.status === "dead");
-    if (this.#resources.gaveUp && dead && !this.#arbitration) this.#arbitration = { peer: dead, at: at + this.#pingSettleMs() };
+    const theirs = peer.pingCount ?? this.#ipfail?.partnerCount;
+    const mine = this.#ping.freshCount(at, this.#pingSettleMs());
+    const recovered = theirs !== undefined && mine > 0 && mine >= theirs;
+    const r = this.#rearbitration;
+    if (!r) {
+      if (!recovered) return;
+      const waitMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+      this.#rearbitration = { peer, since: at, at: at + waitMs };
+      log(out, "info", `Our network is back (${mine} ping node(s), ${peer.name} reached ${theirs}): taking over only if ${peer.name} stays silent for another ${waitMs} ms`);
+      return;
+    }
+    if (!recovered) {
+      log(out, "info", `Ping nodes lost again (${mine} < ${theirs ?? "?"}): no takeover yet`);
+      this.#rearbitration = undefined;
+      return;
+    }
+    if (at < r.at) return;
+    this.#rearbitration = undefined;
+    log(out, "warn", `Arbitration: ${peer.name} stayed silent for ${at - r.since} ms after our network came back (we reach ${mine}, it reached ${theirs}): taking over`);
+    this.#resources.onPeerDead(at, out, "deadtime", "take-over");
   }
 
   #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {

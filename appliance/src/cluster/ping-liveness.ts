@@ -10,20 +10,48 @@ export interface PingNodeState {
   status: "init" | "ping" | "dead";
   /** When any of its hosts last answered; undefined before the first answer. */
   lastReplyAt: Millis | undefined;
+  /** When it was added by a configuration reload (its first deadping counts from there). */
+  addedAt?: Millis;
 }
 
 /** Tracks every ping node; a `ping_group` is alive while any member answers. */
 export class PingLiveness {
-  readonly nodes: readonly PingNodeState[];
+  #nodes: PingNodeState[];
   readonly #byHost = new Map<string, PingNodeState>();
-  readonly #deadpingMs: Millis;
+  #deadpingMs: Millis;
   /** Deadline origin for nodes that never answered. */
   #startedAt: Millis = 0;
 
   constructor(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: Millis) {
-    this.nodes = config.map((c) => ({ name: c.name, hosts: c.hosts, status: "init" as const, lastReplyAt: undefined }));
-    for (const n of this.nodes) for (const h of n.hosts) this.#byHost.set(h, n);
+    this.#nodes = config.map((c) => ({ name: c.name, hosts: c.hosts, status: "init" as const, lastReplyAt: undefined }));
+    for (const n of this.#nodes) for (const h of n.hosts) this.#byHost.set(h, n);
     this.#deadpingMs = deadpingMs;
+  }
+
+  /** Every ping node, in ha.cf order. */
+  get nodes(): readonly PingNodeState[] {
+    return this.#nodes;
+  }
+
+  /**
+   * A configuration reload: ping nodes that stay keep their state (a `ping_group` whose
+   * hosts changed too), new ones start as `init` with a full deadping from `at`, removed
+   * ones are forgotten. Returns the names added and removed.
+   */
+  reconfigure(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: Millis, at: Millis): { added: NodeName[]; removed: NodeName[] } {
+    const old = new Map(this.#nodes.map((n) => [n.name, n]));
+    const added: NodeName[] = [];
+    this.#nodes = config.map((c) => {
+      const kept = old.get(c.name);
+      if (kept) return { ...kept, hosts: c.hosts };
+      added.push(c.name);
+      return { name: c.name, hosts: c.hosts, status: "init" as const, lastReplyAt: undefined, addedAt: at };
+    });
+    const removed = [...old.keys()].filter((name) => !config.some((c) => c.name === name));
+    this.#byHost.clear();
+    for (const n of this.#nodes) for (const h of n.hosts) this.#byHost.set(h, n);
+    this.#deadpingMs = deadpingMs;
+    return { added, removed };
   }
 
   start(at: Millis): void {
@@ -32,7 +60,7 @@ export class PingLiveness {
 
   /** How many ping nodes answer now (a group counts once): ipfail's count. */
   aliveCount(): number {
-    return this.nodes.filter((n) => n.status === "ping").length;
+    return this.#nodes.filter((n) => n.status === "ping").length;
   }
 
   /**
@@ -41,7 +69,7 @@ export class PingLiveness {
    * with the same link; counting it out now avoids waiting for deadping.
    */
   freshCount(at: Millis, freshnessMs: Millis): number {
-    return this.nodes.filter((n) => n.status === "ping" && n.lastReplyAt !== undefined && at - n.lastReplyAt <= freshnessMs).length;
+    return this.#nodes.filter((n) => n.status === "ping" && n.lastReplyAt !== undefined && at - n.lastReplyAt <= freshnessMs).length;
   }
 
   /** A reply from `host`; returns the node if it just came (back) up. */
@@ -57,7 +85,7 @@ export class PingLiveness {
   /** Nodes whose silence passed deadping at `at`; they are marked dead. */
   expire(at: Millis): PingNodeState[] {
     const died: PingNodeState[] = [];
-    for (const n of this.nodes) {
+    for (const n of this.#nodes) {
       if (n.status === "dead") continue;
       if (at >= this.#deadlineOf(n)) {
         n.status = "dead";
@@ -69,7 +97,7 @@ export class PingLiveness {
 
   nextWakeAt(): Millis | undefined {
     let next: Millis | undefined;
-    for (const n of this.nodes) {
+    for (const n of this.#nodes) {
       if (n.status === "dead") continue;
       const t = this.#deadlineOf(n);
       if (next === undefined || t < next) next = t;
@@ -78,6 +106,6 @@ export class PingLiveness {
   }
 
   #deadlineOf(n: PingNodeState): Millis {
-    return (n.lastReplyAt ?? this.#startedAt) + this.#deadpingMs;
+    return (n.lastReplyAt ?? n.addedAt ?? this.#startedAt) + this.#deadpingMs;
   }
 }

@@ -37,9 +37,9 @@ export interface ResourceManagerOptions {
 
 interface GroupRecord {
   readonly key: string;
-  readonly homeNode: NodeName;
+  homeNode: NodeName;
   /** True when this node is the group's home (preferred) node. */
-  readonly local: boolean;
+  local: boolean;
   state: GroupState;
 }
 
@@ -70,8 +70,11 @@ interface StandbyExchange {
  * Heartbeat, so a shutdown or a standby waits for the operation in progress.
  */
 export class ResourceManager {
-  readonly #opts: ResourceManagerOptions;
-  readonly #groups: GroupRecord[];
+  #opts: ResourceManagerOptions;
+  /** The configured groups, in haresources order. */
+  #groups: GroupRecord[];
+  /** Groups a reload removed that still run here: stopped, then forgotten. */
+  #retiring: GroupRecord[] = [];
   #state: RscState = "init";
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
@@ -97,8 +100,19 @@ export class ResourceManager {
   #failbackDue = false;
   /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
   #gaveUp = false;
+  /**
+   * We saw the peer dead since its claims last agreed with ours: a group both of us hold is
+   * then a partition both sides saw, and its home node keeps it. Without it, the peer took our
+   * groups while we saw it alive all along: it cannot hear us (one-way loss), so we give way.
+   */
+  #peerWasDead = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
+  /**
+   * We are running the start-up handshake again after a local stall (see onLocalStall):
+   * once the peer reports stable, we also take its groups that nobody holds.
+   */
+  #rejoining = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
   #takeoverStartedAt: Millis | undefined;
 
@@ -139,7 +153,7 @@ export class ResourceManager {
 
   /** Every group with its state, for status output. */
   groups(): readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[] {
-    return this.#groups.map((g) => ({ key: g.key, homeNode: g.homeNode, state: g.state }));
+    return [...this.#groups, ...this.#retiring].map((g) => ({ key: g.key, homeNode: g.homeNode, state: g.state }));
   }
 
   nextWakeAt(): Millis | undefined {
@@ -171,6 +185,7 @@ export class ResourceManager {
    */
   onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
     this.#peerAlive = false;
+    this.#peerWasDead = true;
     this.#pendingIpRequests.clear();
     this.#peerStable = false;
     this.#peerStarting = false;
@@ -214,11 +229,15 @@ export class ResourceManager {
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
     this.#peerAlive = true;
     this.#gaveUp = false;
+    if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
       if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+      // Legacy has no `resource` messages: the home node asks for its groups again, which
+      // makes a peer holding a copy release it (and brings them home, as legacy does).
+      else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
     if (this.#state === "stable") {
@@ -230,6 +249,117 @@ export class ResourceManager {
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
     return this.#gaveUp;
+  }
+
+  /**
+   * We were frozen (SIGSTOP, VM pause, swap) for longer than the deadtime the peer applies to
+   * us: it has very likely declared us dead and taken our groups, and whatever we hold may be
+   * held there too. Release everything at once, then rejoin as a starting node does (send
+   * `starting`, learn what the peer holds, take what nobody holds) so that the normal
+   * handshake and auto_failback decide where each group ends up.
+   */
+  onLocalStall(at: Millis, out: ClusterAction[]): void {
+    if (!this.#commUp || this.#state === "shutdown" || this.#state === "init") return;
+    this.#standby = undefined;
+    this.#pendingIpRequests.clear();
+    this.#failbackDue = false;
+    this.#gaveUp = false;
+    this.#peerStable = false;
+    this.#peerStarting = false;
+    this.#peerHolds.clear();
+    const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
+    log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
+    if (this.#opts.autoFailback === "legacy") {
+      this.#enqueue(out, at, ops, (o, doneAt) => this.#legacyAcquire(doneAt, o));
+      return;
+    }
+    this.#enqueue(out, at, ops, () => undefined);
+    this.#rejoining = true;
+    this.#acquiringLocal = false;
+    this.#state = "starting";
+    this.#opts.send(out, [str("t", "starting")]);
+    if (this.#peerAlive) this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
+    else this.#acquireAlone(at, out, "no peer after the stall");
+  }
+
+  /**
+   * A configuration reload (DESIGN.md, "Live reload"): auto_failback takes effect at once;
+   * a group that stays keeps its state (its home may change); a removed group is stopped if
+   * it runs here, then forgotten; an added group is started if it is ours to hold: ours and
+   * not held by a live peer, or anybody's while the peer is dead. The peer learns the
+   * result from our next `resource` message.
+   */
+  reconfigure(groups: readonly { readonly key: string; readonly homeNode: NodeName }[], autoFailback: AutoFailbackMode, at: Millis, out: ClusterAction[]): void {
+    if (autoFailback !== this.#opts.autoFailback) {
+      log(out, "info", `Configuration reload: auto_failback ${this.#opts.autoFailback} → ${autoFailback}`);
+      if (autoFailback === "legacy" || this.#opts.autoFailback === "legacy") log(out, "warn", "Configuration reload: auto_failback legacy and on/off use different handshakes: the peer must be reloaded the same way");
+      this.#opts = { ...this.#opts, autoFailback };
+    }
+    const before = new Map([...this.#groups, ...this.#retiring].map((g) => [g.key, g]));
+    const added: GroupRecord[] = [];
+    this.#groups = groups.map((c) => {
+      const kept = before.get(c.key);
+      if (!kept) {
+        const g: GroupRecord = { key: c.key, homeNode: c.homeNode, local: c.homeNode === this.#opts.localNode, state: "stopped" };
+        added.push(g);
+        return g;
+      }
+      if (kept.homeNode !== c.homeNode) {
+        log(out, "info", `Configuration reload: resource group ${c.key} now homes on ${c.homeNode} (was ${kept.homeNode}); it stays where it runs`);
+        kept.homeNode = c.homeNode;
+        kept.local = c.homeNode === this.#opts.localNode;
+      }
+      return kept;
+    });
+    const removed = [...before.values()].filter((g) => !groups.some((c) => c.key === g.key));
+    this.#retiring = removed.filter((g) => isHeld(g.state));
+    for (const g of removed) log(out, "info", `Configuration reload: resource group ${g.key} removed${isHeld(g.state) ? ": releasing it" : ""}`);
+    const stops = [...this.#retiring].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    const ours = added.filter((g) => (this.#peerAlive ? g.local && !this.#peerHolds.has(g.key) : true));
+    for (const g of added) log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
+    if (!this.#commUp || this.#state === "init" || this.#state === "shutdown") {
+      if (stops.length > 0) this.#enqueue(out, at, stops, () => undefined);
+      return; // the start-up handshake (or shutdown) handles the rest
+    }
+    const handshaking = this.#state === "starting" || this.#state === "rscrcvd";
+    const starts = handshaking && !this.#acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
+    if (!this.#peerAlive && ours.some((g) => !g.local)) this.#failbackDue = true;
+    if (stops.length === 0 && starts.length === 0) {
+      this.#maybeFailback(at, out);
+      return;
+    }
+    this.#enqueue(out, at, [...stops, ...starts], (o) => {
+      if (this.#state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+    });
+  }
+
+  /**
+   * The handshake's invariants, written once: what must hold between any two steps. The
+   * simulator checks them after every event it delivers; the daemon does not (a breach is
+   * a bug in the core, never a consequence of remote input).
+   */
+  invariantBreaches(): string[] {
+    const breaches: string[] = [];
+    const all = [...this.#groups, ...this.#retiring];
+    const moving = all.filter((g) => g.state === "starting" || g.state === "stopping");
+    if (moving.length > 1) breaches.push(`more than one group operation at once: ${moving.map((g) => `${g.key}:${g.state}`).join(", ")}`);
+    const f = this.#inFlight;
+    if (f) {
+      const g = all.find((x) => x.key === f.key);
+      if (!g || g.state !== (f.op === "start" ? "starting" : "stopping")) breaches.push(`operation in flight ${f.op} ${f.key} but the group is ${g?.state ?? "unknown"}`);
+    } else if (moving.length > 0) {
+      breaches.push(`group ${moving[0]!.key} is ${moving[0]!.state} with no operation in flight`);
+    }
+    if (f && this.#batches.length === 0) breaches.push("an operation in flight outside any batch");
+    if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
+    for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
+    if (this.#state === "stable" && this.#handshakeDeadline !== undefined) breaches.push("a handshake deadline while stable");
+    if (this.#standby && this.#state !== "stable") breaches.push(`a standby exchange while ${this.#state}`);
+    if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
+    if (this.#gaveUp && this.#peerAlive) breaches.push("gave way although the peer is alive");
+    if (this.#rejoining && this.#state !== "starting" && this.#state !== "rscrcvd") breaches.push(`rejoining while ${this.#state}`);
+    if (!this.#commUp && (this.#state === "stable" || this.#state === "starting" || this.#state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${this.#state} before comm-up`);
+    return breaches;
   }
 
   /** hb_standby from inside the core (ipfail's give-up); skipped when nothing of `set` is held. */
@@ -296,6 +426,8 @@ export class ResourceManager {
       out.push({ type: "report-transition", key: g.key, state: "failed", reason: event.detail ?? "stop failed" });
     }
     batch.index++;
+    // A removed group is forgotten once it no longer runs here.
+    this.#retiring = this.#retiring.filter((r) => isHeld(r.state));
     this.#pump(out, event.at);
     if (!event.succeeded && event.operation === "start") this.#handOverFailedGroup(g, event.at, out);
   }
@@ -389,6 +521,9 @@ export class ResourceManager {
     }
     if (this.#state !== "stable") return;
     this.#settleConflicts(at, out);
+    if (stable) this.#takeOrphans(at, out);
+    // The peer's stable claims agree with ours: whatever partition there was is settled.
+    if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);
   }
 
@@ -412,11 +547,17 @@ export class ResourceManager {
     if (this.#acquiringLocal) return; // a second peer message during the same handshake
     this.#acquiringLocal = true;
     this.#handshakeDeadline = undefined;
-    const ops = this.#groups.filter((g) => g.local && !isHeld(g.state) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
-    if (ops.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
+    // Held groups are not filtered out here: one still queued to stop (a rejoin) must start
+    // again afterwards; the queue skips a group that is running when its turn comes.
+    // Rejoining after a stall, the peer's own groups that it reports not holding are ours too.
+    const takeForeign = this.#rejoining && this.#peerStable;
+    const ops = this.#groups.filter((g) => (g.local || takeForeign) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
+    ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
+    const needed = ops.filter((o) => this.#group(o.key).state !== "running");
+    if (needed.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
     this.#enqueue(out, at, ops, (o, _at, failed) => {
       this.#acquiringLocal = false;
-      if (ops.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
+      if (needed.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
       this.#becomeStable(o);
     });
   }
@@ -432,6 +573,7 @@ export class ResourceManager {
   #becomeStable(out: ClusterAction[]): void {
     if (this.#state === "shutdown") return;
     this.#state = "stable";
+    this.#rejoining = false;
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
   }
 
@@ -440,15 +582,42 @@ export class ResourceManager {
   }
 
   /**
-   * After a partition both nodes may hold the same group. The group's home node
-   * keeps it and the other releases it: deterministic, and no restart of anything
-   * that is serving at home.
+   * After a partition both nodes may hold the same group. If we saw the peer dead, both
+   * sides saw the partition: the group's home node keeps it and the other releases it
+   * (deterministic, and no restart of anything that is serving at home). If we never saw
+   * the peer dead, it declared us dead while we heard it all along: our messages do not
+   * reach it (one-way loss) and it cannot learn that we still serve, so we release
+   * every group it claims, home or not. At most one side releases in either case.
    */
   #settleConflicts(at: Millis, out: ClusterAction[]): void {
-    const both = this.#groups.filter((g) => !g.local && g.state === "running" && this.#peerHolds.has(g.key));
-    if (both.length === 0 || this.#busy()) return;
-    for (const g of both) log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
-    this.#enqueue(out, at, both.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+    // Only a stable claim counts: a peer in transition may be releasing what it names.
+    if (this.#busy() || !this.#peerStable) return;
+    const both = this.#groups.filter((g) => g.state === "running" && this.#peerHolds.has(g.key));
+    const release = this.#peerWasDead ? both.filter((g) => !g.local) : both;
+    if (release.length === 0) {
+      // We keep what the peer claims (its home is here): tell it again, in case our
+      // `resource` crossed its declaring us dead (which wiped what it knew of us).
+      if (both.length > 0) this.#sendResource(out, this.#state === "stable");
+      return;
+    }
+    for (const g of release) {
+      if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);
+      else log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
+    }
+    this.#enqueue(out, at, release.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+  }
+
+  /**
+   * Our own groups that nobody holds, while the peer is stable and says it does not hold
+   * them (we gave way at a partition the peer never saw, or it failed to start them): ours
+   * to start again. Never during a standby exchange, whose release precedes the peer's claim.
+   */
+  #takeOrphans(at: Millis, out: ClusterAction[]): void {
+    if (this.#busy() || this.#standby || !this.#peerAlive || this.#opts.autoFailback === "legacy") return;
+    const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key));
+    if (orphans.length === 0) return;
+    log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: acquiring ${orphans.length > 1 ? "them" : "it"} here, at home`);
+    this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
   }
 
   // ---- standby ---------------------------------------------------------------------------
@@ -473,7 +642,7 @@ export class ResourceManager {
     if (!set || set === "failback" || set === "none") return;
     if (info === "me") {
       // The peer wants to give `set` (its view) to us.
-      if (this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
+      if (!this.#peerAlive || this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
         log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
         return;
       }
@@ -607,12 +776,17 @@ export class ResourceManager {
       if (b.index >= b.ops.length) {
         this.#batches.shift();
         b.onDone(out, at, b.failed);
-        if (this.#batches.length === 0 && !this.#inFlight) this.#maybeFailback(at, out);
+        if (this.#batches.length === 0 && !this.#inFlight && this.#state === "stable") {
+          // Whatever the peer claimed while we were busy is settled now that our work ended.
+          this.#settleConflicts(at, out);
+          if (!this.#busy()) this.#maybeFailback(at, out);
+        }
         continue;
       }
       const { key, op } = b.ops[b.index]!;
       const g = this.#group(key);
-      const skip = op === "start" ? g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
+      const retiring = this.#retiring.includes(g);
+      const skip = op === "start" ? retiring || g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
       if (skip) {
         if (op === "start" && g.state === "start-failed") log(out, "warn", `Not starting resource group ${key} again: it failed here (hb_takeover retries it)`);
         b.index++;
@@ -625,7 +799,8 @@ export class ResourceManager {
   }
 
   #group(key: string): GroupRecord {
-    const g = this.#groups.find((x) => x.key === key);
+    const g = this.#groups.find((x) => x.key === key) ?? this.#retiring.find((x) => x.key === key);
+    // Only keys the manager itself queued reach here; see invariantBreaches for the rule on breaches.
     if (!g) throw new Error(`Invariant violated: unknown resource group "${key}"`);
     return g;
   }

@@ -51,9 +51,20 @@ interface PendingOperation {
 interface SimMember {
   readonly name: NodeName;
   core: ClusterNode | undefined;
+  /** The options its core runs with (a reload replaces them): its links and ping hosts. */
+  options: ClusterNodeOptions | undefined;
+  /** While set, the node's process is frozen (SIGSTOP, VM pause) until this time. */
+  frozenUntil: Millis | undefined;
+  /** What arrived while frozen (socket buffer, runner results), handed over on waking. */
+  readonly buffered: ClusterEvent[];
   generation: number;
   /** Stamped sequenced messages by seq, for retransmission. */
   readonly history: Map<number, import("../../src/protocol/ha-message").HaMessage>;
+}
+
+/** A core broke one of its own invariants during a simulated step. */
+export class InvariantBreach extends Error {
+  override name = "InvariantBreach";
 }
 
 /** Runs cores against each other with no sockets and no sleeping. */
@@ -78,7 +89,7 @@ export class SimCluster {
     this.#opts = options;
     this.network = new SimNetwork(options.seed ?? 1);
     for (const name of options.nodes) {
-      this.#members.set(name, { name, core: undefined, generation: 0, history: new Map() });
+      this.#members.set(name, { name, core: undefined, options: undefined, frozenUntil: undefined, buffered: [], generation: 0, history: new Map() });
       this.running.set(name, new Set());
     }
   }
@@ -114,9 +125,19 @@ export class SimCluster {
     const m = this.#member(name);
     m.generation++;
     m.history.clear();
+    m.frozenUntil = undefined;
+    m.buffered.length = 0;
+    m.options = this.#optionsFor(m, overrides);
+    m.core = new ClusterNode(m.options);
+    this.#deliver(m, { type: "started", at: this.clock.now() });
+    return m.core;
+  }
+
+  /** The core options of node `name`: the cluster's, then `overrides`. */
+  #optionsFor(m: SimMember, overrides: Partial<ClusterNodeOptions>): ClusterNodeOptions {
     const o = this.#opts;
-    m.core = new ClusterNode({
-      localNode: name,
+    return {
+      localNode: m.name,
       nodes: o.nodes,
       links: o.links,
       keepaliveMs: o.keepaliveMs,
@@ -131,9 +152,20 @@ export class SimCluster {
       ipfail: o.ipfail ?? false,
       pingIntervalMs: o.pingIntervalMs ?? o.keepaliveMs,
       ...overrides,
-    });
-    this.#deliver(m, { type: "started", at: this.clock.now() });
-    return m.core;
+    };
+  }
+
+  /**
+   * Reloads node `name`'s configuration (SIGHUP): its current options with `changes`
+   * applied, delivered as `config-reloaded`. Its links and ping hosts follow.
+   */
+  reload(name: NodeName, changes: Partial<ClusterNodeOptions>): void {
+    const m = this.#member(name);
+    if (!m.core || !m.options) throw new Error(`Cannot reload "${name}": it is not running`);
+    const options = { ...m.options, ...changes };
+    this.deliver(name, { type: "config-reloaded", at: this.clock.now(), options });
+    // The daemon keeps its identity; the media and pingers follow the new files.
+    m.options = { ...options, localNode: m.options.localNode, nodes: m.options.nodes, generation: m.options.generation };
   }
 
   /**
@@ -141,10 +173,24 @@ export class SimCluster {
    * crash takes its resources with it; `daemonOnly` (kill -9 of the daemon) leaves them.
    */
   crash(name: NodeName, options: { daemonOnly?: boolean } = {}): void {
-    this.#member(name).core = undefined;
+    const m = this.#member(name);
+    m.core = undefined;
+    m.frozenUntil = undefined;
+    m.buffered.length = 0;
     if (!options.daemonOnly) {
       for (const key of [...this.running.get(name)!]) this.#setRunning(name, key, false);
     }
+  }
+
+  /**
+   * Freezes node `name`'s daemon for `ms` (SIGSTOP, a paused VM, a long GC or swap storm):
+   * it sends nothing and handles nothing; datagrams and the group runner's results wait in
+   * its buffers (ping replies are lost) and are handed over, stamped with the wake-up time,
+   * when it wakes. Its resources stay up meanwhile, as addresses on an interface do.
+   */
+  freeze(name: NodeName, ms: Millis): void {
+    const m = this.#member(name);
+    m.frozenUntil = this.clock.now() + ms;
   }
 
   /** Carries out the operator's hb_standby / hb_takeover on `name`. */
@@ -175,11 +221,17 @@ export class SimCluster {
       }
       this.clock.advanceTo(Math.max(next, this.clock.now()));
       const at = this.clock.now();
+      for (const m of this.#members.values()) {
+        if (m.frozenUntil === undefined || m.frozenUntil > at) continue;
+        m.frozenUntil = undefined;
+        for (const e of m.buffered.splice(0)) this.#deliver(m, { ...e, at });
+        this.#deliver(m, { type: "clock-advanced", at });
+      }
       if (this.#nextPingAt !== undefined && at >= this.#nextPingAt) {
         this.#nextPingAt = at + (this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
         for (const m of this.#members.values()) {
           if (!m.core) continue;
-          for (const p of this.#opts.pingNodes ?? []) {
+          for (const p of m.options?.pingNodes ?? []) {
             for (const host of p.hosts) if (!this.#pingBlocked.has(`${m.name}/${host}`)) this.#deliver(m, { type: "ping-replied", at, host });
           }
         }
@@ -217,7 +269,7 @@ export class SimCluster {
   #broadcast(m: SimMember, at: Millis, message: import("../../src/protocol/ha-message").HaMessage): void {
     for (const peer of this.#opts.nodes) {
       if (peer === m.name) continue;
-      for (const link of this.#opts.links) this.network.send(at, m.name, peer, link, message);
+      for (const link of m.options?.links ?? this.#opts.links) this.network.send(at, m.name, peer, link, message);
     }
   }
 
@@ -238,12 +290,13 @@ export class SimCluster {
   }
 
   #nextEventAt(): Millis | undefined {
-    if ((this.#opts.pingNodes ?? []).length > 0 && this.#nextPingAt === undefined) this.#nextPingAt = this.clock.now();
+    const pinging = [...this.#members.values()].some((m) => m.core && (m.options?.pingNodes ?? []).length > 0);
+    if (pinging && this.#nextPingAt === undefined) this.#nextPingAt = this.clock.now();
     let next = this.network.nextDeliveryAt();
     if (this.#nextPingAt !== undefined && (next === undefined || this.#nextPingAt < next)) next = this.#nextPingAt;
     for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
     for (const m of this.#members.values()) {
-      const w = m.core?.nextWakeAt();
+      const w = m.frozenUntil ?? m.core?.nextWakeAt();
       if (w !== undefined && (next === undefined || w < next)) next = w;
     }
     return next;
@@ -257,7 +310,19 @@ export class SimCluster {
 
   #deliver(m: SimMember, event: ClusterEvent): void {
     if (!m.core) return;
-    this.#carryOut(m, m.core.step(event));
+    if (m.frozenUntil !== undefined) {
+      if (event.type === "message-received" || event.type === "group-finished" || event.type === "admin-requested") m.buffered.push(event);
+      return;
+    }
+    const core = m.core;
+    const actions = core.step(event);
+    this.#carryOut(m, actions);
+    // The core's rule for its own bugs: it never throws from step(), it logs
+    // "Invariant violated: …" and carries on; here every such line, and every breach of
+    // the invariants it states, fails the simulation at the step that caused it.
+    const logged = actions.filter((a) => a.type === "log" && a.text.startsWith("Invariant violated")).map((a) => (a.type === "log" ? a.text : ""));
+    const breaches = [...logged, ...core.invariantBreaches()];
+    if (breaches.length > 0) throw new InvariantBreach(`${m.name} after ${event.type} at ${this.clock.now()}: ${breaches.join("; ")}`);
   }
 
   #carryOut(m: SimMember, actions: ClusterAction[]): void {

@@ -28,6 +28,8 @@ export class SimNetwork {
   #order = 0;
   /** "link" cut entirely, or "link/node" unplugged. */
   readonly #cut = new Set<string>();
+  /** "from>to": one-way loss on every link (a node that cannot send to, or hear from, another). */
+  readonly #oneWay = new Set<string>();
   readonly #lossRate = new Map<string, number>();
   readonly #delayMs = new Map<string, Millis>();
   /** Drops every datagram for which this returns true (e.g. one message type), until cleared. */
@@ -49,10 +51,21 @@ export class SimNetwork {
     for (const l of links) this.cut(l, node);
   }
 
+  /** Loses everything `from` sends to `to`, on every link; the other direction still works. */
+  cutOneWay(from: NodeName, to: NodeName): void {
+    this.#oneWay.add(`${from}>${to}`);
+  }
+
+  /** Ends a one-way loss set by cutOneWay. */
+  healOneWay(from: NodeName, to: NodeName): void {
+    this.#oneWay.delete(`${from}>${to}`);
+  }
+
   /** Restores a link (or one node's cable); with no argument, everything. */
   heal(link?: string, node?: NodeName): void {
     if (link === undefined) {
       this.#cut.clear();
+      this.#oneWay.clear();
       this.#lossRate.clear();
       this.#delayMs.clear();
       return;
@@ -72,7 +85,7 @@ export class SimNetwork {
 
   /** Puts a datagram on the wire, or loses it according to the current faults. */
   send(at: Millis, from: NodeName, to: NodeName, link: string, message: HaMessage): void {
-    if (this.#cut.has(link) || this.#cut.has(`${link}/${from}`) || this.#cut.has(`${link}/${to}`)) {
+    if (this.#cut.has(link) || this.#cut.has(`${link}/${from}`) || this.#cut.has(`${link}/${to}`) || this.#oneWay.has(`${from}>${to}`)) {
       this.dropped++;
       return;
     }

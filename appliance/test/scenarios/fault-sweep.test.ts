@@ -1,0 +1,40 @@
+// A seeded sweep of random fault sequences over two cores: never two holders outside a split-brain row, one holder soon after the heal.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runFaultSequence } from "../sim/fault-sweep";
+
+/** `TWINBEAT_SWEEP_SEEDS=5000` (and `TWINBEAT_SWEEP_FIRST=…`) runs more; `npm run test:sweep` does. */
+const count = Number(process.env.TWINBEAT_SWEEP_SEEDS ?? 150);
+const first = Number(process.env.TWINBEAT_SWEEP_FIRST ?? 1);
+/**
+ * Seeds of the default range that still fail, each an open bug (report of the core work,
+ * issue 11): they run below as `todo` so that they stay visible, and every other seed must pass.
+ * 47: a peer's group left unheld after a stall + give-way sequence; 77: the home node gave way
+ * across a one-way loss + cable cut and nobody re-acquires; 116, 137: two holders outlive the
+ * heal bound after back-to-back partitions.
+ */
+const KNOWN_OPEN = new Set([47, 77, 116, 137]);
+
+function failuresOf(seeds: Iterable<number>): string[] {
+  const failures: string[] = [];
+  for (const seed of seeds) {
+    const r = runFaultSequence(seed);
+    if (r.failure) failures.push(`seed ${seed}: ${r.failure}\n${r.transcript}`);
+    if (failures.length >= 3) break;
+  }
+  return failures;
+}
+
+describe("random fault sequences (seeded)", () => {
+  it(`seeds ${first}..${first + count - 1}: the split-brain rules hold and one holder remains after the heal`, () => {
+    const seeds = Array.from({ length: count }, (_, i) => first + i).filter((s) => !KNOWN_OPEN.has(s));
+    const failures = failuresOf(seeds);
+    assert.equal(failures.length, 0, `${failures.length} failing seed(s); replay one with TWINBEAT_SWEEP_FIRST=<seed> TWINBEAT_SWEEP_SEEDS=1\n\n${failures.join("\n\n")}`);
+  });
+
+  it("known open seeds", { todo: `seeds ${[...KNOWN_OPEN].join(", ")} fail (see KNOWN_OPEN)` }, () => {
+    const failures = failuresOf(KNOWN_OPEN);
+    assert.equal(failures.length, 0, failures.join("\n\n"));
+  });
+});

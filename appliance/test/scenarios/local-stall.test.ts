@@ -1,0 +1,147 @@
+// A daemon frozen (SIGSTOP, VM pause, GC, swap) longer than deadtime wakes into a partition: it releases, rejoins, and one holder remains.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+
+const VIP = "IPaddr::198.51.100.100/32";
+const GATEWAY = "198.51.100.2";
+const WITNESS = "192.0.2.7";
+const DEADTIME = 1000;
+
+function pair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
+  return new SimCluster({
+    nodes: ["srv5", "srv6"],
+    links: ["eth0", "eth1"],
+    keepaliveMs: 200,
+    deadtimeMs: DEADTIME,
+    warntimeMs: 500,
+    initdeadMs: 3000,
+    groups: [{ key: VIP, homeNode: "srv5" }],
+    autoFailback: "on",
+    ...overrides,
+  });
+}
+
+function held(sim: SimCluster): string {
+  return sim.holders(VIP).join(",");
+}
+
+function transcript(sim: SimCluster, lines = 50): string {
+  return sim.log.slice(-lines).map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+}
+
+function started(sim: SimCluster): SimCluster {
+  sim.start("srv5");
+  sim.start("srv6");
+  sim.runFor(8000);
+  assert.equal(held(sim), "srv5");
+  return sim;
+}
+
+/** Two holders at any moment at or after `since`, as [from, to] spans. */
+function doubleHoldingSince(sim: SimCluster, since: number): number {
+  let longest = 0;
+  let from: number | undefined = sim.holders(VIP).length > 1 ? since : undefined;
+  for (const h of sim.holderHistory.filter((x) => x.key === VIP && x.at >= since)) {
+    if (h.holders.length > 1 && from === undefined) from = h.at;
+    if (h.holders.length <= 1 && from !== undefined) {
+      longest = Math.max(longest, h.at - from);
+      from = undefined;
+    }
+  }
+  if (from !== undefined) longest = Math.max(longest, sim.clock.now() - from);
+  return longest;
+}
+
+describe("a frozen primary wakes after 3.5 × deadtime", () => {
+  const cases = [
+    { autoFailback: "on", home: "srv5", ping: false },
+    { autoFailback: "off", home: "srv6", ping: false },
+    { autoFailback: "legacy", home: "srv5", ping: false },
+    { autoFailback: "on", home: "srv5", ping: true },
+  ] as const;
+  for (const c of cases) {
+    it(`auto_failback ${c.autoFailback}${c.ping ? ", ping nodes and ipfail" : ""}: the peer took over during the freeze; after waking, exactly one holder (${c.home}) within deadtime + 1 s`, () => {
+      const sim = started(pair({ autoFailback: c.autoFailback, ...(c.ping ? { links: ["eth1"], pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }], ipfail: true } : {}) }));
+      sim.freeze("srv5", 3.5 * DEADTIME);
+      sim.runFor(3.5 * DEADTIME - 1);
+      assert.equal(held(sim), "srv5,srv6", "frozen, srv5 cannot release: its address stays up while srv6 takes over");
+      sim.runFor(1);
+      const wokeAt = sim.clock.now();
+      assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1, transcript(sim));
+      sim.runFor(DEADTIME + 1000);
+      assert.equal(held(sim), c.home, transcript(sim));
+      // The double holding after waking lasts one group stop at most.
+      assert.ok(doubleHoldingSince(sim, wokeAt) <= 100, `two holders for ${doubleHoldingSince(sim, wokeAt)} ms after waking`);
+      const changes = sim.holderHistory.filter((h) => h.key === VIP).length;
+      sim.runFor(20_000);
+      assert.equal(held(sim), c.home);
+      assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, changes, "settled: nothing moves any more");
+    });
+  }
+
+  it("the peer died during the freeze: the woken node releases, then takes everything once the silence is confirmed", () => {
+    const sim = started(pair());
+    sim.freeze("srv5", 3.5 * DEADTIME);
+    sim.runFor(1500);
+    sim.crash("srv6");
+    sim.runFor(2000);
+    const wokeAt = sim.clock.now();
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus !== "transition", DEADTIME + 1000), transcript(sim));
+    assert.ok(sim.clock.now() - wokeAt <= DEADTIME + 1000);
+  });
+
+  it("the peer did not take over (it was frozen too): the woken primary gets its group back through the handshake", () => {
+    const sim = started(pair());
+    sim.freeze("srv5", 3.5 * DEADTIME);
+    sim.freeze("srv6", 3.5 * DEADTIME);
+    sim.runFor(3.5 * DEADTIME);
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 1000), transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("a frozen standby", () => {
+  it("wakes after 3.5 × deadtime, rejoins holding nothing, and the primary keeps serving throughout", () => {
+    const sim = started(pair());
+    sim.freeze("srv6", 3.5 * DEADTIME);
+    sim.runFor(3.5 * DEADTIME);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv6").length, 1);
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, 1, "never moved");
+    assert.deepEqual(sim.core("srv6").snapshot().groups.map((g) => g.state), ["stopped"]);
+  });
+
+  it("holding the primary's group (after an hb_standby), it releases it and the primary takes it back", () => {
+    const sim = started(pair({ autoFailback: "off" }));
+    sim.admin("srv5", "standby");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
+    sim.runFor(2000);
+    sim.freeze("srv6", 3.5 * DEADTIME);
+    sim.runFor(3.5 * DEADTIME);
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("a stall shorter than deadtime", () => {
+  for (const node of ["srv5", "srv6"] as const) {
+    it(`${node} frozen for 0.8 × deadtime: a warning, nothing moves, nobody is declared dead`, () => {
+      const sim = started(pair());
+      sim.freeze(node, 0.8 * DEADTIME);
+      sim.runFor(10_000);
+      assert.equal(sim.logsMatching("Local stall", node).length, 1, transcript(sim));
+      assert.equal(sim.logsMatching("Treating it as a partition").length, 0);
+      assert.equal(sim.logsMatching("is dead").length, 0);
+      assert.equal(held(sim), "srv5");
+      assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, 1);
+    });
+  }
+});

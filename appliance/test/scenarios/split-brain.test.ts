@@ -1,0 +1,205 @@
+// The split-brain table of DESIGN.md, row by row, on a virtual clock: re-arbitration after giving way, partial partitions, one-way loss.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+
+const VIP = "IPaddr::198.51.100.100/32";
+const GATEWAY = "198.51.100.2"; // the seed's gateway, on the public network (eth0)
+const WITNESS = "192.0.2.7"; // the seed's third host, on the heartbeat network (eth1)
+const DEADTIME = 1000;
+
+/** The seed's pair: heartbeats on eth1 only, ping nodes gateway + witness, ipfail on. */
+function seedPair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
+  return new SimCluster({
+    nodes: ["srv5", "srv6"],
+    links: ["eth1"],
+    keepaliveMs: 200,
+    deadtimeMs: DEADTIME,
+    warntimeMs: 500,
+    initdeadMs: 3000,
+    groups: [{ key: VIP, homeNode: "srv5" }],
+    autoFailback: "on",
+    pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }],
+    ipfail: true,
+    ...overrides,
+  });
+}
+
+function held(sim: SimCluster): string {
+  return sim.holders(VIP).join(",");
+}
+
+function transcript(sim: SimCluster, lines = 40): string {
+  return sim.log.slice(-lines).map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+}
+
+function started(sim: SimCluster): SimCluster {
+  sim.start("srv5");
+  sim.start("srv6");
+  sim.runFor(8000);
+  assert.equal(held(sim), "srv5");
+  return sim;
+}
+
+/** The seed's test: srv5's eth1 cable pulled: heartbeats and the witness lost on srv5's side only. */
+function cutPrimaryEth1(sim: SimCluster): void {
+  sim.network.cut("eth1", "srv5");
+  sim.setPingReachable("srv5", WITNESS, false);
+}
+
+/** The time of the first holder change of the VIP after `since` that made `node` a holder. */
+function acquiredAt(sim: SimCluster, node: string, since: number): number | undefined {
+  return sim.holderHistory.find((h) => h.key === VIP && h.at >= since && h.holders.includes(node))?.at;
+}
+
+describe("re-arbitration after giving way (the cut-off node's network returns)", () => {
+  it("the heal brings the peer's heartbeats back within deadtime: the node that gave way does not take over", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv6");
+    const healAt = sim.clock.now();
+    // The witness answers first (srv5's ping count is back to srv6's), the heartbeats 700 ms later.
+    sim.setPingReachable("srv5", WITNESS, true);
+    sim.runFor(700);
+    assert.equal(held(sim), "srv6", transcript(sim));
+    sim.network.heal("eth1", "srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), transcript(sim));
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.longestDoubleHolding(VIP), 0, "never two holders");
+    assert.equal(sim.logsMatching("stayed silent", "srv5").length, 0);
+    assert.equal(sim.logsMatching("is heard again", "srv5").length, 1);
+    // It came back through auto_failback (the standby exchange), not by a takeover.
+    assert.ok(sim.logsMatching("Initiating auto failback", "srv6").length >= 1);
+    assert.ok(acquiredAt(sim, "srv5", healAt)! > healAt + 700);
+  });
+
+  it("the same heal with the link first: no takeover, one handover home", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(5000);
+    sim.network.heal("eth1", "srv5");
+    sim.runFor(300);
+    sim.setPingReachable("srv5", WITNESS, true);
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), transcript(sim));
+    sim.runFor(3000);
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+    assert.equal(sim.logsMatching("Our network is back", "srv5").length, 0, "the peer was back before the count");
+  });
+
+  it("the peer really died meanwhile: the node that gave way takes over a full deadtime after its network came back, not before", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(4000);
+    assert.equal(held(sim), "srv6");
+    sim.crash("srv6");
+    sim.runFor(2000);
+    const backAt = sim.clock.now();
+    sim.setPingReachable("srv5", WITNESS, true); // srv5's path to the witness returns, not the heartbeat link
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 4000), transcript(sim));
+    const tookAt = acquiredAt(sim, "srv5", backAt)!;
+    assert.ok(tookAt >= backAt + DEADTIME, `took over ${tookAt - backAt} ms after the network came back`);
+    assert.ok(tookAt <= backAt + DEADTIME + 500, `took over ${tookAt - backAt} ms after the network came back`);
+    assert.equal(sim.logsMatching("stayed silent", "srv5").length, 1);
+  });
+
+  it("a ping count that drops again during the wait restarts it", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(4000);
+    sim.crash("srv6");
+    const backAt = sim.clock.now();
+    sim.setPingReachable("srv5", WITNESS, true);
+    sim.runFor(600);
+    sim.setPingReachable("srv5", WITNESS, false);
+    sim.runFor(1500);
+    assert.equal(held(sim), "", transcript(sim));
+    const againAt = sim.clock.now();
+    sim.setPingReachable("srv5", WITNESS, true);
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 4000), transcript(sim));
+    assert.ok(acquiredAt(sim, "srv5", backAt)! >= againAt + DEADTIME);
+  });
+
+  it("a partial recovery (fewer ping nodes than the peer reached) never takes over", () => {
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(4000);
+    sim.crash("srv6");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "", "srv5 still reaches only the gateway, srv6 reached two");
+  });
+});
+
+describe("partial partitions", () => {
+  it("srv5 and srv6 cannot reach each other but both reach every ping node: both hold until the heal (documented), then srv5 alone", () => {
+    const sim = started(seedPair());
+    const cutAt = sim.clock.now();
+    sim.network.cut("eth1"); // the heartbeat path only; the witness answers both over another route
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv5,srv6", "indistinguishable from a peer death for srv6");
+    const healAt = sim.clock.now();
+    sim.network.heal();
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 2000), transcript(sim));
+    const doubleMs = sim.longestDoubleHolding(VIP);
+    assert.ok(doubleMs <= healAt - cutAt - DEADTIME + 500, `two holders for ${doubleMs} ms`);
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv5");
+  });
+
+  for (const autoFailback of ["on", "off"] as const) {
+    it(`one-way loss srv5 → srv6 (the holder cannot send, or the standby cannot hear; auto_failback ${autoFailback}): the standby takes over, the holder sees it claim the group and gives way`, () => {
+      const sim = started(seedPair({ autoFailback }));
+      sim.network.cutOneWay("srv5", "srv6");
+      assert.ok(sim.runUntil(() => held(sim) === "srv6", 4000), transcript(sim));
+      const doubleMs = sim.longestDoubleHolding(VIP);
+      assert.ok(doubleMs <= 300, `two holders for ${doubleMs} ms`);
+      sim.runFor(10_000);
+      assert.equal(held(sim), "srv6", transcript(sim));
+      sim.network.healOneWay("srv5", "srv6");
+      sim.runFor(10_000);
+      assert.equal(held(sim), autoFailback === "on" ? "srv5" : "srv6", transcript(sim));
+      assert.ok(sim.longestDoubleHolding(VIP) <= 300);
+    });
+  }
+
+  it("one-way loss srv6 → srv5 (the holder cannot hear, or the standby cannot send): the holder declares the standby dead and keeps the group, the standby sees it alive: one holder", () => {
+    const sim = started(seedPair());
+    sim.network.cutOneWay("srv6", "srv5");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+    sim.network.healOneWay("srv6", "srv5");
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+});
+
+describe("the seed's cut healed at every moment (build/README.md's arbitration failback race)", () => {
+  it("whatever the heal's timing and order, srv5 gets its group back with auto_failback on, never two holders", () => {
+    const failures: string[] = [];
+    // From past the give-way on (a witness back within deadtime is the row "both reach every ping node").
+    for (let cutForMs = DEADTIME + 300; cutForMs <= 4000 && failures.length === 0; cutForMs += 97) {
+      for (const gapMs of [-700, -300, -50, 0, 50, 300, 700]) {
+        const sim = started(seedPair());
+        cutPrimaryEth1(sim);
+        sim.runFor(cutForMs);
+        // gapMs < 0: the witness answers srv5 before the heartbeats return; > 0: after.
+        if (gapMs < 0) sim.setPingReachable("srv5", WITNESS, true);
+        else sim.network.heal("eth1", "srv5");
+        sim.runFor(Math.abs(gapMs));
+        if (gapMs < 0) sim.network.heal("eth1", "srv5");
+        else sim.setPingReachable("srv5", WITNESS, true);
+        const home = sim.runUntil(() => held(sim) === "srv5", 6000);
+        sim.runFor(3000);
+        if (!home || held(sim) !== "srv5" || sim.longestDoubleHolding(VIP) > 0) {
+          failures.push(`cut ${cutForMs} ms, gap ${gapMs} ms: holders [${held(sim)}], two holders for ${sim.longestDoubleHolding(VIP)} ms\n${transcript(sim, 60)}`);
+          break;
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+});
