@@ -104,6 +104,69 @@ function addressesOf(group: ResourceGroup): ResourceGroup {
   return { ...group, resources: group.resources.filter((r) => isIpAgent(r.name)) };
 }
 
+/**
+ * The guard's decisions, without I/O: what the daemon said (held groups, ticks, clean),
+ * and when its silence means the addresses must go. The process wrapper below feeds it
+ * lines and a monotonic clock and carries out what it returns.
+ */
+export class GuardState {
+  readonly #limitMs: number;
+  #held: string[] = [];
+  /** Groups whose addresses were removed during the current stall. */
+  readonly #dropped = new Set<string>();
+  #lastTickAt: number | undefined;
+  #clean = false;
+
+  constructor(limitMs: number) {
+    this.#limitMs = limitMs;
+  }
+
+  get held(): readonly string[] {
+    return this.#held;
+  }
+
+  get clean(): boolean {
+    return this.#clean;
+  }
+
+  /** One line from the daemon's pipe; returns the silence (ms) a tick ended, if it ended a stall with drops. */
+  onLine(line: string, now: number): number | undefined {
+    if (line === "clean") this.#clean = true;
+    else if (line === "tick") {
+      const silent = this.#lastTickAt === undefined ? 0 : now - this.#lastTickAt;
+      this.#lastTickAt = now;
+      if (this.#dropped.size > 0 && silent > this.#limitMs) return silent;
+    } else if (line.startsWith("held ")) {
+      try {
+        this.#held = (JSON.parse(line.slice(5)) as unknown[]).filter((k): k is string => typeof k === "string");
+        // A group the daemon released (and may take again later) is no longer "dropped".
+        for (const k of [...this.#dropped]) if (!this.#held.includes(k)) this.#dropped.delete(k);
+      } catch {
+        // a torn line cannot come from a pipe write of one line; ignore it
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Groups whose addresses must be removed now: held, not yet dropped, and the daemon
+   * silent for longer than the limit. Guards of daemons that never ticked do nothing.
+   */
+  due(now: number): string[] {
+    if (this.#lastTickAt === undefined || now - this.#lastTickAt <= this.#limitMs) return [];
+    return this.#held.filter((k) => !this.#dropped.has(k));
+  }
+
+  silentMs(now: number): number {
+    return this.#lastTickAt === undefined ? 0 : now - this.#lastTickAt;
+  }
+
+  markDropped(keys: readonly string[]): readonly string[] {
+    for (const k of keys) this.#dropped.add(k);
+    return [...this.#dropped];
+  }
+}
+
 /** `twinbeat resource-guard`: reads the daemon's pipe on stdin; releases the held groups if it closes uncleanly. */
 export async function runResourceGuard(config: ClusterConfig, now: () => number = monotonicNow): Promise<number> {
   const ha = config.ha;
@@ -119,28 +182,25 @@ export async function runResourceGuard(config: ClusterConfig, now: () => number 
   process.stdout.on("error", () => undefined);
   // Ready before it is needed: on the daemon's death every millisecond counts against the peer's deadtime.
   const runner = createGroupRunner(config, (level, text) => logger.log(level, text, "ResourceManager"));
-  let held: string[] = [];
-  /** Groups whose addresses this guard removed during the current stall. */
-  const dropped = new Set<string>();
-  let lastTickAt: number | undefined;
-  let dropping = false;
-  let clean = false;
-  let buf = "";
   const limitMs = stallLimitMs(config);
+  const state = new GuardState(limitMs);
+  let dropping = false;
+  let buf = "";
   const stallCheck = setInterval(() => {
-    if (dropping || lastTickAt === undefined || now() - lastTickAt <= limitMs) return;
-    const toDrop = config.groups.filter((g) => held.includes(g.key) && !dropped.has(g.key)).reverse();
-    if (toDrop.length === 0) return;
+    if (dropping) return;
+    const keys = state.due(now());
+    if (keys.length === 0) return;
     dropping = true;
-    const silentMs = now() - lastTickAt;
+    const toDrop = config.groups.filter((g) => keys.includes(g.key)).reverse();
     void (async () => {
-      logger.log("crit", `The Twinbeat daemon on ${config.localNode} has been silent for ${silentMs} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${toDrop.map((g) => g.key).join(", ")} before the peer takes them over`);
+      logger.log("crit", `The Twinbeat daemon on ${config.localNode} has been silent for ${state.silentMs(now())} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${keys.join(", ")} before the peer takes them over`);
       for (const g of toDrop) {
         const outcome = await runner.stopGroup(addressesOf(g));
         if (outcome.kind === "failed") logger.log("crit", `Could not remove the addresses of ${g.key}: ${outcome.resource}: ${outcome.words}`);
-        dropped.add(g.key);
       }
-      process.stdout.write(`dropped ${JSON.stringify([...dropped])}\n`);
+      const all = state.markDropped(keys);
+      process.stdout.write(`dropped ${JSON.stringify(all)}\n`);
+      logger.log("info", `Removed the addresses of ${keys.join(", ")}; the daemon is told when it runs again`);
       dropping = false;
     })();
   }, Math.max(10, Math.min(100, Math.floor(ha.keepaliveMs / 4))));
@@ -150,26 +210,14 @@ export async function runResourceGuard(config: ClusterConfig, now: () => number 
     while ((nl = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      if (line === "clean") clean = true;
-      else if (line === "tick") {
-        if (lastTickAt !== undefined && dropped.size > 0 && now() - lastTickAt > limitMs) {
-          logger.log("warn", `The Twinbeat daemon on ${config.localNode} runs again after ${now() - lastTickAt} ms; it was told which addresses were removed`);
-        }
-        lastTickAt = now();
-      } else if (line.startsWith("held ")) {
-        try {
-          held = (JSON.parse(line.slice(5)) as unknown[]).filter((k): k is string => typeof k === "string");
-          // A group the daemon released (and may take again later) is no longer "dropped".
-          for (const k of [...dropped]) if (!held.includes(k)) dropped.delete(k);
-        } catch {
-          // a torn line cannot come from a pipe write of one line; ignore it
-        }
-      }
+      const stall = state.onLine(line, now());
+      if (stall !== undefined) logger.log("warn", `The Twinbeat daemon on ${config.localNode} runs again after ${stall} ms of silence`);
     }
   });
   await new Promise<void>((resolve) => process.stdin.on("close", resolve).on("end", resolve));
   clearInterval(stallCheck);
-  if (clean || held.length === 0) {
+  const held = state.held;
+  if (state.clean || held.length === 0) {
     await logger.close();
     return 0;
   }
