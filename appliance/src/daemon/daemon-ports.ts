@@ -85,6 +85,8 @@ export interface GuardPort {
   held(keys: readonly string[]): void;
   /** "Still alive": sent every keepalive; a guard that stops hearing them drops the addresses. */
   tick(): void;
+  /** The daemon applied a reload: the guard re-reads the configuration (new groups, deadtime). */
+  reload(): void;
   /** Normal exit: nothing is held; the guard goes away without doing anything. */
   clean(): void;
 }

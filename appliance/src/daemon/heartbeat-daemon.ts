@@ -394,7 +394,10 @@ export class HeartbeatDaemon {
     const applied = plan.config;
     for (const g of prev.groups) if (!applied.groups.some((n) => n.key === g.key) && this.#held.has(g.key)) this.#retiredGroups.set(g.key, g);
     this.#config = applied;
-    ports.logger.reconfigure({ logfile: applied.ha.logfile, debugfile: applied.ha.debugfile, logfacility: applied.ha.logfacility, debugLevel: applied.ha.debugLevel + (this.#opts.debugBoost ?? 0) });
+    // Only when logging changed: a SIGUSR1/SIGUSR2 debug level survives an unrelated reload.
+    if (plan.changed.includes("logging")) {
+      ports.logger.reconfigure({ logfile: applied.ha.logfile, debugfile: applied.ha.debugfile, logfacility: applied.ha.logfacility, debugLevel: applied.ha.debugLevel + (this.#opts.debugBoost ?? 0) });
+    }
     if (plan.changed.length === 0) {
       this.#log("info", "Configuration unchanged");
       return;
@@ -420,6 +423,7 @@ export class HeartbeatDaemon {
       await fresh.start();
       this.#status = fresh;
     }
+    this.#guard?.reload();
     this.#ensureGuard();
   }
 

@@ -100,4 +100,28 @@ describe("the resource-guard process", () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it("re-reads the configuration on `reload`: a longer deadtime moves the limit", async () => {
+    const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
+    const main = resolve(__dirname, "../main.js");
+    const guard = spawn(process.execPath, [main, "resource-guard", "--config-dir", dir, "--node-name", "alpha"], { stdio: ["pipe", "pipe", "pipe"] });
+    try {
+      let out = "";
+      guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+      writeFileSync(join(dir, "ha.cf"), "node alpha beta\nkeepalive 200ms\ndeadtime 2\ninitdead 4\nucast lo 127.0.0.1\n");
+      guard.stdin!.write('reload\nheld ["svc"]\ntick\n');
+      const lastTick = Date.now();
+      // deadtime 2 s: limit 1600 ms. Nothing at 1.2 s (the old limit was 800 ms)…
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(out, "", "no drop at the old limit");
+      for (let i = 0; i < 300 && !out.includes("dropped"); i++) await new Promise((r) => setTimeout(r, 10));
+      const tookMs = Date.now() - lastTick;
+      assert.equal(out, 'dropped ["svc"]\n');
+      assert.ok(tookMs >= 1600, `dropped ${tookMs} ms after the last tick`);
+    } finally {
+      guard.stdin!.end("clean\n");
+      if (guard.exitCode === null) guard.kill("SIGKILL");
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -67,6 +67,11 @@ export class ResourceGuardLink implements GuardPort {
     if (this.#child?.stdin?.writable && this.#child.stdin.writableLength < 4096) this.#child.stdin.write("tick\n");
   }
 
+  /** The daemon applied a reload: the guard re-reads the same files (groups, deadtime). */
+  reload(): void {
+    this.#child?.stdin?.write("reload\n");
+  }
+
   /** Normal exit: everything was released; the guard just goes away. */
   clean(): void {
     this.#child?.stdin?.end("clean\n");
@@ -110,7 +115,7 @@ function addressesOf(group: ResourceGroup): ResourceGroup {
  * lines and a monotonic clock and carries out what it returns.
  */
 export class GuardState {
-  readonly #limitMs: number;
+  #limitMs: number;
   #held: string[] = [];
   /** Groups whose addresses were removed during the current stall. */
   readonly #dropped = new Set<string>();
@@ -123,6 +128,11 @@ export class GuardState {
 
   get held(): readonly string[] {
     return this.#held;
+  }
+
+  /** After a reload: deadtime or keepalive may have changed. */
+  setLimit(limitMs: number): void {
+    this.#limitMs = limitMs;
   }
 
   get clean(): boolean {
@@ -168,7 +178,8 @@ export class GuardState {
 }
 
 /** `twinbeat resource-guard`: reads the daemon's pipe on stdin; releases the held groups if it closes uncleanly. */
-export async function runResourceGuard(config: ClusterConfig, now: () => number = monotonicNow): Promise<number> {
+export async function runResourceGuard(initial: ClusterConfig, now: () => number = monotonicNow, reread?: () => ClusterConfig | undefined): Promise<number> {
+  let config = initial;
   const ha = config.ha;
   const logger = new HeartbeatLogger({
     program: "twinbeat-guard",
@@ -181,8 +192,9 @@ export async function runResourceGuard(config: ClusterConfig, now: () => number 
   process.on("SIGHUP", () => undefined);
   process.stdout.on("error", () => undefined);
   // Ready before it is needed: on the daemon's death every millisecond counts against the peer's deadtime.
-  const runner = createGroupRunner(config, (level, text) => logger.log(level, text, "ResourceManager"));
-  const limitMs = stallLimitMs(config);
+  const newRunner = (c: ClusterConfig) => createGroupRunner(c, (level, text) => logger.log(level, text, "ResourceManager"));
+  let runner = newRunner(config);
+  let limitMs = stallLimitMs(config);
   const state = new GuardState(limitMs);
   let dropping = false;
   let buf = "";
@@ -210,6 +222,17 @@ export async function runResourceGuard(config: ClusterConfig, now: () => number 
     while ((nl = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
+      if (line === "reload") {
+        // The daemon applied a new configuration: new groups to release, maybe a new deadtime.
+        const next = reread?.();
+        if (next) {
+          config = next;
+          runner = newRunner(config);
+          limitMs = stallLimitMs(config);
+          state.setLimit(limitMs);
+        }
+        continue;
+      }
       const stall = state.onLine(line, now());
       if (stall !== undefined) logger.log("warn", `The Twinbeat daemon on ${config.localNode} runs again after ${stall} ms of silence`);
     }

@@ -197,6 +197,7 @@ describe("reload and signals (driver on fakes)", () => {
     assert.equal(pair.node(NODE_A).daemon.config.groups.length, 2);
     assert.ok(pair.node(NODE_A).runners.length >= 2, "a new runner for the new group definitions");
     assert.deepEqual([...pair.node(NODE_A).running], [GROUP], "the held group stays held");
+    assert.equal(pair.node(NODE_A).guards[0]!.reloads, 1, "the guard re-reads the groups it may have to release");
   });
 
   it("SIGUSR1 / SIGUSR2 raise and lower the debug level, never below 0", async () => {
@@ -209,6 +210,12 @@ describe("reload and signals (driver on fakes)", () => {
     a.signals.raise("SIGUSR2");
     a.signals.raise("SIGUSR2");
     assert.equal(a.logger.debugLevel, 0);
+    // A level raised by SIGUSR1 survives a reload that does not touch logging.
+    a.signals.raise("SIGUSR1");
+    a.rewrite((f) => ({ haCf: f.haCf.replace("warntime 500ms", "warntime 600ms") }));
+    a.signals.raise("SIGHUP");
+    await pair.clock.advance(100);
+    assert.equal(a.logger.debugLevel, 1);
   });
 
   it("every signal that would end or stop a Node process by default is handled (or cannot be caught)", async () => {

@@ -162,6 +162,7 @@ export class FakePinger implements PingerPort {
 export class FakeGuard implements GuardPort {
   readonly heldHistory: string[][] = [];
   ticks = 0;
+  reloads = 0;
   cleaned = false;
   readonly spec: GuardSpec;
 
@@ -175,6 +176,10 @@ export class FakeGuard implements GuardPort {
 
   tick(): void {
     this.ticks++;
+  }
+
+  reload(): void {
+    this.reloads++;
   }
 
   clean(): void {
