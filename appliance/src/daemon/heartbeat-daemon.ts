@@ -11,6 +11,7 @@ import type { ReceivedDatagram } from "../adapters/udp-media";
 import { stampControlFields, type ControlContext } from "../protocol/control-fields";
 import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import { TWINBEAT_VERSION } from "../cli/version";
+import { pingIntervalFor } from "../cluster/ping-liveness";
 import { coreOptionsFor, pingHosts } from "./core-options";
 import type { CancelTimer, ChildrenPort, ControlServerPort, DaemonPorts, GroupRunnerPort, GuardPort, GuardReport, MediaPort, PingerPort, StatusSinkPort } from "./daemon-ports";
 import { guardTickMs } from "./resource-guard";
@@ -363,7 +364,8 @@ export class HeartbeatDaemon {
     if (hosts.length === 0) return undefined;
     return this.#ports.createPinger({
       hosts,
-      intervalMs: coreOptionsFor(config, 0).pingIntervalMs!,
+      // The same value coreOptionsFor gives the core (pingIntervalFor is the one place it is computed).
+      intervalMs: pingIntervalFor(config.ha.keepaliveMs),
       onReply: (host) => this.#step({ type: "ping-replied", at: this.#ports.clock.now(), host }),
       onLog: (level, text) => this.#log(level, text),
     });
