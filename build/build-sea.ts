@@ -81,12 +81,11 @@ function packageVersion(name: string, repoRoot: string): string {
   }
 }
 
-/** Twinbeat's version from appliance/src/cli/version.ts (the bundle carries the same constant). */
+/** Twinbeat's version: package.json's "version", the one place it lives (cli/version.ts and the bundle read it). */
 export function twinbeatVersion(repoRoot: string): string {
-  const text = readFileSync(join(repoRoot, "appliance/src/cli/version.ts"), "utf8");
-  const m = /TWINBEAT_VERSION\s*=\s*"([^"]+)"/.exec(text);
-  if (!m) throw new Error("build: TWINBEAT_VERSION not found in appliance/src/cli/version.ts");
-  return m[1]!;
+  const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version?: unknown }).version;
+  if (typeof version !== "string" || version === "") throw new Error("build: no \"version\" in package.json");
+  return version;
 }
 
 /** The Node version a binary reports (`v20.20.2`). */

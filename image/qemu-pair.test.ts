@@ -24,7 +24,7 @@ function findRepoRoot(): string {
 }
 
 const repoRoot = findRepoRoot();
-const version = /TWINBEAT_VERSION\s*=\s*"([^"]+)"/.exec(readFileSync(join(repoRoot, "appliance/src/cli/version.ts"), "utf8"))![1]!;
+const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
 const MODES: Record<string, PairMode> = { bios: { firmware: "bios", disk: "virtio" }, "uefi-usb": { firmware: "uefi", disk: "usb" } };
 const wanted = (process.env.TWINBEAT_IMAGE_MODES ?? "bios,uefi-usb,factory").split(",");
 const selected = wanted.filter((m) => m in MODES);

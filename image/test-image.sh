@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash image/install-deps.sh test
-version=$(sed -n 's/.*TWINBEAT_VERSION = "\(.*\)".*/\1/p' appliance/src/cli/version.ts)
+version=$(node -p 'require("./package.json").version')
 img=dist/twinbeat-$version.img
 if [ ! -x dist/twinbeat ]; then npm run --silent build; fi
 if [ ! -f "$img" ] || [ dist/twinbeat -nt "$img" ] || [ -n "$(find image -newer "$img" -type f -not -name '*.ts' | head -n1)" ]; then

@@ -45,27 +45,60 @@ export function formatLogLine(program: string, pid: number, date: Date, level: L
  */
 export class HeartbeatLogger {
   readonly #program: string;
-  readonly #opts: HeartbeatLoggerOptions;
+  #opts: HeartbeatLoggerOptions;
   #logfile: WriteStream | undefined;
   #debugfile: WriteStream | undefined;
   #syslog: ChildProcess | undefined;
   #facility = -1;
+  #debugLevel: number;
 
   constructor(options: HeartbeatLoggerOptions) {
     this.#opts = options;
     this.#program = options.program ?? "heartbeat";
+    this.#debugLevel = options.debugLevel ?? 0;
     this.#logfile = openAppend(options.logfile);
     this.#debugfile = openAppend(options.debugfile);
-    const facility = options.logfacility;
-    if (facility && facility !== "none" && SYSLOG_FACILITY[facility] !== undefined) {
-      this.#facility = SYSLOG_FACILITY[facility]!;
-      this.#openSyslog();
+    this.#setFacility(options.logfacility);
+  }
+
+  get debugLevel(): number {
+    return this.#debugLevel;
+  }
+
+  /** SIGUSR1 / SIGUSR2 raise and lower it, as in Heartbeat (never below 0). */
+  setDebugLevel(level: number): void {
+    this.#debugLevel = Math.max(0, Math.floor(level));
+  }
+
+  /**
+   * Reopens logfile and debugfile by name: after logrotate renamed them, lines go to the
+   * new file instead of the renamed (or deleted) one. The old streams are flushed first.
+   */
+  reopen(): void {
+    const old = [this.#logfile, this.#debugfile];
+    this.#logfile = openAppend(this.#opts.logfile);
+    this.#debugfile = openAppend(this.#opts.debugfile);
+    for (const s of old) s?.end();
+  }
+
+  /** Live reload: new log targets (files reopened, syslog facility changed) and debug level. */
+  reconfigure(settings: { readonly logfile?: string; readonly debugfile?: string; readonly logfacility?: string; readonly debugLevel: number }): void {
+    const facilityChanged = settings.logfacility !== this.#opts.logfacility;
+    this.#opts = { ...this.#opts, logfile: settings.logfile, debugfile: settings.debugfile, logfacility: settings.logfacility };
+    this.#debugLevel = Math.max(0, settings.debugLevel);
+    this.reopen();
+    if (facilityChanged) {
+      const child = this.#syslog;
+      this.#syslog = undefined;
+      child?.stdin?.end();
+      this.#facility = -1;
+      this.#setFacility(settings.logfacility);
     }
   }
 
   log(level: LogLevel, text: string, program = this.#program): void {
     const debug = level === "debug";
-    if (debug && !(this.#opts.debugLevel! > 0)) return;
+    if (debug && !(this.#debugLevel > 0)) return;
     const line = formatLogLine(program, process.pid, new Date(), level, text);
     if (!debug) this.#logfile?.write(line + "\n");
     this.#debugfile?.write(line + "\n");
@@ -91,6 +124,13 @@ export class HeartbeatLogger {
       }));
     }
     await Promise.all(ends);
+  }
+
+  #setFacility(facility: string | undefined): void {
+    if (facility && facility !== "none" && SYSLOG_FACILITY[facility] !== undefined) {
+      this.#facility = SYSLOG_FACILITY[facility]!;
+      this.#openSyslog();
+    }
   }
 
   #openSyslog(): void {

@@ -68,7 +68,7 @@ interface DeviceSockets {
  * interface's address disappears or changes, its sockets are closed and reopened.
  */
 export class UdpMedia {
-  readonly #opts: UdpMediaOptions;
+  #opts: UdpMediaOptions;
   readonly #devices = new Map<string, DeviceSockets>();
   /** Devices whose last open attempt failed, to log the failure once, not every poll. */
   readonly #missing = new Set<string>();
@@ -105,12 +105,56 @@ export class UdpMedia {
         if (m.kind === "ucast") d.unicast.send(bytes, m.port, m.peer, onSent);
         else if (m.kind === "bcast") d.unicast.send(bytes, m.port, d.ip.broadcast, onSent);
         else {
-          const mc = d.multicast.find((x) => x.medium === m);
+          const mc = d.multicast.find((x) => sameMedium(x.medium, m));
           mc?.socket.send(bytes, m.port, m.group, onSent);
         }
       } catch (err) {
         this.#noteSendError(m.dev, err as Error);
       }
+    }
+  }
+
+  /**
+   * Live reload: devices whose media changed get their new sockets opened before the old
+   * ones are closed (no gap in receiving), devices no longer used are closed, new ones opened.
+   * Unchanged devices keep their sockets.
+   */
+  async reconfigure(media: readonly MediumConfig[]): Promise<void> {
+    const before = this.#opts.media;
+    this.#opts = { ...this.#opts, media };
+    const signature = (list: readonly MediumConfig[], dev: string) => JSON.stringify(list.filter((m) => m.dev === dev).map(mediumKey));
+    const ifaces = (this.#opts.interfaces ?? networkInterfaces)();
+    for (const dev of UdpMedia.linkNames(media)) {
+      const cur = this.#devices.get(dev);
+      if (cur && signature(before, dev) === signature(media, dev)) {
+        // Same sockets; point them at the new config objects so sendAll matches by identity.
+        const multicast = cur.multicast.map((x) => ({ socket: x.socket, medium: (media.find((m) => sameMedium(m, x.medium)) ?? x.medium) as typeof x.medium }));
+        this.#devices.set(dev, { ...cur, multicast });
+        continue;
+      }
+      const ip = interfaceIPv4(dev, ifaces);
+      if (!ip) {
+        // The poll opens it when the interface gets an address; old sockets (if any) go.
+        if (cur) await this.#closeDevice(dev);
+        continue;
+      }
+      try {
+        const fresh = await this.#openSockets(dev, ip);
+        this.#devices.delete(dev);
+        if (cur) await closeSockets(cur);
+        this.#devices.set(dev, fresh);
+        this.#missing.delete(dev);
+        this.#opts.onLog("info", `Media on ${dev} ${cur ? "changed" : "added"}: ${media.filter((m) => m.dev === dev).map(describeMedium).join(", ")}`);
+      } catch (err) {
+        this.#opts.onLog("error", `Cannot open the new media on ${dev} (${ip.address}): ${(err as Error).message}${cur ? "; keeping the old ones" : ""}`);
+        if (cur) this.#opts = { ...this.#opts, media: [...media.filter((m) => m.dev !== dev), ...before.filter((m) => m.dev === dev)] };
+      }
+    }
+    for (const dev of [...this.#devices.keys()]) {
+      if (media.some((m) => m.dev === dev)) continue;
+      this.#opts.onLog("info", `Media on ${dev} removed`);
+      await this.#closeDevice(dev);
+      this.#missing.delete(dev);
     }
   }
 
@@ -162,6 +206,10 @@ export class UdpMedia {
   }
 
   async #openDevice(dev: string, ip: InterfaceIPv4): Promise<void> {
+    this.#devices.set(dev, await this.#openSockets(dev, ip));
+  }
+
+  async #openSockets(dev: string, ip: InterfaceIPv4): Promise<DeviceSockets> {
     const media = this.#opts.media.filter((m) => m.dev === dev);
     const opened: Socket[] = [];
     try {
@@ -181,7 +229,7 @@ export class UdpMedia {
         s.setMulticastLoopback(m.loop);
         multicast.push({ socket: s, medium: m });
       }
-      this.#devices.set(dev, { dev, ip, unicast, ...(broadcast ? { broadcast } : {}), multicast });
+      return { dev, ip, unicast, ...(broadcast ? { broadcast } : {}), multicast };
     } catch (err) {
       for (const s of opened) s.close();
       throw err;
@@ -206,13 +254,31 @@ export class UdpMedia {
     const d = this.#devices.get(dev);
     if (!d) return;
     this.#devices.delete(dev);
-    const all = [d.unicast, ...(d.broadcast ? [d.broadcast] : []), ...d.multicast.map((m) => m.socket)];
-    await Promise.all(all.map((s) => new Promise<void>((r) => {
-      try {
-        s.close(() => r());
-      } catch {
-        r();
-      }
-    })));
+    await closeSockets(d);
   }
+}
+
+/** A medium without its source location: what identifies it across reloads. */
+function mediumKey(m: MediumConfig): string {
+  const { at: _at, ...rest } = m;
+  return JSON.stringify(rest);
+}
+
+function sameMedium(a: MediumConfig, b: MediumConfig): boolean {
+  return a === b || mediumKey(a) === mediumKey(b);
+}
+
+function describeMedium(m: MediumConfig): string {
+  return m.kind === "ucast" ? `ucast to ${m.peer}:${m.port}` : m.kind === "mcast" ? `mcast ${m.group}:${m.port}` : `bcast port ${m.port}`;
+}
+
+async function closeSockets(d: DeviceSockets): Promise<void> {
+  const all = [d.unicast, ...(d.broadcast ? [d.broadcast] : []), ...d.multicast.map((m) => m.socket)];
+  await Promise.all(all.map((s) => new Promise<void>((r) => {
+    try {
+      s.close(() => r());
+    } catch {
+      r();
+    }
+  })));
 }

@@ -6,13 +6,15 @@ import { loadConfigDir } from "../config/load-config-dir";
 import { formatDiagnostic } from "../config/format-diagnostic";
 import { HeartbeatDaemon } from "../daemon/heartbeat-daemon";
 import { runningPid } from "../daemon/pid-file";
+import { realPorts } from "../daemon/real-ports";
 import { defaultOptions, resolveNodeName, takeCommonOptions, UsageError, type CommonOptions } from "./cli-options";
 import { HEARTBEAT_COMPAT_VERSION, TWINBEAT_VERSION } from "./version";
 import { selfCommand } from "./self-command";
 
-export const HEARTBEAT_USAGE = `usage: heartbeat [-dfklsvV] [--config-dir DIR] [--state-dir DIR] [--run-dir DIR] [--node-name NAME]
+export const HEARTBEAT_USAGE = `usage: heartbeat [-dfklrsvV] [--config-dir DIR] [--state-dir DIR] [--run-dir DIR] [--node-name NAME]
   -f  stay in the foreground (log to stderr too)
   -k  stop the running daemon
+  -r  check the configuration, then make the running daemon reload it (SIGHUP); start one if none runs
   -s  report whether the daemon is running
   -d  more debug output (repeatable)
   -l  accepted for compatibility (Twinbeat does not use realtime scheduling)
@@ -25,18 +27,20 @@ const DETACHED_ENV = "TWINBEAT_DETACHED";
 interface HeartbeatFlags {
   foreground: boolean;
   kill: boolean;
+  reload: boolean;
   status: boolean;
   version: boolean;
   debug: number;
 }
 
 function parseFlags(args: readonly string[]): HeartbeatFlags {
-  const flags: HeartbeatFlags = { foreground: false, kill: false, status: false, version: false, debug: 0 };
+  const flags: HeartbeatFlags = { foreground: false, kill: false, reload: false, status: false, version: false, debug: 0 };
   for (const a of args) {
     if (!/^-[a-zA-Z]+$/.test(a)) throw new UsageError(`Unexpected argument "${a}"`);
     for (const c of a.slice(1)) {
       if (c === "f") flags.foreground = true;
       else if (c === "k") flags.kill = true;
+      else if (c === "r") flags.reload = true;
       else if (c === "s") flags.status = true;
       else if (c === "V") flags.version = true;
       else if (c === "d") flags.debug++;
@@ -56,7 +60,29 @@ export async function heartbeatCommand(args: readonly string[], invokedAs: { arg
   }
   if (flags.status) return statusOf(opts);
   if (flags.kill) return stopRunning(opts);
+  if (flags.reload) return reloadRunning(opts, flags, invokedAs.argv);
   return startDaemon(opts, flags, invokedAs.argv);
+}
+
+/**
+ * `heartbeat -r`: the same checks as `twinbeat check`; an invalid configuration is refused
+ * (its findings printed as path:line, exit 1) and the daemon is not disturbed. A valid one
+ * is reloaded by the running daemon (SIGHUP, as Heartbeat's -r); with none running, it
+ * starts one, as Heartbeat does.
+ */
+async function reloadRunning(opts: CommonOptions, flags: HeartbeatFlags, argv: readonly string[]): Promise<number> {
+  const localNode = resolveNodeName(opts);
+  const loaded = loadConfigDir(opts.configDir, { localNode });
+  for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (!loaded.config) {
+    process.stderr.write(`heartbeat: configuration in ${opts.configDir} is not valid for node ${localNode}: not reloading\n`);
+    return 1;
+  }
+  const pid = runningPid(opts.runDir);
+  if (pid === undefined) return startDaemon(opts, flags, argv.filter((a) => a !== "-r"));
+  process.kill(pid, "SIGHUP");
+  process.stderr.write(`heartbeat: asked pid ${pid} to reload ${opts.configDir}\n`);
+  return 0;
 }
 
 function statusOf(opts: CommonOptions): number {
@@ -103,7 +129,8 @@ async function startDaemon(opts: CommonOptions, flags: HeartbeatFlags, argv: rea
     return 1;
   }
   if (!flags.foreground && process.env[DETACHED_ENV] !== "1") return detach(argv);
-  const daemon = new HeartbeatDaemon({ config: loaded.config, stateDir: opts.stateDir, runDir: opts.runDir, foreground: flags.foreground, debugBoost: flags.debug, selfCommand: selfCommand() });
+  const ports = realPorts({ config: loaded.config, foreground: flags.foreground, debugBoost: flags.debug, selfCommand: selfCommand() });
+  const daemon = new HeartbeatDaemon({ config: loaded.config, stateDir: opts.stateDir, runDir: opts.runDir, debugBoost: flags.debug, ports });
   return daemon.run();
 }
 

@@ -7,10 +7,11 @@ import { defaultOptions, resolveNodeName, takeCommonOptions } from "./cli-option
 export async function resourceGuardCommand(args: readonly string[]): Promise<number> {
   const opts = defaultOptions();
   takeCommonOptions(args, opts);
-  const loaded = loadConfigDir(opts.configDir, { localNode: resolveNodeName(opts) });
+  const load = () => loadConfigDir(opts.configDir, { localNode: resolveNodeName(opts) });
+  const loaded = load();
   if (!loaded.config) {
     process.stderr.write(`twinbeat resource-guard: configuration in ${opts.configDir} is not valid\n`);
     return 1;
   }
-  return runResourceGuard(loaded.config);
+  return runResourceGuard(loaded.config, undefined, () => load().config);
 }

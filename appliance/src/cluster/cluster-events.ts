@@ -85,7 +85,23 @@ export interface ConfigReloaded {
   readonly options: ClusterNodeOptions;
 }
 
+/**
+ * The resource guard (a second process) removed these groups' IP addresses while the
+ * daemon was frozen or starved past the peer's deadtime (daemon/resource-guard.ts). The
+ * driver steps this as soon as it runs again and reads the guard's report. The groups'
+ * other resources may still run: the addresses are gone, so the node no longer serves
+ * them, and the peer has most likely taken them over. Contract for the core: treat these
+ * groups as no longer held here (release what is left of them, never announce them
+ * again, tell the peer through the normal handshake) and rejoin.
+ */
+export interface GuardDroppedAddresses {
+  readonly type: "guard-dropped-addresses";
+  readonly at: Millis;
+  readonly keys: readonly string[];
+}
+
 export type ClusterEvent =
+  | GuardDroppedAddresses
   | ConfigReloaded
   | PingReplied
   | Started

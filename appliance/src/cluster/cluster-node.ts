@@ -6,7 +6,7 @@ import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
 import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
 import { Ipfail } from "./ipfail";
-import { PingLiveness } from "./ping-liveness";
+import { PingLiveness, pingIntervalFor } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { seededRandom } from "./seeded-random";
@@ -193,6 +193,10 @@ export class ClusterNode {
         break;
       case "ping-replied":
         this.#pingReplied(event.host, event.at, out);
+        break;
+      case "guard-dropped-addresses":
+        // Contract only (cluster-events.ts): the core's release-and-rejoin after a stall lands with the stall work.
+        out.push({ type: "log", level: "crit", text: `Resource guard removed the addresses of ${event.keys.join(", ")} while this node was frozen: not acted on by the core yet` });
         break;
       case "config-reloaded":
         this.#reload(event.options, event.at, out);
@@ -626,7 +630,7 @@ export class ClusterNode {
 
   /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */
   #pingSettleMs(): Millis {
-    return 2 * (this.#opts.pingIntervalMs ?? Math.min(Math.max(this.#opts.keepaliveMs, 200), 1000)) + 100;
+    return 2 * (this.#opts.pingIntervalMs ?? pingIntervalFor(this.#opts.keepaliveMs)) + 100;
   }
 
   #holdingGroups(): boolean {

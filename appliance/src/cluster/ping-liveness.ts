@@ -2,6 +2,15 @@
 
 import type { Millis, NodeName } from "./time";
 
+/**
+ * How often a healthy ping node answers: one echo per keepalive, clamped to 0.2–1 s so
+ * that ping detection is about as fast as heartbeats without flooding. The one place
+ * this is computed: the daemon passes it to the core (pingIntervalMs) and the pinger.
+ */
+export function pingIntervalFor(keepaliveMs: Millis): Millis {
+  return Math.min(Math.max(keepaliveMs, 200), 1000);
+}
+
 /** One ping node (`ping host` or `ping_group name host…`). */
 export interface PingNodeState {
   readonly name: NodeName;
