@@ -195,8 +195,7 @@ export class ClusterNode {
         this.#pingReplied(event.host, event.at, out);
         break;
       case "guard-dropped-addresses":
-        // Contract only (cluster-events.ts): the core's release-and-rejoin after a stall lands with the stall work.
-        out.push({ type: "log", level: "crit", text: `Resource guard removed the addresses of ${event.keys.join(", ")} while this node was frozen: not acted on by the core yet` });
+        this.#guardDropped(event.keys, event.at, out);
         break;
       case "config-reloaded":
         this.#reload(event.options, event.at, out);
@@ -497,6 +496,27 @@ export class ClusterNode {
     }
     this.#counters.longStalls!++;
     log(out, "crit", `Local stall of ${gap} ms detected: we sent nothing for ${silentMs} ms, longer than our deadtime (${this.#opts.deadtimeMs} ms): the peer has probably declared us dead and taken our resources. Treating it as a partition`);
+    this.#arbitration = undefined;
+    this.#rearbitration = undefined;
+    this.#ipfail?.cancel();
+    this.#resources.onLocalStall(at, out);
+  }
+
+  /**
+   * The resource guard removed the addresses of groups we hold while we were frozen
+   * (cluster-events.ts). Those groups no longer serve and the peer has most likely taken
+   * them over, so whatever the stall check concluded, this is handled as a partition:
+   * release everything, announce `starting`, rejoin through the handshake. Groups already
+   * being stopped (the stall check got there first) need nothing more.
+   */
+  #guardDropped(keys: readonly string[], at: Millis, out: ClusterAction[]): void {
+    const affected = this.#resources.groups().filter((g) => keys.includes(g.key) && (g.state === "running" || g.state === "starting"));
+    if (affected.length === 0) {
+      log(out, "info", `Resource guard removed the addresses of ${keys.join(", ")} while this node was frozen: already released`);
+      return;
+    }
+    log(out, "crit", `Resource guard removed the addresses of ${affected.map((g) => g.key).join(", ")} while this node was frozen: releasing every group and rejoining`);
+    this.#counters.longStalls!++;
     this.#arbitration = undefined;
     this.#rearbitration = undefined;
     this.#ipfail?.cancel();

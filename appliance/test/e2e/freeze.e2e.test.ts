@@ -13,9 +13,7 @@ const isRoot = process.getuid?.() === 0;
 const FREEZE_MS = 3500;
 
 describe("a frozen daemon", { skip: !isRoot && "needs root for network namespaces" }, () => {
-  // todo until the core acts on `guard-dropped-addresses` (cluster-events.ts): today the woken node's core still
-  // counts the group as held (its service runs, its VIP is gone) while the peer serves. Remove the todo at merge.
-  it("SIGSTOP of the primary for 3.5 s: the guard removes its VIP before the peer takes it; exactly one holder after SIGCONT", { todo: "needs the core to release and rejoin on guard-dropped-addresses" }, async () => {
+  it("SIGSTOP of the primary for 3.5 s: the guard removes its VIP before the peer takes it; exactly one holder after SIGCONT", async () => {
     const work = mkdtempSync(join(tmpdir(), "tb-e2e-freeze-"));
     try {
       await NetnsLab.withLab(async (lab) => {

@@ -145,3 +145,37 @@ describe("a stall shorter than deadtime", () => {
     });
   }
 });
+
+describe("the resource guard removed the addresses during a freeze (guard-dropped-addresses)", () => {
+  it("frozen 0.9 × deadtime (the guard acts at 0.8 ×, the stall check does not call it a partition): the node releases, rejoins and gets its group back", () => {
+    const sim = started(pair());
+    sim.freeze("srv5", 0.9 * DEADTIME);
+    sim.runFor(0.9 * DEADTIME);
+    sim.deliver("srv5", { type: "guard-dropped-addresses", at: sim.clock.now(), keys: [VIP] });
+    assert.equal(sim.logsMatching("releasing every group and rejoining", "srv5").length, 1, transcript(sim));
+    assert.deepEqual(sim.core("srv5").snapshot().groups.map((g) => g.state), ["stopping"], "the rest of the group is stopped, not counted as serving");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 3000), transcript(sim));
+    sim.runFor(20_000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.core("srv6").snapshot().groups[0]!.state, "stopped");
+  });
+
+  it("frozen 3.5 × deadtime: the stall check already released everything, the guard's report changes nothing", () => {
+    const sim = started(pair());
+    sim.freeze("srv5", 3.5 * DEADTIME);
+    sim.runFor(3.5 * DEADTIME);
+    sim.deliver("srv5", { type: "guard-dropped-addresses", at: sim.clock.now(), keys: [VIP] });
+    assert.equal(sim.logsMatching("already released", "srv5").length, 1, transcript(sim));
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1);
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+
+  it("a report for a group the node does not hold changes nothing", () => {
+    const sim = started(pair());
+    sim.deliver("srv6", { type: "guard-dropped-addresses", at: sim.clock.now(), keys: [VIP] });
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, 1, "never moved");
+  });
+});
