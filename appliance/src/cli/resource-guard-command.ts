@@ -2,11 +2,10 @@
 
 import { loadConfigDir } from "../config/load-config-dir";
 import { runResourceGuard } from "../daemon/resource-guard";
-import { defaultOptions, resolveNodeName, takeCommonOptions } from "./cli-options";
+import { parseCommonOptions, resolveNodeName } from "./cli-options";
 
 export async function resourceGuardCommand(args: readonly string[]): Promise<number> {
-  const opts = defaultOptions();
-  takeCommonOptions(args, opts);
+  const opts = parseCommonOptions(args, ["configDir", "stateDir", "runDir", "nodeName"]);
   const loaded = loadConfigDir(opts.configDir, { localNode: resolveNodeName(opts) });
   if (!loaded.config) {
     process.stderr.write(`twinbeat resource-guard: configuration in ${opts.configDir} is not valid\n`);

@@ -23,7 +23,7 @@ import { startControlServer } from "./control-server";
 import { createGroupRunner } from "./group-runner-factory";
 import { ResourceGuardLink } from "./resource-guard";
 import { removePidFile, writePidFile } from "./pid-file";
-import { StatusService } from "../status/status-service";
+import { StatusService } from "./status-service";
 
 export interface DaemonOptions {
   readonly config: ClusterConfig;

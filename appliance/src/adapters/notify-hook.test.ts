@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLevel } from "../cluster/cluster-actions";
 import { NotifyHook } from "./notify-hook";
-import { sourceFile } from "./test-support/fixtures";
+import { sourceFile } from "../../test/support/status-fixtures";
 
 describe("NotifyHook", () => {
   let dir: string;
@@ -16,7 +16,7 @@ describe("NotifyHook", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tb-notify-"));
     script = join(dir, "notify.sh");
-    copyFileSync(sourceFile("appliance/src/status/testdata/notify-record.sh"), script);
+    copyFileSync(sourceFile("appliance/src/adapters/testdata/notify-record.sh"), script);
     chmodSync(script, 0o755);
     logFile = join(dir, "runs.log");
     process.env.NOTIFY_LOG = logFile;
