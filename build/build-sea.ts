@@ -63,7 +63,7 @@ export function loadBuildTool<T>(name: "esbuild", repoRoot: string): T {
   try {
     return require(require.resolve(name, { paths: [repoRoot] })) as T;
   } catch (err) {
-    throw new Error(`build: cannot load ${name} (${(err as Error).message.split("\n")[0]}): run "npm ci" (it is a devDependency)`);
+    throw new Error(`build: cannot load ${name} (${(err as Error).message.split("\n")[0]}): run "npm ci" (it is a devDependency)`, { cause: err });
   }
 }
 
@@ -112,8 +112,8 @@ function stripBinary(file: string): void {
     execFileSync("strip", ["--strip-all", file], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (err) {
     const e = err as { code?: string; stderr?: Buffer };
-    if (e.code === "ENOENT") throw new Error("build: strip(1) not found: install binutils (bash image/install-deps.sh build)");
-    throw new Error(`build: strip failed: ${e.stderr?.toString() ?? String(err)}`);
+    if (e.code === "ENOENT") throw new Error("build: strip(1) not found: install binutils (bash image/install-deps.sh build)", { cause: err });
+    throw new Error(`build: strip failed: ${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
 }
 
@@ -236,7 +236,7 @@ function injectBlob(repoRoot: string, exe: string, blob: string): void {
     execFileSync(process.execPath, [cli, exe, SEA_RESOURCE, blob, "--sentinel-fuse", SEA_FUSE, "--overwrite"], { stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`build: postject failed:\n${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? String(err)}`);
+    throw new Error(`build: postject failed:\n${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
 }
 
