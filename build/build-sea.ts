@@ -38,6 +38,8 @@ export interface BuildManifest {
   readonly esbuildVersion: string;
   readonly postjectVersion: string;
   readonly bundleBytes: number;
+  /** The status page worker's own bundle, embedded in the main bundle as a string. */
+  readonly workerBundleBytes: number;
   readonly blobBytes: number;
   readonly strippedNodeBytes: number;
   readonly executableBytes: number;
@@ -48,15 +50,20 @@ export interface BuildManifest {
 /** The subset of esbuild's JS API used here (esbuild is a devDependency, loaded at run time). */
 interface EsbuildApi {
   readonly version: string;
-  buildSync(options: Record<string, unknown>): { errors: unknown[]; warnings: { text: string }[] };
+  buildSync(options: Record<string, unknown>): { errors: unknown[]; warnings: { text: string }[]; outputFiles?: { text: string }[] };
 }
+
+/** The status page's worker thread: its own entry point, bundled apart and embedded in the main bundle as text. */
+export const STATUS_HTTP_WORKER_ENTRY = "appliance/src/http/status-http-worker.ts";
+/** The identifier status-http-server.ts reads the embedded worker from (esbuild `define`). */
+const STATUS_HTTP_WORKER_DEFINE = "TWINBEAT_STATUS_HTTP_WORKER_BUNDLE";
 
 /** Loads a devDependency by name; the error says what to install when it is missing. */
 export function loadBuildTool<T>(name: "esbuild", repoRoot: string): T {
   try {
     return require(require.resolve(name, { paths: [repoRoot] })) as T;
   } catch (err) {
-    throw new Error(`build: cannot load ${name} (${(err as Error).message.split("\n")[0]}): run "npm ci" (it is a devDependency)`);
+    throw new Error(`build: cannot load ${name} (${(err as Error).message.split("\n")[0]}): run "npm ci" (it is a devDependency)`, { cause: err });
   }
 }
 
@@ -104,17 +111,14 @@ function stripBinary(file: string): void {
     execFileSync("strip", ["--strip-all", file], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (err) {
     const e = err as { code?: string; stderr?: Buffer };
-    if (e.code === "ENOENT") throw new Error("build: strip(1) not found: install binutils (bash image/install-deps.sh build)");
-    throw new Error(`build: strip failed: ${e.stderr?.toString() ?? String(err)}`);
+    if (e.code === "ENOENT") throw new Error("build: strip(1) not found: install binutils (bash image/install-deps.sh build)", { cause: err });
+    throw new Error(`build: strip failed: ${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
 }
 
-/** Bundles appliance/src/main.ts into one CommonJS file for Node 20. */
-export function bundle(repoRoot: string, outFile: string): { esbuildVersion: string } {
-  const esbuild = loadBuildTool<EsbuildApi>("esbuild", repoRoot);
-  const result = esbuild.buildSync({
-    entryPoints: [join(repoRoot, "appliance/src/main.ts")],
-    outfile: outFile,
+/** esbuild options shared by both bundles: one CommonJS file for Node 20, nothing external. */
+function commonBundleOptions(repoRoot: string): Record<string, unknown> {
+  return {
     bundle: true,
     platform: "node",
     target: "node20",
@@ -127,9 +131,28 @@ export function bundle(repoRoot: string, outFile: string): { esbuildVersion: str
     absWorkingDir: repoRoot,
     // A SEA's require() only reaches Node's built-in modules: everything else must be bundled.
     external: [],
+  };
+}
+
+/**
+ * Bundles appliance/src/main.ts into one CommonJS file for Node 20. The status page's worker
+ * is bundled first, on its own, and handed to the main bundle as a string constant: inside
+ * the executable a worker cannot be started from a file, only from source (`eval: true`).
+ */
+export function bundle(repoRoot: string, outFile: string): { esbuildVersion: string; workerBundleBytes: number } {
+  const esbuild = loadBuildTool<EsbuildApi>("esbuild", repoRoot);
+  const worker = esbuild.buildSync({ ...commonBundleOptions(repoRoot), entryPoints: [join(repoRoot, STATUS_HTTP_WORKER_ENTRY)], write: false });
+  if (worker.errors.length > 0 || worker.outputFiles?.length !== 1) throw new Error(`build: esbuild failed on the status worker: ${JSON.stringify(worker.errors)}`);
+  const workerCode = worker.outputFiles[0]!.text;
+  const result = esbuild.buildSync({
+    ...commonBundleOptions(repoRoot),
+    entryPoints: [join(repoRoot, "appliance/src/main.ts")],
+    outfile: outFile,
+    define: { [STATUS_HTTP_WORKER_DEFINE]: JSON.stringify(workerCode) },
   });
   if (result.errors.length > 0) throw new Error(`build: esbuild failed: ${JSON.stringify(result.errors)}`);
-  return { esbuildVersion: esbuild.version };
+  if (!readFileSync(outFile, "utf8").includes("runStatusHttpWorker")) throw new Error("build: the status worker was not embedded in the bundle");
+  return { esbuildVersion: esbuild.version, workerBundleBytes: Buffer.byteLength(workerCode) };
 }
 
 /** Produces `<outDir>/twinbeat`. Type-checking is the caller's (npm run build runs tsc first). */
@@ -151,7 +174,7 @@ export async function buildExecutable(opts: BuildOptions): Promise<BuildResult> 
 
   const bundleFile = join(workDir, "twinbeat.cjs");
   log(`bundle: appliance/src/main.ts -> ${bundleFile}`);
-  const { esbuildVersion } = bundle(repoRoot, bundleFile);
+  const { esbuildVersion, workerBundleBytes } = bundle(repoRoot, bundleFile);
 
   const blobFile = join(workDir, "sea-prep.blob");
   const seaConfig = join(workDir, "sea-config.json");
@@ -185,6 +208,7 @@ export async function buildExecutable(opts: BuildOptions): Promise<BuildResult> 
     esbuildVersion,
     postjectVersion: packageVersion("postject", repoRoot),
     bundleBytes: statSync(bundleFile).size,
+    workerBundleBytes,
     blobBytes: statSync(blobFile).size,
     strippedNodeBytes,
     executableBytes: exeBytes.length,
@@ -211,7 +235,7 @@ function injectBlob(repoRoot: string, exe: string, blob: string): void {
     execFileSync(process.execPath, [cli, exe, SEA_RESOURCE, blob, "--sentinel-fuse", SEA_FUSE, "--overwrite"], { stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`build: postject failed:\n${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? String(err)}`);
+    throw new Error(`build: postject failed:\n${e.stdout?.toString() ?? ""}${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
 }
 

@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildExecutable, buildToolsPresent, isFresh, MULTICALL_NAMES, twinbeatVersion } from "./build-sea";
@@ -75,6 +77,32 @@ function writeConfig(dir: string): void {
   writeFileSync(join(dir, "resource.d", "marker"), script, { mode: 0o755 });
   writeFileSync(join(dir, "authkeys"), "auth 1\n1 sha1 build-test-secret\n", { mode: 0o600 });
   chmodSync(join(dir, "authkeys"), 0o600);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** GET http://127.0.0.1:port/path: status code, content type and body (rejects after 5 s). */
+function httpGet(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((done, fail) => {
+    const req = get({ host: "127.0.0.1", port, path, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => done({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${path}: no answer in 5 s`)));
+    req.on("error", fail);
+  });
 }
 
 function cmdline(pid: number): string[] {
@@ -151,9 +179,11 @@ describe("single executable (dist/twinbeat)", { skip }, () => {
     assert.match(ko.stdout, new RegExp(`${bad}/ha.cf:\\d+: deadtime value "soon" is not a valid time`));
   });
 
-  it("runs the daemon: takes its group, re-spawns itself as resource guard, -k releases the group and stops", async (t) => {
+  it("runs the daemon: takes its group, re-spawns itself as resource guard, serves the status page (worker thread), -k releases the group and stops", async (t) => {
     const cfg = join(work, "daemon-cfg");
     writeConfig(cfg);
+    const httpPort = await freePort();
+    writeFileSync(join(cfg, "twinbeat.cf"), `status_http 127.0.0.1:${httpPort}\n`);
     const runDir = join(work, "run");
     const stateDir = join(work, "state");
     const common = ["--config-dir", cfg, "--run-dir", runDir, "--state-dir", stateDir, "--node-name", "alpha"];
@@ -180,6 +210,14 @@ describe("single executable (dist/twinbeat)", { skip }, () => {
       const guards = childrenOf(daemon.pid!).filter((pid) => cmdline(pid).includes("resource-guard"));
       assert.equal(guards.length, 1, `one resource guard under the daemon: ${childrenOf(daemon.pid!).map(cmdline).join(" | ")}`);
       assert.equal(cmdline(guards[0]!)[0], exe, "the guard runs from the executable itself");
+      // The status page runs in a worker thread, which the executable starts from its embedded bundle.
+      const page = await httpGet(httpPort, "/");
+      assert.equal(page.status, 200, page.body);
+      assert.match(page.type, /^text\/html/);
+      assert.match(page.body, /alpha/);
+      const json = await httpGet(httpPort, "/status.json");
+      assert.equal(json.status, 200, json.body);
+      assert.equal((JSON.parse(json.body) as { localNode: string }).localNode, "alpha");
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${daemon.pid}/status`, "utf8"));
       if (rss) t.diagnostic(`daemon RSS ${(Number(rss[1]) / 1024).toFixed(1)} MB`);
 

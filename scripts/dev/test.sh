@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Twinbeat's tests: type-check + compile, unit/simulation tests, then the
+# Runs Twinbeat's tests: type-check + compile, lint, unit/simulation tests, then the
 # end-to-end tests in network namespaces (root only). `test.sh unit|e2e` runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -7,6 +7,8 @@ part="${1:-all}"
 
 rm -rf .out
 npx tsc -p tsconfig.json
+# eslint (the pure core's import boundaries among others) and prettier --check, before any test.
+npm run --silent lint
 
 units=$(find .out -name '*.test.js' -not -path '*/e2e/*' -not -path '*/slow/*' | sort)
 e2es=$(find .out -name '*.test.js' -path '*/e2e/*' | sort)

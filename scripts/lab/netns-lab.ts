@@ -409,7 +409,7 @@ export class NetnsLab {
     const tag = opts.tag ?? "";
     if (!/^[a-z0-9]{0,4}$/.test(tag)) throw new Error(`lab tag must be 0-4 chars [a-z0-9], got ${tag}`);
     let prefix: string;
-    let existing: string[] = [];
+    let existing: string[];
     try {
       existing = parseNetnsList(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }));
     } catch {
@@ -1089,7 +1089,7 @@ export class NetnsLab {
       return (await run("ip", ["netns", "exec", sw.netns, "nft", "-f", "-"], 10_000, script)).stdout;
     } catch (e) {
       if (/nft.*(No such file|not found)|exec of "nft" failed/i.test((e as Error).message)) {
-        throw new Error(`nft is not installed: run scripts/lab/install-deps.sh (${(e as Error).message})`);
+        throw new Error(`nft is not installed: run scripts/lab/install-deps.sh (${(e as Error).message})`, { cause: e });
       }
       throw e;
     }

@@ -1,80 +1,143 @@
 // `respawn user /path args`: children started once communication is up, restarted when they exit, as Heartbeat does.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import type { RespawnConfig } from "../config/cluster-config";
+import { monotonicNow } from "./monotonic-clock";
+import { runProcess, type CommandRunner, type ProcessResult } from "./process-runner";
 
 /** Heartbeat gives up on a child that died more than this many times, each within SHORT_LIFE_MS of its start. */
 const MAX_QUICK_DEATHS = 10;
 const SHORT_LIFE_MS = 30_000;
 /** Exit code with which a child asks not to be restarted. */
 const NO_RESTART_EXIT = 100;
+/** Pause before a child that exited is started again. */
+const RESTART_DELAY_MS = 1000;
+/** Longest wait for the passwd lookup of `respawn USER` (`id`, which may ask NSS: LDAP, …). */
+const USER_LOOKUP_TIMEOUT_MS = 10_000;
+/** At stop, SIGTERM to a child's process group, SIGKILL this much later if it is still there. */
+const STOP_GRACE_MS = 2000;
+
+type Log = (level: "info" | "warn" | "error", text: string) => void;
+
+/** What the supervisor uses from outside; tests substitute them. */
+export interface RespawnSupervisorDeps {
+  /** Runs the children and the user lookups. Default runProcess. */
+  readonly runner?: CommandRunner;
+  /** Monotonic milliseconds for the quick-death count (never the wall clock: NTP steps it). Default monotonicNow. */
+  readonly now?: () => number;
+  /** Default 1000 ms. */
+  readonly restartDelayMs?: number;
+}
 
 interface Supervised {
   readonly config: RespawnConfig;
-  child: ChildProcess | undefined;
+  /** Aborting it stops the running child (its process group). */
+  running: AbortController | undefined;
   startedAt: number;
   quickDeaths: number;
 }
 
+/**
+ * Starts each `respawn` child through the process runner (its own process group, output
+ * decoded whole: stderr lines go to the log as warnings, stdout is dropped as Heartbeat's
+ * /dev/null would) and restarts it when it exits, unless it exits with 100, is stopped, or
+ * dies young too often. Nothing here blocks the event loop: the user's ids are looked up
+ * with an asynchronous `id`.
+ */
 export class RespawnSupervisor {
   readonly #entries: Supervised[];
-  readonly #log: (level: "info" | "warn" | "error", text: string) => void;
+  readonly #log: Log;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #runner: CommandRunner;
+  readonly #now: () => number;
+  readonly #restartDelayMs: number;
+  readonly #timers = new Set<NodeJS.Timeout>();
   #stopping = false;
 
-  constructor(configs: readonly RespawnConfig[], log: (level: "info" | "warn" | "error", text: string) => void, env: NodeJS.ProcessEnv) {
-    this.#entries = configs.map((config) => ({ config, child: undefined, startedAt: 0, quickDeaths: 0 }));
+  constructor(configs: readonly RespawnConfig[], log: Log, env: NodeJS.ProcessEnv, deps: RespawnSupervisorDeps = {}) {
+    this.#entries = configs.map((config) => ({ config, running: undefined, startedAt: 0, quickDeaths: 0 }));
     this.#log = log;
     this.#env = env;
+    this.#runner = deps.runner ?? runProcess;
+    this.#now = deps.now ?? monotonicNow;
+    this.#restartDelayMs = deps.restartDelayMs ?? RESTART_DELAY_MS;
   }
 
   start(): void {
-    for (const e of this.#entries) this.#start(e);
+    for (const e of this.#entries) void this.#start(e);
   }
 
-  /** Stops the children in reverse order (SIGTERM), as Heartbeat does at shutdown. */
+  /** Stops the children in reverse order (SIGTERM to each one's process group), as Heartbeat does at shutdown. */
   stop(): void {
     this.#stopping = true;
-    for (const e of [...this.#entries].reverse()) e.child?.kill("SIGTERM");
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    for (const e of [...this.#entries].reverse()) e.running?.abort();
   }
 
-  #start(e: Supervised): void {
+  async #start(e: Supervised): Promise<void> {
     if (this.#stopping) return;
-    const ids = userIds(e.config.user);
+    const { command, args, user, at } = e.config;
+    const ids = await userIds(user, this.#runner, this.#env);
+    if (this.#stopping) return;
     if (!ids) {
-      this.#log("error", `Cannot start "${e.config.command}": unknown user "${e.config.user}" (${e.config.at.file}:${e.config.at.line})`);
+      this.#log("error", `Cannot start "${command}": unknown user "${user}" (${at.file}:${at.line})`);
       return;
     }
-    this.#log("info", `Starting child client "${[e.config.command, ...e.config.args].join(" ")}" (${ids.uid},${ids.gid})`);
-    const child = spawn(e.config.command, [...e.config.args], { stdio: ["ignore", "ignore", "inherit"], uid: ids.uid, gid: ids.gid, env: this.#env });
-    e.child = child;
-    e.startedAt = Date.now();
-    child.on("error", (err) => this.#log("error", `Cannot start "${e.config.command}": ${err.message}`));
-    child.on("exit", (code, signal) => {
-      e.child = undefined;
-      if (this.#stopping) return;
-      if (code === NO_RESTART_EXIT) {
-        this.#log("info", `Child client "${e.config.command}" exited with ${NO_RESTART_EXIT}: not restarting it`);
-        return;
-      }
-      const lived = Date.now() - e.startedAt;
-      e.quickDeaths = lived < SHORT_LIFE_MS ? e.quickDeaths + 1 : 0;
-      if (e.quickDeaths > MAX_QUICK_DEATHS) {
-        this.#log("error", `Client "${e.config.command}" respawning too fast: not restarting it`);
-        return;
-      }
-      this.#log("warn", `Managed child "${e.config.command}" exited (${signal ?? code}); restarting it`);
-      setTimeout(() => this.#start(e), 1000).unref();
+    this.#log("info", `Starting child client "${[command, ...args].join(" ")}" (${ids.uid},${ids.gid})`);
+    const running = new AbortController();
+    e.running = running;
+    e.startedAt = this.#now();
+    const result = await this.#runner(command, args, {
+      env: this.#env,
+      uid: ids.uid,
+      gid: ids.gid,
+      timeoutMs: undefined,
+      killGraceMs: STOP_GRACE_MS,
+      signal: running.signal,
+      onLine: (line, stream) => {
+        if (stream === "stderr" && line !== "") this.#log("warn", `${command}: ${line}`);
+      },
     });
+    e.running = undefined;
+    this.#exited(e, result);
+  }
+
+  #exited(e: Supervised, result: ProcessResult): void {
+    const { command } = e.config;
+    if (result.kind === "spawn-failed") {
+      this.#log("error", `Cannot start "${command}": ${result.message}`);
+      return;
+    }
+    if (this.#stopping || result.kind === "aborted") return;
+    const code = result.kind === "exited" ? result.exitCode : undefined;
+    if (code === NO_RESTART_EXIT) {
+      this.#log("info", `Child client "${command}" exited with ${NO_RESTART_EXIT}: not restarting it`);
+      return;
+    }
+    const lived = this.#now() - e.startedAt;
+    e.quickDeaths = lived < SHORT_LIFE_MS ? e.quickDeaths + 1 : 0;
+    if (e.quickDeaths > MAX_QUICK_DEATHS) {
+      this.#log("error", `Client "${command}" respawning too fast: not restarting it`);
+      return;
+    }
+    this.#log("warn", `Managed child "${command}" exited (${code ?? result.kind}); restarting it`);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void this.#start(e);
+    }, this.#restartDelayMs);
+    timer.unref();
+    this.#timers.add(timer);
   }
 }
 
-/** uid and gid of `user` (numeric or a name from the passwd database), or undefined. */
-function userIds(user: string): { uid: number; gid: number } | undefined {
+/** uid and gid of `user` (numeric, or a name the passwd database knows, NSS included), or undefined. */
+async function userIds(user: string, runner: CommandRunner, env: NodeJS.ProcessEnv): Promise<{ uid: number; gid: number } | undefined> {
   if (/^\d+$/.test(user)) return { uid: Number(user), gid: Number(user) };
-  // Once per child start, never on the heartbeat path.
-  const r = spawnSync("id", ["-u", user], { encoding: "utf8" });
-  const g = spawnSync("id", ["-g", user], { encoding: "utf8" });
-  if (r.status !== 0 || g.status !== 0) return undefined;
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+  const id = async (flag: "-u" | "-g"): Promise<number | undefined> => {
+    const r = await runner("id", [flag, user], { env, timeoutMs: USER_LOOKUP_TIMEOUT_MS });
+    if (r.kind !== "exited" || r.exitCode !== 0 || !/^\d+\n?$/.test(r.stdout)) return undefined;
+    return Number(r.stdout.trim());
+  };
+  const [uid, gid] = await Promise.all([id("-u"), id("-g")]);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }

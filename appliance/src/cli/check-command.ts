@@ -4,15 +4,13 @@ import { loadConfigDir } from "../config/load-config-dir";
 import { formatDiagnostic } from "../config/format-diagnostic";
 import { DEFAULT_OCF_ROOT } from "../resources/ocf-agent";
 import { resourceReport } from "../resources/resource-check";
-import { defaultOptions, resolveNodeName, takeCommonOptions, UsageError } from "./cli-options";
+import { parseCommonOptions, resolveNodeName } from "./cli-options";
 
 export const CHECK_USAGE = "usage: twinbeat check [--config-dir DIR] [--node-name NAME]";
 
 /** Prints one line per finding, then what runs each resource; exit 0 when there is no error (warnings allowed), else 1. */
 export function checkCommand(args: readonly string[]): number {
-  const opts = defaultOptions();
-  const rest = takeCommonOptions(args, opts);
-  if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
+  const opts = parseCommonOptions(args, ["configDir", "nodeName"]);
   const localNode = resolveNodeName(opts);
   const result = loadConfigDir(opts.configDir, { localNode, missingResources: "error" });
   for (const d of result.diagnostics) process.stdout.write(formatDiagnostic(d) + "\n");

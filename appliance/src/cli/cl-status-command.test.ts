@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { controlSocketPath, startControlServer } from "../daemon/control-server";
 import { buildDaemonStatus } from "../status/daemon-status";
-import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "../status/test-support/fixtures";
+import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "../../test/support/status-fixtures";
 import { askDaemon, clStatusCommand } from "./cl-status-command";
 
 /** Runs the command with stdout and stderr captured. */

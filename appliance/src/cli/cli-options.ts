@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 
 export interface CommonOptions {
   configDir: string;
@@ -49,6 +50,33 @@ export function takeCommonOptions(args: readonly string[], opts: CommonOptions):
     opts[key] = value;
   }
   return rest;
+}
+
+/**
+ * The common long options for Twinbeat's own commands (`twinbeat check`, the internal
+ * `resource-guard`), which have no Heartbeat wording to keep: node:util's parseArgs, strict,
+ * no operands. Heartbeat's tools mix these options with their own arguments and keep
+ * Heartbeat's messages, so they use takeCommonOptions (and cl_status GNU getopt).
+ */
+export function parseCommonOptions(args: readonly string[], allowed: readonly (keyof CommonOptions)[]): CommonOptions {
+  const names: Record<keyof CommonOptions, string> = { configDir: "config-dir", stateDir: "state-dir", runDir: "run-dir", nodeName: "node-name" };
+  const options: Record<string, { type: "string" }> = {};
+  for (const key of allowed) options[names[key]] = { type: "string" };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    // parseArgs' messages name the option and say what is wrong; its advice about "--" does not apply here.
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, ""));
+  }
+  const opts = defaultOptions();
+  for (const key of allowed) {
+    const value = values[names[key]];
+    if (typeof value !== "string") continue;
+    if (value === "") throw new UsageError(`Option --${names[key]} needs a value`);
+    opts[key] = value;
+  }
+  return opts;
 }
 
 /** The local node name as Heartbeat finds it: first line of nodeinfo, else uname -n; always lower-case. */

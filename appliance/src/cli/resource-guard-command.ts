@@ -2,11 +2,10 @@
 
 import { loadConfigDir } from "../config/load-config-dir";
 import { runResourceGuard } from "../daemon/resource-guard";
-import { defaultOptions, resolveNodeName, takeCommonOptions } from "./cli-options";
+import { parseCommonOptions, resolveNodeName } from "./cli-options";
 
 export async function resourceGuardCommand(args: readonly string[]): Promise<number> {
-  const opts = defaultOptions();
-  takeCommonOptions(args, opts);
+  const opts = parseCommonOptions(args, ["configDir", "stateDir", "runDir", "nodeName"]);
   const load = () => loadConfigDir(opts.configDir, { localNode: resolveNodeName(opts) });
   const loaded = load();
   if (!loaded.config) {

@@ -13,6 +13,7 @@ import type {
   SourceLocation,
 } from "./cluster-config";
 import { isBuiltinIpfail } from "./builtin-agents";
+import { HA_CF_DEFAULTS, HA_CF_PARAMETER_DEFAULTS } from "./ha-cf-defaults";
 import { configError, configWarning, didYouMean, hasErrors } from "./format-diagnostic";
 import {
   BOOLEAN_WORDS,
@@ -103,7 +104,7 @@ function spanUntil(text: string, set: string): number {
 /** Heartbeat's MAXNODE: normal nodes and ping nodes together. */
 export const MAX_NODES = 100;
 /** Heartbeat's compiled-in UDP port when /etc/services has no `ha-cluster` entry. */
-export const DEFAULT_UDP_PORT = 694;
+export const DEFAULT_UDP_PORT = HA_CF_DEFAULTS.udpPort;
 /** Below this, initdead draws Heartbeat's "may be too small" warning. */
 const INITDEAD_WARN_BELOW_MS = 10_000;
 
@@ -173,7 +174,6 @@ interface OptionDirective {
   /** Heartbeat records the raw value for `cl_status hbparameter` when the handler succeeds. */
   readonly recorded: boolean;
   /** Heartbeat's default string for `cl_status hbparameter`, filled in when not given. */
-  readonly defaultValue?: string;
   /** Set when Twinbeat accepts the directive but ignores it: why, for the warning. */
   readonly noEffect?: string;
   /** Returns false (after adding an error) when the value is refused. */
@@ -195,17 +195,17 @@ const PACEMAKER_ONLY = "it is a Pacemaker (CRM) setting and Twinbeat only runs h
 const DIRECTIVES: Readonly<Record<string, Directive>> = {
   // --- cluster membership and timing (used) ---
   node: option({ recorded: false, apply: addNormalNode }),
-  keepalive: option({ defaultValue: "1000ms", apply: (r, v, at) => setTime(r, "keepalive", v, at, 1, (ms) => (r.keepaliveMs = ms)) }),
-  deadtime: option({ defaultValue: "30000ms", apply: (r, v, at) => setTime(r, "deadtime", v, at, 0, (ms) => (r.deadtimeMs = ms)) }),
+  keepalive: option({ apply: (r, v, at) => setTime(r, "keepalive", v, at, 1, (ms) => (r.keepaliveMs = ms)) }),
+  deadtime: option({ apply: (r, v, at) => setTime(r, "deadtime", v, at, 0, (ms) => (r.deadtimeMs = ms)) }),
   warntime: option({ apply: (r, v, at) => setTime(r, "warntime", v, at, 1, (ms) => (r.warntimeMs = ms)) }),
   initdead: option({ apply: (r, v, at) => setTime(r, "initdead", v, at, 0, (ms) => (r.initdeadMs = ms)) }),
   deadping: option({ apply: (r, v, at) => setTime(r, "deadping", v, at, 0, (ms) => (r.deadpingMs = ms)) }),
   udpport: option({ apply: setUdpPort }),
-  auto_failback: option({ defaultValue: "legacy", apply: setAutoFailback }),
+  auto_failback: option({ apply: setAutoFailback }),
   nice_failback: option({ recorded: false, apply: setNiceFailback }),
-  hopfudge: option({ defaultValue: "1", apply: (r, v, at) => setIntInRange(r, "hopfudge", v, at, 0, 255, (n) => (r.hopfudge = n)) }),
-  autojoin: option({ defaultValue: "none", apply: setAutojoin }),
-  cluster: option({ defaultValue: "linux-ha", apply: () => true }),
+  hopfudge: option({ apply: (r, v, at) => setIntInRange(r, "hopfudge", v, at, 0, 255, (n) => (r.hopfudge = n)) }),
+  autojoin: option({ apply: setAutojoin }),
+  cluster: option({ apply: () => true }),
 
   // --- media and ping nodes (used, except IPv6 and serial) ---
   bcast: option({ recorded: false, apply: addBcast }),
@@ -217,7 +217,7 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
   ucast6: { kind: "line", noEffect: "Twinbeat has no IPv6 heartbeat media yet, so this link is not used" },
   ping6: option({ recorded: false, noEffect: "Twinbeat has no IPv6 ping nodes yet, so this ping node is not used", apply: () => true }),
   serial: option({ recorded: false, noEffect: "Twinbeat has no serial heartbeat medium, so this link is not used", apply: () => true }),
-  baud: option({ defaultValue: "19200", noEffect: "Twinbeat has no serial heartbeat medium", apply: setBaud }),
+  baud: option({ noEffect: "Twinbeat has no serial heartbeat medium", apply: setBaud }),
 
   // --- logging (used) ---
   logfacility: option({ apply: setLogFacility }),
@@ -235,24 +235,21 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
   }),
   use_logd: option({ apply: (r, v, at) => setBoolean(r, "use_logd", v, at, (b) => (r.useLogd = b)) }),
   debug: option({ apply: (r, v, at) => setIntInRange(r, "debug", v, at, 0, 255, (n) => (r.debugLevel = n)) }),
-  log_badpack: option({ defaultValue: "true", apply: (r, v, at) => setBoolean(r, "log_badpack", v, at, (b) => (r.logBadpack = b)) }),
+  log_badpack: option({ apply: (r, v, at) => setBoolean(r, "log_badpack", v, at, (b) => (r.logBadpack = b)) }),
   conn_logd_time: option({
-    defaultValue: "60",
     noEffect: "Twinbeat does not keep a reconnecting ha_logd client",
     apply: (r, v, at) => setTime(r, "conn_logd_time", v, at, 1, () => undefined),
   }),
   syslogmsgfmt: option({
-    defaultValue: "true",
     noEffect: "Twinbeat writes its log files in its own format",
     apply: (r, v, at) => setBoolean(r, "syslogmsgfmt", v, at, () => undefined),
   }),
 
   // --- protocol details (used) ---
-  msgfmt: option({ defaultValue: "classic", apply: (r, v, at) => setChoice(r, "msgfmt", v, at, ["classic", "netstring"], (c) => (r.msgfmt = c)) }),
-  hbgenmethod: option({ defaultValue: "file", apply: (r, v, at) => setChoice(r, "hbgenmethod", v, at, ["file", "time"], (c) => (r.hbgenmethod = c)) }),
-  uuidfrom: option({ defaultValue: "file", apply: (r, v, at) => setChoice(r, "uuidfrom", v, at, ["file", "nodename"], (c) => (r.uuidfrom = c)) }),
+  msgfmt: option({ apply: (r, v, at) => setChoice(r, "msgfmt", v, at, ["classic", "netstring"], (c) => (r.msgfmt = c)) }),
+  hbgenmethod: option({ apply: (r, v, at) => setChoice(r, "hbgenmethod", v, at, ["file", "time"], (c) => (r.hbgenmethod = c)) }),
+  uuidfrom: option({ apply: (r, v, at) => setChoice(r, "uuidfrom", v, at, ["file", "nodename"], (c) => (r.uuidfrom = c)) }),
   max_rexmit_delay: option({
-    defaultValue: "250",
     apply: (r, v, at) => setIntInRange(r, "max_rexmit_delay", v, at, 1, Number.MAX_SAFE_INTEGER, (n) => (r.maxRexmitDelayMs = n)),
   }),
   watchdog: option({ apply: setWatchdog }),
@@ -265,29 +262,25 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
   stonith_host: { kind: "line", noEffect: "Twinbeat does not fence nodes (STONITH)" },
 
   // --- accepted, validated, without effect in Twinbeat ---
-  realtime: option({ defaultValue: "true", noEffect: "Twinbeat does not use realtime scheduling", apply: (r, v, at) => setBoolean(r, "realtime", v, at, () => undefined) }),
+  realtime: option({ noEffect: "Twinbeat does not use realtime scheduling", apply: (r, v, at) => setBoolean(r, "realtime", v, at, () => undefined) }),
   rtprio: option({ noEffect: "Twinbeat does not use realtime scheduling", apply: (r, v, at) => setIntInRange(r, "rtprio", v, at, 1, 99, () => undefined) }),
   memreserve: option({
-    defaultValue: "6500",
     noEffect: "Twinbeat does not pre-allocate memory",
     apply: (r, v, at) => setIntInRange(r, "memreserve", v, at, 1, Number.MAX_SAFE_INTEGER, () => undefined),
   }),
-  coredumps: option({ defaultValue: "true", noEffect: "Twinbeat leaves core dumps to the system settings", apply: (r, v, at) => setBoolean(r, "coredumps", v, at, () => undefined) }),
+  coredumps: option({ noEffect: "Twinbeat leaves core dumps to the system settings", apply: (r, v, at) => setBoolean(r, "coredumps", v, at, () => undefined) }),
   coreroot: option({ noEffect: "Twinbeat leaves core dumps to the system settings", apply: () => true }),
   use_apphbd: option({ recorded: false, noEffect: "Twinbeat does not register with apphbd", apply: (r, v, at) => setBoolean(r, "use_apphbd", v, at, () => undefined) }),
   env: option({ recorded: false, noEffect: "Twinbeat does not pass HA_ variables to respawned programs", apply: checkEnv }),
   compression: option({
-    defaultValue: "zlib",
     noEffect: "Twinbeat never compresses messages (a Pacemaker-era feature)",
     apply: (r, v, at) => setChoice(r, "compression", v, at, ["zlib", "bz2"], () => undefined),
   }),
   compression_threshold: option({
-    defaultValue: "2",
     noEffect: "Twinbeat never compresses messages (a Pacemaker-era feature)",
     apply: (r, v, at) => setIntInRange(r, "compression_threshold", v, at, 1, Number.MAX_SAFE_INTEGER, () => undefined),
   }),
   traditional_compression: option({
-    defaultValue: "no",
     noEffect: "Twinbeat never compresses messages (a Pacemaker-era feature)",
     apply: (r, v, at) => setBoolean(r, "traditional_compression", v, at, () => undefined),
   }),
@@ -297,10 +290,10 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
     noEffect: PACEMAKER_ONLY,
     apply: (r, v, at) => checkBeforePacemaker(r, "crmd_spawns_pengine", at) && setBoolean(r, "crmd_spawns_pengine", v, at, () => undefined),
   }),
-  record_config_changes: option({ defaultValue: "on", noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "record_config_changes", v, at, () => undefined) }),
-  record_pengine_inputs: option({ defaultValue: "on", noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "record_pengine_inputs", v, at, () => undefined) }),
-  enable_config_writes: option({ defaultValue: "on", noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "enable_config_writes", v, at, () => undefined) }),
-  pacemaker: option({ defaultValue: "false", apply: (r, v, at) => setPacemaker(r, "pacemaker", v, at) }),
+  record_config_changes: option({ noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "record_config_changes", v, at, () => undefined) }),
+  record_pengine_inputs: option({ noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "record_pengine_inputs", v, at, () => undefined) }),
+  enable_config_writes: option({ noEffect: PACEMAKER_ONLY, apply: (r, v, at) => setBoolean(r, "enable_config_writes", v, at, () => undefined) }),
+  pacemaker: option({ apply: (r, v, at) => setPacemaker(r, "pacemaker", v, at) }),
   // `crm` is recorded under `pacemaker` by its handler, as in Heartbeat.
   crm: option({ recorded: false, apply: (r, v, at) => setPacemaker(r, "crm", v, at) }),
 };
@@ -318,7 +311,6 @@ export const HA_CF_DIRECTIVE_NAMES: readonly string[] = Object.keys(DIRECTIVES);
 
 function option(spec: {
   recorded?: boolean;
-  defaultValue?: string;
   noEffect?: string;
   apply: OptionDirective["apply"];
 }): OptionDirective {
@@ -372,20 +364,20 @@ function newReader(file: string): HaCfReader {
     respawn: [],
     apiauth: new Map(),
     nodeLimitReported: false,
-    keepaliveMs: 1000,
-    deadtimeMs: 30_000,
-    udpPort: DEFAULT_UDP_PORT,
-    autoFailback: "legacy",
+    keepaliveMs: HA_CF_DEFAULTS.keepaliveMs,
+    deadtimeMs: HA_CF_DEFAULTS.deadtimeMs,
+    udpPort: HA_CF_DEFAULTS.udpPort,
+    autoFailback: HA_CF_DEFAULTS.autoFailback,
     autoFailbackGiven: false,
-    debugLevel: 0,
-    hopfudge: 1,
-    msgfmt: "classic",
-    hbgenmethod: "file",
-    uuidfrom: "file",
-    maxRexmitDelayMs: 250,
-    logBadpack: true,
+    debugLevel: HA_CF_DEFAULTS.debugLevel,
+    hopfudge: HA_CF_DEFAULTS.hopfudge,
+    msgfmt: HA_CF_DEFAULTS.msgfmt,
+    hbgenmethod: HA_CF_DEFAULTS.hbgenmethod,
+    uuidfrom: HA_CF_DEFAULTS.uuidfrom,
+    maxRexmitDelayMs: HA_CF_DEFAULTS.maxRexmitDelayMs,
+    logBadpack: HA_CF_DEFAULTS.logBadpack,
     baudGiven: false,
-    autojoin: "none",
+    autojoin: HA_CF_DEFAULTS.autojoin,
   };
 }
 
@@ -432,9 +424,9 @@ function finish(r: HaCfReader): HaConfig {
   const where = (name: string): SourceLocation => r.lastSeen.get(name) ?? fileAt;
   const given = (name: string): boolean => r.lastSeen.has(name);
 
-  for (const [name, directive] of Object.entries(DIRECTIVES)) {
-    if (directive.kind === "option" && directive.defaultValue !== undefined && !r.parameters.has(name)) {
-      r.parameters.set(name, directive.defaultValue);
+  for (const [name, value] of Object.entries(HA_CF_PARAMETER_DEFAULTS)) {
+    if (!r.parameters.has(name)) {
+      r.parameters.set(name, value);
     }
   }
   if (!r.parameters.has("debug")) {

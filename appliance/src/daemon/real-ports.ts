@@ -12,7 +12,7 @@ import { UdpMedia } from "../adapters/udp-media";
 import { isBuiltinIpfail } from "../config/builtin-agents";
 import type { ClusterConfig } from "../config/cluster-config";
 import { loadConfigDir } from "../config/load-config-dir";
-import { StatusService } from "../status/status-service";
+import { StatusService } from "./status-service";
 import { startControlServer } from "./control-server";
 import type { DaemonPorts, SignalsPort } from "./daemon-ports";
 import { createGroupRunner } from "./group-runner-factory";

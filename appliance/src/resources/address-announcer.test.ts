@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AddressAnnouncer, arpingArgs, arpingFlavorFromHelp, burstSucceeded, sendUaArgs, type AnnounceTarget } from "./address-announcer";
-import type { CommandRunner, ProcessResult } from "./process-runner";
+import type { CommandRunner, ProcessResult } from "../adapters/process-runner";
 
 const V4: AnnounceTarget = { family: 4, address: "192.0.2.100", prefix: 24, nic: "eth0" };
 const V6: AnnounceTarget = { family: 6, address: "2001:db8::10", prefix: 64, nic: "eth0" };

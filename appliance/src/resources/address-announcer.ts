@@ -2,7 +2,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runProcess, type CommandRunner, type ProcessResult } from "./process-runner";
+import { runProcess, type CommandRunner, type ProcessResult } from "../adapters/process-runner";
 import type { AgentLog, AgentOutcome } from "./resource-agent";
 import { describeOutcome, failureFromProcess } from "./resource-agent";
 

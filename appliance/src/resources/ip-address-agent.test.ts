@@ -16,7 +16,7 @@ import {
   sameAddress,
   type VirtualAddress,
 } from "./ip-address-agent";
-import type { CommandRunner, ProcessResult } from "./process-runner";
+import type { CommandRunner, ProcessResult } from "../adapters/process-runner";
 import type { AgentContext } from "./resource-agent";
 
 function spec(name: string, arg?: string): ResourceSpec {

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import type { ResourceSpec } from "../config/cluster-config";
 import { AddressAnnouncer, findTool, type AddressAnnouncerOptions, type AnnounceTarget } from "./address-announcer";
-import { runProcess, type ProcessResult } from "./process-runner";
+import { runProcess, type ProcessResult } from "../adapters/process-runner";
 import type { AgentContext, AgentFailure, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { describeOutcome, failureFromProcess, lastLine, OCF_EXIT } from "./resource-agent";
 

@@ -3,7 +3,7 @@
 import * as os from "node:os";
 import type { LogLevel } from "../cluster/cluster-actions";
 import type { ResourceSpec } from "../config/cluster-config";
-import type { CommandRunner, ProcessResult } from "./process-runner";
+import type { CommandRunner, ProcessResult } from "../adapters/process-runner";
 
 /**
  * What a start, stop or announce came to. Expected operational failures are data, never

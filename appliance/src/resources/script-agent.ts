@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import type { LogLevel } from "../cluster/cluster-actions";
 import type { ResourceSpec } from "../config/cluster-config";
-import { runProcess, type ProcessResult } from "./process-runner";
+import { runProcess, type ProcessResult } from "../adapters/process-runner";
 import type { AgentContext, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { describeExitCode, outcomeFromProcess } from "./resource-agent";
 

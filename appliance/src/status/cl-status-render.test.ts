@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { TWINBEAT_VERSION } from "../cli/version";
 import { CL_STATUS_USAGE, clStatusNeedsDaemon, renderClStatus, type ClStatusEnv, type DaemonAnswer } from "./cl-status-render";
 import { buildDaemonStatus, type DaemonStatus } from "./daemon-status";
-import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "./test-support/fixtures";
+import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "../../test/support/status-fixtures";
 
 const ENV: ClStatusEnv = { pid: 4242, date: new Date(2014, 9, 4, 1, 28, 24), nodename: "srv5.localdomain" };
 /** One cl_log line as glue 1.0.12 writes it to stderr (syslog format, the default). */

@@ -2,7 +2,7 @@
 
 import type { DaemonStatus, StatusLink, StatusNode } from "./daemon-status";
 import { findNode, parameterOf } from "./daemon-status";
-import { GnuGetopt } from "./gnu-getopt";
+import { GnuGetopt } from "../cli/gnu-getopt";
 
 /** cl_status's exit codes (tools/cl_status.c). */
 export const CL_STATUS_EXIT = { OK: 0, NORMAL_FAIL: 1, PARAMETER_ERROR: 11, TIMEOUT: 12, UNKNOWN_ERROR: 13 } as const;

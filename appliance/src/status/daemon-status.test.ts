@@ -8,8 +8,8 @@ import type { MembershipSnapshot } from "../cluster/cluster-node";
 import { buildDaemonStatus, findNode, parameterOf, type DaemonStatus } from "./daemon-status";
 import { FailoverTracker } from "./failover-tracker";
 import { RecentEvents } from "./recent-events";
-import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "./test-support/fixtures";
-import { validateJsonSchema, type Schema } from "./test-support/json-schema-subset";
+import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
+import { validateJsonSchema, type Schema } from "../../test/support/json-schema-subset";
 
 const SCHEMA = JSON.parse(readFileSync(sourceFile("appliance/src/status/status-schema.json"), "utf8")) as Schema;
 

@@ -6,7 +6,7 @@ import type { Millis, NodeName } from "../cluster/time";
 import type { ClusterConfig, ResourceSpec } from "../config/cluster-config";
 import { isBuiltinIpfail } from "../config/builtin-agents";
 import { HEARTBEAT_COMPAT_VERSION, TWINBEAT_VERSION } from "../cli/version";
-import type { ApplianceFacts } from "./appliance-facts";
+import type { ApplianceFacts } from "../adapters/appliance-facts";
 import type { FailoverRecord, HistogramData } from "./failover-tracker";
 import { TAKEOVER_BUCKETS_SECONDS } from "./failover-tracker";
 import type { RecentEvents, StatusEvent } from "./recent-events";

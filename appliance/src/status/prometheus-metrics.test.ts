@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { buildDaemonStatus, type DaemonStatus } from "./daemon-status";
 import { FailoverTracker } from "./failover-tracker";
 import { renderPrometheusMetrics } from "./prometheus-metrics";
-import { seedConfig, seedSnapshot, SRV5, SRV6, VIP_KEY } from "./test-support/fixtures";
-import { parsePrometheusText, type PromFamily } from "./test-support/prometheus-text-parser";
+import { seedConfig, seedSnapshot, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
+import { parsePrometheusText, type PromFamily } from "../../test/support/prometheus-text-parser";
 
 function value(fams: Map<string, PromFamily>, family: string, labels: Record<string, string> = {}, sample = family): number | undefined {
   return fams.get(family)?.samples.find((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;

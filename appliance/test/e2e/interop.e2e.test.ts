@@ -236,7 +236,7 @@ async function setUpMixed(lab: NetnsLab, work: string, o: MixedOptions): Promise
     diagnose() {
       const realLog = real.log();
       const trouble = realLog.split("\n").filter((l) => FORBIDDEN.test(l) || /lost packet|WARN|ERROR|CRIT/.test(l)).filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon|Initial dead time|Cannot lock ourselves|STONITH|Shared disks/.test(l));
-      let wire: string[] = [];
+      let wire: string[];
       try {
         const pk = readPcapUdp(capture.file);
         const d = describePackets(pk);
@@ -287,7 +287,7 @@ async function pairingProblems(m: Mixed): Promise<string[]> {
 
 async function waitPaired(m: Mixed, timeoutMs = 15_000): Promise<number> {
   const start = Date.now();
-  let last: string[] = [];
+  let last: string[];
   for (;;) {
     last = await pairingProblems(m);
     if (last.length === 0) return Date.now() - start;

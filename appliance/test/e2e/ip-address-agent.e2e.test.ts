@@ -11,7 +11,7 @@ import type { ResourceGroup, ResourceSpec } from "../../src/config/cluster-confi
 import { findTool } from "../../src/resources/address-announcer";
 import { AgentRegistry } from "../../src/resources/agent-registry";
 import { IpAddressAgent } from "../../src/resources/ip-address-agent";
-import { runProcess, type CommandRunner } from "../../src/resources/process-runner";
+import { runProcess, type CommandRunner } from "../../src/adapters/process-runner";
 import type { AgentContext } from "../../src/resources/resource-agent";
 import { ResourceGroupRunner } from "../../src/resources/resource-group-runner";
 

@@ -12,7 +12,7 @@ import { LAB_ADDR } from "../../../scripts/lab/seed-topology";
 import { statusSeen, waitFor, type RunningNode } from "../../../scripts/lab/lab-daemon";
 import { clStatusCommand } from "../../src/cli/cl-status-command";
 import type { DaemonStatus } from "../../src/status/daemon-status";
-import { parsePrometheusText } from "../../src/status/test-support/prometheus-text-parser";
+import { parsePrometheusText } from "../support/prometheus-text-parser";
 
 const isRoot = process.getuid?.() === 0;
 const STATUS_PORT = 8080;

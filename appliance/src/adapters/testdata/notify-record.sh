@@ -6,5 +6,6 @@ case "$1" in
   slow*) sleep 30 ;;
   noisy*) echo "to stdout"; echo "to stderr" >&2 ;;
   fail*) exit 3 ;;
+  daemon*) sleep 30 & echo "bg $!" >> "$NOTIFY_LOG" ;;
 esac
 echo "end $1" >> "$NOTIFY_LOG"

@@ -5,12 +5,12 @@ import type { ClusterAction, LogLevel } from "../cluster/cluster-actions";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
 import type { ClusterConfig } from "../config/cluster-config";
 import { monotonicNow } from "../adapters/monotonic-clock";
-import { ApplianceFactsSampler } from "./appliance-facts";
-import { buildDaemonStatus, type DaemonStatus } from "./daemon-status";
-import { FailoverTracker } from "./failover-tracker";
-import { NotifyHook } from "./notify-hook";
-import { RecentEvents } from "./recent-events";
-import { startStatusHttpServer, type StatusHttpServer, type StatusHttpServerOptions } from "./status-http-server";
+import { ApplianceFactsSampler } from "../adapters/appliance-facts";
+import { buildDaemonStatus, type DaemonStatus } from "../status/daemon-status";
+import { FailoverTracker } from "../status/failover-tracker";
+import { NotifyHook } from "../adapters/notify-hook";
+import { RecentEvents } from "../status/recent-events";
+import { startStatusHttpServer, type StatusHttpServer, type StatusHttpServerOptions } from "../http/status-http-server";
 
 export interface StatusServiceOptions {
   readonly config: ClusterConfig;

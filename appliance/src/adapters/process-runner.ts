@@ -1,8 +1,9 @@
-// Runs one external program in its own process group with a timeout; on timeout or abort the whole group gets SIGTERM, then SIGKILL.
+// The one way Twinbeat runs an external program (resource agents, the notify hook, respawn children): its own process group, a timeout, output decoded whole.
 
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import { StringDecoder } from "node:string_decoder";
 
 export type OutputStream = "stdout" | "stderr";
 
@@ -10,8 +11,8 @@ export interface RunProcessOptions {
   /** The complete environment of the child (callers merge process.env themselves). Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** How long the program may run before its process group is killed. */
-  readonly timeoutMs: number;
+  /** How long the program may run before its process group is killed. Undefined: no limit (a supervised child). */
+  readonly timeoutMs: number | undefined;
   /** Time between SIGTERM and SIGKILL to the process group. Default 2000 ms. */
   readonly killGraceMs?: number;
   /** How much of the combined stdout+stderr is kept for the result. Default 2048 characters. */
@@ -22,6 +23,11 @@ export interface RunProcessOptions {
   readonly onLine?: (line: string, stream: OutputStream, pid: number) => void;
   /** Aborting kills the process group like a timeout does. */
   readonly signal?: AbortSignal;
+  /** Run as this user and group (the daemon runs as root; `respawn USER …`). Default: ours. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Called once the program runs, with its pid (= its process group id). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** How a run ended. Never thrown: a missing program is `spawn-failed`. */
@@ -43,7 +49,10 @@ export type ProcessResult =
 /** The signature agents use to run programs, so tests and labs can substitute their own. */
 export type CommandRunner = (file: string, args: readonly string[], options: RunProcessOptions) => Promise<ProcessResult>;
 
-/** How long to keep reading output after the program exited (a daemon it started may hold the pipe). */
+/**
+ * How long to keep reading output after the program exited. The result waits for `exit`, not
+ * `close`: a daemon the program started in the background may hold the pipes for ever.
+ */
 const DRAIN_AFTER_EXIT_MS = 200;
 /** How long to wait for a SIGKILLed group to disappear before reporting anyway. */
 const KILL_WAIT_MS = 1000;
@@ -53,8 +62,10 @@ const GROUP_POLL_MS = 50;
 /**
  * Runs `file args…` without a shell, in a new session (so a new process group whose id is
  * the child's pid). The group is signalled only on timeout or abort: a program that exits by
- * itself keeps whatever it started (an init script's daemon). Processes are only ever
- * signalled by process-group id, never looked up by name.
+ * itself keeps whatever it started (an init script's daemon), and the result comes at most
+ * DRAIN_AFTER_EXIT_MS after its exit even when such a daemon still holds stdout. Output is
+ * decoded as UTF-8 per stream with a StringDecoder, so a character split across two reads
+ * stays whole. Processes are only ever signalled by process-group id, never looked up by name.
  */
 export function runProcess(file: string, args: readonly string[], options: RunProcessOptions): Promise<ProcessResult> {
   const killGraceMs = options.killGraceMs ?? 2000;
@@ -70,6 +81,8 @@ export function runProcess(file: string, args: readonly string[], options: RunPr
         cwd: options.cwd,
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
+        ...(options.uid === undefined ? {} : { uid: options.uid }),
+        ...(options.gid === undefined ? {} : { gid: options.gid }),
       });
     } catch (err) {
       resolve(spawnFailed(file, err));
@@ -99,14 +112,18 @@ export function runProcess(file: string, args: readonly string[], options: RunPr
         partial[stream] = "";
       }
     };
-    const onData = (stream: OutputStream) => (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
+    const decoders: Record<OutputStream, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+    const take = (stream: OutputStream, text: string): void => {
+      if (text === "") {
+        return;
+      }
       tail = (tail + text).slice(-tailChars);
       if (stream === "stdout" && stdout.length < maxStdoutChars) {
         stdout = (stdout + text).slice(0, maxStdoutChars);
       }
       emitLines(stream, text);
     };
+    const onData = (stream: OutputStream) => (chunk: Buffer) => take(stream, decoders[stream].write(chunk));
     child.stdout.on("data", onData("stdout"));
     child.stderr.on("data", onData("stderr"));
 
@@ -119,6 +136,9 @@ export function runProcess(file: string, args: readonly string[], options: RunPr
         clearTimeout(timer);
       }
       options.signal?.removeEventListener("abort", onAbort);
+      // An incomplete character left at the very end becomes U+FFFD, as a whole decode would make it.
+      take("stdout", decoders.stdout.end());
+      take("stderr", decoders.stderr.end());
       flushLines("stdout");
       flushLines("stderr");
       child.stdout.destroy();
@@ -211,7 +231,10 @@ export function runProcess(file: string, args: readonly string[], options: RunPr
       timers.push(setTimeout(finish, DRAIN_AFTER_EXIT_MS));
     });
 
-    timers.push(setTimeout(() => killGroup("timed-out"), options.timeoutMs));
+    options.onSpawn?.(pid);
+    if (options.timeoutMs !== undefined) {
+      timers.push(setTimeout(() => killGroup("timed-out"), options.timeoutMs));
+    }
     if (options.signal?.aborted) {
       killGroup("aborted");
     } else {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLevel } from "../cluster/cluster-actions";
 import { NotifyHook } from "./notify-hook";
-import { sourceFile } from "./test-support/fixtures";
+import { sourceFile } from "../../test/support/status-fixtures";
 
 describe("NotifyHook", () => {
   let dir: string;
@@ -16,7 +16,7 @@ describe("NotifyHook", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tb-notify-"));
     script = join(dir, "notify.sh");
-    copyFileSync(sourceFile("appliance/src/status/testdata/notify-record.sh"), script);
+    copyFileSync(sourceFile("appliance/src/adapters/testdata/notify-record.sh"), script);
     chmodSync(script, 0o755);
     logFile = join(dir, "runs.log");
     process.env.NOTIFY_LOG = logFile;
@@ -77,8 +77,30 @@ describe("NotifyHook", () => {
     const took = Date.now() - t0;
     assert.ok(took < 3000, `took ${took} ms`);
     assert.deepEqual(runs(), ["begin slow ACQUIRED srv6.localdomain env=slow/ACQUIRED/srv6.localdomain", "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain", "end next"]);
-    assert.ok(lines.some(([l, t]) => l === "warn" && /still running after 300 ms: killing it/.test(t)), JSON.stringify(lines));
-    assert.ok(lines.some(([l, t]) => l === "warn" && /slow ACQUIRED killed after \d+ ms/.test(t)), JSON.stringify(lines));
+    assert.ok(lines.some(([l, t]) => l === "warn" && /slow ACQUIRED still running after 300 ms: killed it and its process group \(gone \d+ ms after the start\)/.test(t)), JSON.stringify(lines));
+  });
+
+  it("does not wait for a background process the script left holding its output, and leaves it running", async () => {
+    const { h, lines } = hook();
+    const t0 = performance.now();
+    h.transition("daemon", "ACQUIRED");
+    h.transition("next", "RELEASED");
+    await h.idle();
+    const took = performance.now() - t0;
+    const bg = Number(runs().find((l) => l.startsWith("bg "))?.slice(3));
+    try {
+      assert.ok(took < 2000, `the queue waited ${Math.round(took)} ms for the background child (timeout is 10 s)`);
+      assert.deepEqual(runs().filter((l) => !l.startsWith("bg ")), [
+        "begin daemon ACQUIRED srv6.localdomain env=daemon/ACQUIRED/srv6.localdomain",
+        "end daemon",
+        "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain",
+        "end next",
+      ]);
+      assert.deepEqual(lines, [], "no timeout, no kill");
+      process.kill(bg, 0); // still there: a script that exits by itself keeps what it started
+    } finally {
+      if (bg > 0) process.kill(bg, "SIGKILL"); // started by our script: ended by pid
+    }
   });
 
   it("keeps its queue bounded: the oldest waiting run is dropped and logged", async () => {

@@ -1,12 +1,12 @@
-// Test fixtures for the status tests: the seed tutorial's pair (documentation addresses), parsed by the real parsers, and snapshots of it.
+// Test fixtures for the status, HTTP and notify tests: the seed tutorial's pair (documentation addresses), parsed by the real parsers, and snapshots of it.
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { MembershipSnapshot } from "../../cluster/cluster-node";
-import type { ClusterConfig } from "../../config/cluster-config";
-import { parseHaCf } from "../../config/ha-cf-parser";
-import { parseHaresources } from "../../config/haresources-parser";
-import { defaultTwinbeatConfig } from "../../config/twinbeat-cf-parser";
+import type { MembershipSnapshot } from "../../src/cluster/cluster-node";
+import type { ClusterConfig } from "../../src/config/cluster-config";
+import { parseHaCf } from "../../src/config/ha-cf-parser";
+import { parseHaresources } from "../../src/config/haresources-parser";
+import { defaultTwinbeatConfig } from "../../src/config/twinbeat-cf-parser";
 
 /** The seed's ha.cf with its addresses mapped to documentation ranges (scripts/lab/seed-topology.ts). */
 export const SEED_HA_CF = `logfacility local0
@@ -108,7 +108,7 @@ export function seedSnapshot(options: {
  * directory must be the repo).
  */
 export function sourceFile(relFromRepo: string): string {
-  const candidates = [resolve(__dirname, "../../../../..", relFromRepo), resolve(__dirname, "../../../../../..", relFromRepo), join(process.cwd(), relFromRepo)];
+  const candidates = [resolve(__dirname, "../../../..", relFromRepo), resolve(__dirname, "../../../../..", relFromRepo), join(process.cwd(), relFromRepo)];
   for (const c of candidates) if (existsSync(c)) return c;
   throw new Error(`cannot find ${relFromRepo} (looked at ${candidates.join(", ")}); run the tests from the repository root`);
 }

@@ -133,6 +133,29 @@ describe("runProcess()", () => {
     process.kill(daemon, "SIGKILL"); // we started it (through the shell): end it by pid
   });
 
+  it("keeps a multi-byte character whole when it arrives split across two reads", async () => {
+    const lines: string[] = [];
+    // "€" is e2 82 ac and "ü" is c3 bc: each is written in two parts, 100 ms apart, so they reach us as separate chunks.
+    const script = "printf 'a\\342\\202'; sleep 0.1; printf '\\254b\\303'; sleep 0.1; printf '\\274\\n'; printf '\\303' >&2; sleep 0.1; printf '\\274\\n' >&2";
+    const result = await runProcess("/bin/sh", ["-c", script], { timeoutMs: 5000, onLine: (line) => lines.push(line) });
+    assert.ok(result.kind === "exited", JSON.stringify(result));
+    assert.equal(result.stdout, "a€bü\n");
+    assert.deepEqual(lines.sort(), ["a€bü", "ü"]);
+    assert.ok(!result.output.includes("\ufffd"), JSON.stringify(result.output));
+  });
+
+  it("runs without a time limit when timeoutMs is undefined, until aborted", async () => {
+    const controller = new AbortController();
+    let pid = 0;
+    const running = runProcess("/bin/sh", ["-c", "sleep 30"], { timeoutMs: undefined, killGraceMs: 200, signal: controller.signal, onSpawn: (p) => (pid = p) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(pid > 0 && alive(pid), "still running past any default timeout");
+    controller.abort();
+    const result = await running;
+    assert.equal(result.kind, "aborted");
+    assert.ok(await waitUntil(() => !alive(pid), 2000));
+  });
+
   it("reports a missing program as spawn-failed, not as an exception", async () => {
     const result = await runProcess("/nonexistent/twinbeat-test-program", [], { timeoutMs: 1000 });
     assert.deepEqual(result, { kind: "spawn-failed", errorCode: "ENOENT", message: "cannot run /nonexistent/twinbeat-test-program: no such file" });

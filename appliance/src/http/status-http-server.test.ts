@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { connect, type Socket } from "node:net";
 import { Worker } from "node:worker_threads";
-import { buildDaemonStatus, type DaemonStatus } from "./daemon-status";
-import { RecentEvents } from "./recent-events";
+import { buildDaemonStatus, type DaemonStatus } from "../status/daemon-status";
+import { RecentEvents } from "../status/recent-events";
 import { startStatusHttpServer, type StatusHttpServer, type StatusHttpServerOptions } from "./status-http-server";
-import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "./test-support/fixtures";
-import { validateJsonSchema, type Schema } from "./test-support/json-schema-subset";
-import { parsePrometheusText } from "./test-support/prometheus-text-parser";
+import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
+import { validateJsonSchema, type Schema } from "../../test/support/json-schema-subset";
+import { parsePrometheusText } from "../../test/support/prometheus-text-parser";
 
 const SCHEMA = JSON.parse(readFileSync(sourceFile("appliance/src/status/status-schema.json"), "utf8")) as Schema;
 

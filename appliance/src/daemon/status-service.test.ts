@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClusterAction, LogLevel } from "../cluster/cluster-actions";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
-import type { DaemonStatus } from "./daemon-status";
+import type { DaemonStatus } from "../status/daemon-status";
 import { StatusService } from "./status-service";
-import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "./test-support/fixtures";
+import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
 
 function getJson(port: number, path: string): Promise<DaemonStatus> {
   return new Promise((resolve, reject) => {
@@ -28,7 +28,7 @@ describe("StatusService", () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tb-service-"));
-    copyFileSync(sourceFile("appliance/src/status/testdata/notify-record.sh"), join(dir, "notify.sh"));
+    copyFileSync(sourceFile("appliance/src/adapters/testdata/notify-record.sh"), join(dir, "notify.sh"));
     chmodSync(join(dir, "notify.sh"), 0o755);
     process.env.NOTIFY_LOG = join(dir, "runs.log");
     writeFileSync(process.env.NOTIFY_LOG, "");

@@ -1,11 +1,19 @@
 // The read-only HTTP status endpoint of the daemon: the page, /status.json, /metrics and /events (SSE), served from a worker thread and bounded in every direction.
 
 import type { AddressInfo } from "node:net";
-import { Worker } from "node:worker_threads";
-import type { DaemonStatus } from "./daemon-status";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheusMetrics } from "./prometheus-metrics";
-import { renderStatusMain, renderStatusPage, STATUS_PAGE_CSP } from "./status-page";
-import { STATUS_HTTP_WORKER_SOURCE } from "./status-http-worker";
+import { join } from "node:path";
+import { Worker, type WorkerOptions } from "node:worker_threads";
+import type { DaemonStatus } from "../status/daemon-status";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheusMetrics } from "../status/prometheus-metrics";
+import { renderStatusMain, renderStatusPage, STATUS_PAGE_CSP } from "../status/status-page";
+import type { FromWorker, RenderedContent, StatusHttpWorkerOptions, ToWorker, WorkerStats } from "./status-http-protocol";
+
+/**
+ * The worker's code bundled by esbuild, defined only in the single executable's bundle
+ * (build/build-sea.ts): there is no file to start a worker from, so it is evaluated.
+ * Everywhere else (node + .out/) the worker starts from its compiled file next to this one.
+ */
+declare const TWINBEAT_STATUS_HTTP_WORKER_BUNDLE: string | undefined;
 
 export interface StatusHttpServerOptions {
   /** Listen address (`status_http ADDRESS:PORT`); port 0 picks a free one. */
@@ -61,23 +69,6 @@ export interface StatusHttpServer {
   stats(): Promise<StatusHttpServerStats>;
 }
 
-/** What the worker serves: every representation of one status, rendered once. */
-interface RenderedContent {
-  readonly revision: number;
-  readonly json: string;
-  readonly page: string;
-  readonly metrics: string;
-  readonly sse: string;
-}
-
-type FromWorker =
-  | { type: "listening"; address: AddressInfo }
-  | { type: "listen-error"; message: string; code?: string }
-  | { type: "need" }
-  | { type: "stats"; id: number; stats: Omit<StatusHttpServerStats, "statusBuilds"> }
-  | { type: "log"; level: "info" | "warn" | "error"; text: string }
-  | { type: "closed" };
-
 /**
  * Starts the status endpoint. HTTP runs in a worker thread, so 200 clients, slow readers
  * or a slowloris never hold the daemon's event loop; the main thread only renders the
@@ -89,31 +80,26 @@ export async function startStatusHttpServer(opts: StatusHttpServerOptions): Prom
   const cacheMs = opts.cacheMs ?? 200;
   const headersTimeoutMs = opts.headersTimeoutMs ?? 5000;
   const log = opts.log ?? (() => undefined);
-  const worker = new Worker(STATUS_HTTP_WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      host: opts.host,
-      port: opts.port,
-      csp: STATUS_PAGE_CSP,
-      metricsContentType: PROMETHEUS_CONTENT_TYPE,
-      maxConnections: opts.maxConnections ?? 64,
-      maxSseClients: opts.maxSseClients ?? 16,
-      maxHeaderSize: opts.maxHeaderSize ?? 8192,
-      headersTimeoutMs,
-      requestTimeoutMs: Math.max(opts.requestTimeoutMs ?? 10_000, headersTimeoutMs),
-      keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 5000,
-      idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
-      connectionsCheckingIntervalMs: Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 2))),
-      cacheMs,
-      ssePushIntervalMs: opts.ssePushIntervalMs ?? 5000,
-      minPushIntervalMs: opts.minPushIntervalMs ?? 100,
-      maxSseBufferedBytes: opts.maxSseBufferedBytes ?? 1024 * 1024,
-      contentWaitMs: opts.contentWaitMs ?? 1000,
-    },
-    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
-    stdout: false,
-    stderr: false,
-  });
+  const workerOptions: StatusHttpWorkerOptions = {
+    host: opts.host,
+    port: opts.port,
+    csp: STATUS_PAGE_CSP,
+    metricsContentType: PROMETHEUS_CONTENT_TYPE,
+    maxConnections: opts.maxConnections ?? 64,
+    maxSseClients: opts.maxSseClients ?? 16,
+    maxHeaderSize: opts.maxHeaderSize ?? 8192,
+    headersTimeoutMs,
+    requestTimeoutMs: Math.max(opts.requestTimeoutMs ?? 10_000, headersTimeoutMs),
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 5000,
+    idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
+    connectionsCheckingIntervalMs: Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 2))),
+    cacheMs,
+    ssePushIntervalMs: opts.ssePushIntervalMs ?? 5000,
+    minPushIntervalMs: opts.minPushIntervalMs ?? 100,
+    maxSseBufferedBytes: opts.maxSseBufferedBytes ?? 1024 * 1024,
+    contentWaitMs: opts.contentWaitMs ?? 1000,
+  };
+  const worker = startWorker(workerOptions);
 
   let cached: { at: number; content: RenderedContent } | undefined;
   let dirty = true;
@@ -121,7 +107,8 @@ export async function startStatusHttpServer(opts: StatusHttpServerOptions): Prom
   let lastErrorLogAt = -Infinity;
   let closed = false;
   let nextStatsId = 1;
-  const statsWaiters = new Map<number, (s: Omit<StatusHttpServerStats, "statusBuilds">) => void>();
+  const statsWaiters = new Map<number, (s: WorkerStats) => void>();
+  const post = (m: ToWorker): void => worker.postMessage(m);
   let closedResolve: (() => void) | undefined;
   const workerGone = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
@@ -157,12 +144,12 @@ export async function startStatusHttpServer(opts: StatusHttpServerOptions): Prom
           resolve(m.address);
           break;
         case "listen-error":
-          reject(Object.assign(new Error(m.message), { code: m.code }));
+          reject(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
           break;
         case "need": {
           if (closed) break;
           const content = render();
-          if (content) worker.postMessage({ type: "content", content });
+          if (content) post({ type: "content", content });
           break;
         }
         case "stats":
@@ -196,7 +183,7 @@ export async function startStatusHttpServer(opts: StatusHttpServerOptions): Prom
   const notify = (): void => {
     if (closed) return;
     dirty = true;
-    worker.postMessage({ type: "invalidate" });
+    post({ type: "invalidate" });
   };
   const unsubscribe = opts.subscribe?.(notify);
 
@@ -218,18 +205,31 @@ export async function startStatusHttpServer(opts: StatusHttpServerOptions): Prom
           clearTimeout(timer);
           resolve({ ...s, statusBuilds });
         });
-        worker.postMessage({ type: "stats", id });
+        post({ type: "stats", id });
       }),
     close: async () => {
       if (closed) return;
       closed = true;
       unsubscribe?.();
       const done = new Promise<void>((resolve) => (closedResolve = resolve));
-      worker.postMessage({ type: "close" });
+      post({ type: "close" });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([done, workerGone, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
       if (timer) clearTimeout(timer);
       await worker.terminate();
     },
   };
+}
+
+/** Starts the worker thread: from the embedded bundle in the single executable, else from its compiled file. */
+function startWorker(options: StatusHttpWorkerOptions): Worker {
+  const common: WorkerOptions = {
+    workerData: { statusHttpWorker: true, options },
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+    stdout: false,
+    stderr: false,
+  };
+  const bundled = typeof TWINBEAT_STATUS_HTTP_WORKER_BUNDLE === "string" ? TWINBEAT_STATUS_HTTP_WORKER_BUNDLE : undefined;
+  if (bundled !== undefined) return new Worker(bundled, { ...common, eval: true });
+  return new Worker(join(__dirname, "status-http-worker.js"), common);
 }

@@ -1,8 +1,7 @@
 // The notify hook (keepalived-style): runs twinbeat.cf's `notify` script on every resource group transition, one at a time, never blocking the daemon.
 
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import type { Readable } from "node:stream";
 import type { LogLevel } from "../cluster/cluster-actions";
+import { runProcess, type CommandRunner } from "./process-runner";
 
 /** The words the script gets as its second argument. */
 export type NotifyState = "ACQUIRED" | "RELEASED" | "FAILED";
@@ -19,6 +18,8 @@ export interface NotifyHookOptions {
   readonly maxQueue?: number;
   /** Output lines logged per run and stream at most. Default 20. */
   readonly maxOutputLines?: number;
+  /** How the script is run. Default runProcess (tests may substitute). */
+  readonly runner?: CommandRunner;
 }
 
 interface Job {
@@ -26,7 +27,7 @@ interface Job {
   readonly state: NotifyState;
 }
 
-/** Grace between SIGTERM and SIGKILL for a script past its timeout. */
+/** Grace between SIGTERM and SIGKILL to the process group of a script past its timeout. */
 const KILL_GRACE_MS = 2000;
 /** Longest output line logged. */
 const MAX_LINE_CHARS = 300;
@@ -41,6 +42,7 @@ const MAX_LINE_CHARS = 300;
  */
 export class NotifyHook {
   readonly #opts: NotifyHookOptions;
+  readonly #runner: CommandRunner;
   readonly #queue: Job[] = [];
   #running: Promise<void> | undefined;
   #closed = false;
@@ -50,6 +52,7 @@ export class NotifyHook {
 
   constructor(options: NotifyHookOptions) {
     this.#opts = options;
+    this.#runner = options.runner ?? runProcess;
   }
 
   /** Queues one run for a group's transition; returns at once. */
@@ -104,78 +107,41 @@ export class NotifyHook {
     for (const w of waiters) w();
   }
 
-  #run(job: Job): Promise<void> {
+  async #run(job: Job): Promise<void> {
     const { script, nodeName, log } = this.#opts;
     const timeoutMs = this.#opts.timeoutMs ?? 10_000;
     const maxLines = this.#opts.maxOutputLines ?? 20;
+    const what = `${job.group} ${job.state}`;
     this.#runs++;
-    return new Promise<void>((resolve) => {
-      const started = Date.now();
-      let child: ChildProcessByStdio<null, Readable, Readable>;
-      try {
-        child = spawn(script, [job.group, job.state, nodeName], {
-          stdio: ["ignore", "pipe", "pipe"],
-          detached: true, // its own process group: a timeout kills what it started too
-          env: { ...process.env, TWINBEAT_GROUP: job.group, TWINBEAT_STATE: job.state, TWINBEAT_NODE: nodeName },
-        });
-      } catch (err) {
-        log("error", `notify: cannot run ${script}: ${(err as Error).message}`);
-        resolve();
-        return;
-      }
-      const lines = { stdout: 0, stderr: 0 };
-      const forward = (stream: "stdout" | "stderr") => {
-        let partial = "";
-        const emit = (line: string) => {
-          if (line === "") return;
-          lines[stream]++;
-          if (lines[stream] > maxLines) return;
-          const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line;
-          log(stream === "stdout" ? "info" : "warn", `notify ${job.group} ${job.state}: ${text}`);
-        };
-        child[stream].setEncoding("utf8");
-        child[stream].on("data", (chunk: string) => {
-          const parts = (partial + chunk).split("\n");
-          partial = parts.pop()!;
-          if (partial.length > 4 * MAX_LINE_CHARS) partial = partial.slice(0, 4 * MAX_LINE_CHARS);
-          for (const p of parts) emit(p);
-        });
-        child[stream].on("end", () => {
-          emit(partial);
-          if (lines[stream] > maxLines) log("info", `notify ${job.group} ${job.state}: (${lines[stream] - maxLines} more ${stream} lines not logged)`);
-        });
-      };
-      forward("stdout");
-      forward("stderr");
-      let timedOut = false;
-      const killGroup = (sig: NodeJS.Signals) => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, sig);
-        } catch {
-          // already gone
-        }
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        log("warn", `notify: ${script} ${job.group} ${job.state} still running after ${timeoutMs} ms: killing it`);
-        killGroup("SIGTERM");
-        setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
-      }, timeoutMs);
-      let failed = false;
-      child.once("error", (err) => {
-        failed = true;
-        clearTimeout(timer);
-        log("error", `notify: cannot run ${script}: ${err.message}`);
-        resolve();
-      });
-      child.once("close", (code, signal) => {
-        clearTimeout(timer);
-        if (failed) return;
-        const ms = Date.now() - started;
-        if (timedOut) log("warn", `notify: ${script} ${job.group} ${job.state} killed after ${ms} ms`);
-        else if (code !== 0) log("warn", `notify: ${script} ${job.group} ${job.state} exited with ${code ?? signal} after ${ms} ms`);
-        resolve();
-      });
+    const lines = { stdout: 0, stderr: 0 };
+    const started = performance.now();
+    const result = await this.#runner(script, [job.group, job.state, nodeName], {
+      env: { ...process.env, TWINBEAT_GROUP: job.group, TWINBEAT_STATE: job.state, TWINBEAT_NODE: nodeName },
+      timeoutMs,
+      killGraceMs: KILL_GRACE_MS,
+      onLine: (line, stream) => {
+        if (line === "") return;
+        lines[stream]++;
+        if (lines[stream] > maxLines) return;
+        const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line;
+        log(stream === "stdout" ? "info" : "warn", `notify ${what}: ${text}`);
+      },
     });
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (lines[stream] > maxLines) log("info", `notify ${what}: (${lines[stream] - maxLines} more ${stream} lines not logged)`);
+    }
+    switch (result.kind) {
+      case "spawn-failed":
+        log("error", `notify: ${result.message} (${result.errorCode})`);
+        break;
+      case "timed-out":
+        log("warn", `notify: ${script} ${what} still running after ${timeoutMs} ms: killed it and its process group (gone ${Math.round(performance.now() - started)} ms after the start)`);
+        break;
+      case "aborted":
+        break;
+      case "exited":
+        if (result.exitCode !== 0) log("warn", `notify: ${script} ${what} exited with ${result.exitCode} after ${result.durationMs} ms`);
+        break;
+    }
   }
 }
