@@ -13,6 +13,8 @@ import { parseHaCf } from "./ha-cf-parser";
 import { looksLikeBareIpv6, parseHaresources } from "./haresources-parser";
 import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
 import { isExecutableFile } from "../adapters/is-executable-file";
+import type { MachineMode, MachineProbe } from "./machine-checks";
+import { checkMachine } from "./machine-checks";
 
 /** The files of a config directory, in the order findings are reported. */
 export const CONFIG_FILE_NAMES = ["ha.cf", "haresources", "authkeys", "twinbeat.cf"] as const;
@@ -23,6 +25,14 @@ export interface LoadConfigDirOptions {
   readonly localNode: string;
   /** Where LSB init scripts are looked for after `<configDir>/resource.d`. Default `/etc/init.d`. */
   readonly initDir?: string;
+  /**
+   * Heartbeat's machine-dependent start-up checks (interfaces, host names, users, programs):
+   * errors for `this` machine (daemon start, `twinbeat check`), warnings for `another`
+   * (`--for-another-machine`), none for `skip` (the default: tools that only read the files).
+   */
+  readonly machine?: MachineMode;
+  /** What the machine checks ask; the real system by default. */
+  readonly probe?: MachineProbe;
 }
 
 /**
@@ -45,9 +55,11 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   const haCfText = readConfigFile(haCfPath, "ha.cf", diagnostics);
   let ha: HaConfig | undefined;
   let declaredNodes: readonly NodeName[] | undefined;
+  const machine = options.machine ?? "skip";
   if (haCfText !== undefined) {
     const parsed = parseHaCf(haCfText, haCfPath);
     diagnostics.push(...parsed.diagnostics);
+    diagnostics.push(...checkMachine(parsed.machineFacts, machine, options.probe));
     ha = parsed.ha;
     declaredNodes = parsed.declaredNodes;
   }
@@ -80,7 +92,7 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   }
 
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
-  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat }));
+  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, machine }));
 
   const sorted = sortDiagnostics(diagnostics, configDir);
   if (hasErrors(sorted) || ha === undefined || authKeys === undefined) {
@@ -115,7 +127,7 @@ export function crossCheckConfig(files: ParsedConfigFiles, options: { readonly l
   return diagnostics;
 }
 
-/** Looks for resource scripts, respawn programs and the notify program; missing ones are warnings. */
+/** Looks for resource scripts and the notify program (missing ones are warnings), and respawn programs when the machine checks are off. */
 function checkProgramsOnDisk(input: {
   readonly configDir: string;
   readonly initDir: string;
@@ -124,6 +136,7 @@ function checkProgramsOnDisk(input: {
   readonly ha: HaConfig | undefined;
   readonly groups: readonly ResourceGroup[];
   readonly twinbeat: TwinbeatConfig;
+  readonly machine: MachineMode;
 }): ConfigDiagnostic[] {
   const diagnostics: ConfigDiagnostic[] = [];
   const resourceDir = path.join(input.configDir, "resource.d");
@@ -150,7 +163,8 @@ function checkProgramsOnDisk(input: {
       );
     }
   }
-  for (const child of input.ha?.respawn ?? []) {
+  // With the machine checks on, checkMachine reports respawn programs (as errors, like Heartbeat).
+  for (const child of input.machine === "skip" ? (input.ha?.respawn ?? []) : []) {
     if (!isBuiltinIpfail(child.command) && !isExecutableFile(child.command)) {
       diagnostics.push(configWarning(child.at, `respawn program "${child.command}" does not exist or is not executable`));
     }
