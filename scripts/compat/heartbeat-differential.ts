@@ -26,7 +26,7 @@ export interface SetResult {
   readonly nodeName: string;
   /** What the harness changed about the machine so that only the file is judged (stand-ins). */
   readonly machineFixes: readonly string[];
-  readonly heartbeat: { readonly verdict: Verdict; readonly errors: readonly string[]; readonly autoFailback?: string; readonly media: readonly string[]; readonly pingNodes: number };
+  readonly heartbeat: { readonly verdict: Verdict; readonly errors: readonly string[]; readonly autoFailback?: string; readonly media: readonly string[]; readonly pingNodes?: number };
   readonly twinbeat: { readonly verdict: Verdict; readonly errors: readonly string[]; readonly autoFailback?: string; readonly media: readonly string[]; readonly pingNodes: number };
   /** `twinbeat check --for-another-machine` on the host (no stand-ins): the file judged for another machine. */
   readonly forAnotherMachine: Verdict;
@@ -151,12 +151,21 @@ function readSet(dir: string): ConfigSet {
 const INNER_SCRIPT = String.raw`
 w=$1
 mount -t proc proc /proc || exit 90
-hostname "$(cat $w/nodename)"
+printf %s "$(cat $w/nodename)" > /proc/sys/kernel/hostname || exit 94
 mount -t tmpfs -o mode=0755,size=32m tb-compat-run /run || exit 91
 mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd /run/crm /run/lock/subsys /run/resource-agents
 chown hacluster:haclient /run/heartbeat /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd /run/crm 2>/dev/null
 mount --bind $w/etc /etc/ha.d && mount --bind $w/lib /var/lib/heartbeat && mount --bind $w/log /var/log || exit 92
 mount --bind $w/hosts /etc/hosts || exit 93
+# A /dev of our own, so that syslog() lands in a syslogd of the namespace (files that log to syslog only).
+mkdir -p /run/hostdev && mount --bind /dev /run/hostdev && mount -t tmpfs -o mode=0755,size=1m tb-compat-dev /dev || exit 95
+for n in null zero full random urandom tty $(cd /run/hostdev && ls -d ttyS* 2>/dev/null); do
+  touch /dev/$n && mount --bind /run/hostdev/$n /dev/$n
+done
+ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr
+mkdir -p /dev/shm /dev/pts && mount -t tmpfs -o size=8m tb-compat-shm /dev/shm
+busybox syslogd -n -O /var/log/syslog &
+sleep 0.2
 ip link set lo up
 i=0
 for dev in $(cat $w/devs); do
@@ -278,7 +287,7 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
   const hostIp = new Map(names.map((h, i) => [h, `203.0.113.${10 + i}`]));
   const hbMedia = heartbeatMedia(log);
   const tbMedia = (explained.media ?? []).map((m) => m.replace(/ to (\S+) /, (_all, peer: string) => ` to ${hostIp.get(peer) ?? peer} `));
-  const hbResult = { verdict: hbVerdict, errors: hbErrors, autoFailback: heartbeatAutoFailback(log), media: hbMedia, pingNodes: (log.match(/ping (group )?heartbeat started/g) ?? []).length };
+  const hbResult = { verdict: hbVerdict, errors: hbErrors, autoFailback: heartbeatAutoFailback(log), media: hbMedia, pingNodes: heartbeatPingNodes(log) };
   const tbResult = { verdict: tbVerdict, errors: tbErrors, autoFailback: explained.autoFailback, media: tbMedia, pingNodes: explained.pingNodes?.length ?? 0 };
 
   // Heartbeat's reading of the IP resources next to Twinbeat's.
@@ -335,11 +344,10 @@ function heartbeatLog(w: string): string {
     if (!fs.statSync(file).isFile()) continue;
     for (const line of readText(file).split("\n")) {
       const key = line.replace(/^.*?heartbeat: \[\d+\]: /, "");
-      if (line.trim() !== "" && !seen.has(line)) {
-        seen.add(line);
+      if (line.trim() !== "" && !seen.has(key)) {
+        seen.add(key);
         lines.push(line);
       }
-      void key;
     }
   }
   return lines.join("\n");
@@ -373,7 +381,7 @@ export function heartbeatMedia(log: string): string[] {
  * nice_failback line into. Undefined when the log does not show the configuration being read.
  */
 export function heartbeatAutoFailback(log: string): string | undefined {
-  if (!/add_option\(/.test(log)) return undefined;
+  if (!replayable(log)) return undefined;
   let mode = "legacy";
   for (const line of log.split("\n")) {
     let m = /add_option\(auto_failback,([^)]*)\)/.exec(line);
@@ -386,6 +394,18 @@ export function heartbeatAutoFailback(log: string): string | undefined {
     if (/has been strictly interpreted as 'auto_failback legacy'/.test(line)) mode = "legacy";
   }
   return mode;
+}
+
+/** Ping nodes Heartbeat made: one per `add_option(ping,HOST)` in its -d log, plus the ping groups it started. */
+function heartbeatPingNodes(log: string): number | undefined {
+  if (!replayable(log)) return undefined;
+  const pings = new Set(log.match(/add_option\(ping,[^)]*\)/g) ?? []).size;
+  return pings + (log.match(/ping group heartbeat started/g) ?? []).length;
+}
+
+/** The -d log shows every directive only until a `debug 0` line turns debugging off. */
+function replayable(log: string): boolean {
+  return /add_option\(/.test(log) && !/add_option\(debug,0\)/.test(log);
 }
 
 /** Whether Heartbeat's reading of an IP argument is one its IPaddr agents can use. */
@@ -424,7 +444,7 @@ function judge(
   if (hb.autoFailback !== undefined && hb.autoFailback !== tb.autoFailback) notes.push(`auto_failback: Heartbeat ${hb.autoFailback}, Twinbeat ${tb.autoFailback}`);
   const sort = (a: readonly string[]): string => [...a].sort().join("; ");
   if (sort(hb.media) !== sort(tb.media)) notes.push(`media: Heartbeat [${sort(hb.media)}], Twinbeat [${sort(tb.media)}]`);
-  if (hb.pingNodes !== tb.pingNodes) notes.push(`ping nodes: Heartbeat ${hb.pingNodes}, Twinbeat ${tb.pingNodes}`);
+  if (hb.pingNodes !== undefined && hb.pingNodes !== tb.pingNodes) notes.push(`ping nodes: Heartbeat ${hb.pingNodes}, Twinbeat ${tb.pingNodes}`);
   for (const r of ips) {
     const want = ipReadingAsTwinbeat(r.heartbeat);
     const got = r.twinbeat?.replace(/^\S+ /, "").replace(" that holds its network", "");

@@ -921,6 +921,12 @@ function latchPort(r: HaCfReader, kind: "bcast" | "ucast", at: SourceLocation): 
 }
 
 function addBcast(r: HaCfReader, dev: string, at: SourceLocation): boolean {
+  const same = r.media.find((m) => m.kind === "bcast" && m.dev === dev);
+  if (same !== undefined) {
+    // Heartbeat opens one broadcast medium per interface (a `udp` line is an old bcast line).
+    r.diagnostics.push(configWarning(at, `bcast ${dev} is already a medium (line ${same.at.line}): Heartbeat and Twinbeat use it once`));
+    return true;
+  }
   r.media.push({ kind: "bcast", dev, port: latchPort(r, "bcast", at), at });
   return true;
 }
