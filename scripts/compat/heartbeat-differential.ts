@@ -264,9 +264,12 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
     .split("\n")
     .filter((l) => / (ERROR|CRIT): /.test(l) && !/Cannot lock ourselves into memory|Error sending packet|write_child: write failure|nice_failback|Consider converting|When you do|See documentation|Configuration error, heartbeat not started|Heartbeat not started: configuration error/.test(l))
     .map((l) => l.replace(/^.*?(ERROR|CRIT): /, ""));
-  const hbVerdict: Verdict = state === "up" ? "accepted" : state.startsWith("exit") ? "refused" : "unknown";
-  if (facts.pacemaker && hbVerdict === "refused" && hbErrors.some((e) => /crm|pacemaker|cib|ccm|No such file/i.test(e))) {
-    fixes.push("Pacemaker 1.x daemons are not installed here");
+  let hbVerdict: Verdict = state === "up" ? "accepted" : state.startsWith("exit") ? "refused" : "unknown";
+  // Pacemaker 1.x daemons (cib, crmd...) are not installed here: a refusal for that alone is the machine's.
+  const pacemakerMissing = (e: string): boolean => /Failed to add pacemaker client child/.test(e);
+  if (facts.pacemaker && hbErrors.some(pacemakerMissing)) {
+    fixes.push("Pacemaker 1.x daemons are not installed here (judged as if they were)");
+    if (hbVerdict === "refused" && hbErrors.every(pacemakerMissing)) hbVerdict = "accepted";
   }
 
   const tbJsonText = readText(path.join(w, "twinbeat.json")).trim();
@@ -427,7 +430,7 @@ function judge(
   const notes: string[] = [];
   if (hb.verdict === "unknown" || tb.verdict === "unknown") return { outcome: `disagree: no verdict (Heartbeat ${hb.verdict}, Twinbeat ${tb.verdict})`, notes };
   if (hb.verdict !== tb.verdict) {
-    if (tb.verdict === "refused" && facts.pacemaker && tb.errors.every((e) => /enables Pacemaker|Pacemaker|pacemaker line/.test(e) || hb.errors.length > 0)) {
+    if (tb.verdict === "refused" && facts.pacemaker && tb.errors.every((e) => /Pacemaker|pacemaker line|autojoin|no nodes: add a node line/.test(e))) {
       return { outcome: "deliberate: crm/Pacemaker mode (README: Twinbeat runs haresources only)", notes };
     }
     if (tb.verdict === "refused" && facts.serial && tb.errors.every((e) => /no heartbeat media/.test(e))) {

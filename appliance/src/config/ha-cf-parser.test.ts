@@ -440,3 +440,14 @@ describe("parseHaCf() whole-file checks", () => {
     assert.deepEqual(result.declaredNodes, ["a", "b"]);
   });
 });
+
+describe("parseHaCf() a repeated broadcast interface", () => {
+  it("uses bcast eth0 once when an old udp line names it again (a real file: bcast eth0 ... udp eth0)", () => {
+    const result = parseHaCf("bcast eth0\nmcast eth0 225.0.0.1 694 1 0\nudp eth0\nnode a\nauto_failback on\n", FILE);
+    assert.deepEqual(result.ha?.media.map((m) => `${m.kind} ${m.dev}`), ["bcast eth0", "mcast eth0"]);
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+      '/etc/ha.d/ha.cf:3: warning: udp is the old name of bcast and is read as bcast: write "bcast" instead',
+      "/etc/ha.d/ha.cf:3: warning: bcast eth0 is already a medium (line 1): Heartbeat and Twinbeat use it once",
+    ]);
+  });
+});
