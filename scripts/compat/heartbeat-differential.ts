@@ -59,10 +59,11 @@ interface HaCfFacts {
   readonly respawnPrograms: string[];
   pacemaker: boolean;
   serial: boolean;
+  readonly ttys: string[];
 }
 
 function haCfFacts(text: string): HaCfFacts {
-  const facts: HaCfFacts = { nodes: [], devs: [], hosts: [], respawnPrograms: [], pacemaker: false, serial: false };
+  const facts: HaCfFacts = { nodes: [], devs: [], hosts: [], respawnPrograms: [], pacemaker: false, serial: false, ttys: [] };
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*/, "").replace(/\r.*/, "").trim();
     const [directive, ...words] = line.split(/[ \t]+/);
@@ -95,6 +96,7 @@ function haCfFacts(text: string): HaCfFacts {
         break;
       case "serial":
         facts.serial = true;
+        facts.ttys.push(...values);
         break;
     }
   }
@@ -144,7 +146,8 @@ function readSet(dir: string): ConfigSet {
 /**
  * The script run as PID 1 of new mount, UTS, network and PID namespaces ($1 = work dir).
  * Nothing leaves: the network namespace has only loopback and veth pairs whose both ends are
- * inside it. It starts `heartbeat -d -f`, waits until Heartbeat has refused or brought its
+ * inside it, /dev is the namespace's own (serial ports are pseudo-terminals, syslog() goes to a
+ * syslogd of the namespace). It starts `heartbeat -d -f`, waits until Heartbeat has refused or brought its
  * media up, kills it, reads each IP resource through Heartbeat's own resource.d wrapper (with a
  * stand-in OCF agent that only reports the parameters it was given), then runs `twinbeat check`.
  */
@@ -159,11 +162,20 @@ mount --bind $w/etc /etc/ha.d && mount --bind $w/lib /var/lib/heartbeat && mount
 mount --bind $w/hosts /etc/hosts || exit 93
 # A /dev of our own, so that syslog() lands in a syslogd of the namespace (files that log to syslog only).
 mkdir -p /run/hostdev && mount --bind /dev /run/hostdev && mount -t tmpfs -o mode=0755,size=1m tb-compat-dev /dev || exit 95
-for n in null zero full random urandom tty $(cd /run/hostdev && ls -d ttyS* 2>/dev/null); do
+for n in null zero full random urandom tty; do
   touch /dev/$n && mount --bind /run/hostdev/$n /dev/$n
 done
+# Serial links get a pseudo-terminal of the namespace's own (never the machine's real port).
+mkdir -p /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 tb-compat-pts /dev/pts && ln -s pts/ptmx /dev/ptmx
+k=0
+for tty in $(cat $w/ttys); do
+  k=$((k+1))
+  python3 -c 'import os,pty,time; m,s=pty.openpty(); print(os.ttyname(s), flush=True); time.sleep(3600)' > $w/pty.$k 2>&1 &
+  for t in 1 2 3 4 5 6 7 8 9 10; do [ -s $w/pty.$k ] && break; sleep 0.1; done
+  mkdir -p "$(dirname "$tty")" && touch "$tty" && mount --bind "$(cat $w/pty.$k)" "$tty" || echo "cannot stand in for serial port $tty" >> $w/setup-errors
+done
 ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr
-mkdir -p /dev/shm /dev/pts && mount -t tmpfs -o size=8m tb-compat-shm /dev/shm
+mkdir -p /dev/shm && mount -t tmpfs -o size=8m tb-compat-shm /dev/shm
 busybox syslogd -n -O /var/log/syslog &
 sleep 0.2
 ip link set lo up
@@ -252,6 +264,10 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
     fixes.push(`${program} missing here: stood in by ${source}`);
   }
   fs.writeFileSync(path.join(w, "standins"), standins.join("\n") + (standins.length > 0 ? "\n" : ""));
+  // Serial ports: a pseudo-terminal in the namespace stands in for each one.
+  const ttys = facts.ttys.filter((t) => /^\/dev\/[A-Za-z0-9_/-]+$/.test(t));
+  fs.writeFileSync(path.join(w, "ttys"), ttys.join("\n") + "\n");
+  if (ttys.length > 0) fixes.push(`serial ports ${ttys.join(", ")} stood in by pseudo-terminals`);
   const ipTokens = ipResourceTokens(set.haresources.toString("latin1"));
   fs.writeFileSync(path.join(w, "ipargs"), ipTokens.map((t) => `${t.agent} ${t.arg}`).join("\n") + (ipTokens.length > 0 ? "\n" : ""));
 
