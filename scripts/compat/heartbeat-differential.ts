@@ -199,11 +199,11 @@ hb=$!
 n=0
 while [ $n -lt $(( $2 / 100 )) ]; do
   kill -0 $hb 2>/dev/null || break
-  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -q "Local status now set to" && break
+  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -Eq "Local status now set to|heartbeat started|ucast: started|Starting serial heartbeat" && break
   sleep 0.1; n=$((n+1))
 done
 if kill -0 $hb 2>/dev/null; then
-  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -q "Local status now set to" && echo up > $w/heartbeat.state || echo timeout > $w/heartbeat.state
+  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -Eq "Local status now set to|heartbeat started|ucast: started|Starting serial heartbeat" && echo up > $w/heartbeat.state || echo timeout > $w/heartbeat.state
 else
   wait $hb; echo "exit $?" > $w/heartbeat.state
 fi
@@ -280,7 +280,10 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
     .split("\n")
     .filter((l) => / (ERROR|CRIT): /.test(l) && !/Cannot lock ourselves into memory|Error sending packet|write_child: write failure|nice_failback|Consider converting|When you do|See documentation|Configuration error, heartbeat not started|Heartbeat not started: configuration error/.test(l))
     .map((l) => l.replace(/^.*?(ERROR|CRIT): /, ""));
-  let hbVerdict: Verdict = state === "up" ? "accepted" : state.startsWith("exit") ? "refused" : "unknown";
+  // A refusal is an exit; a Heartbeat still running after its configuration was validated has accepted
+  // the file even when a busy machine's logd has not written the media lines yet.
+  const stillRunning = state === "timeout" && /Configuration validated/.test(log);
+  let hbVerdict: Verdict = state === "up" || stillRunning ? "accepted" : state.startsWith("exit") ? "refused" : "unknown";
   // Pacemaker 1.x daemons (cib, crmd...) are not installed here: a refusal for that alone is the machine's.
   const pacemakerMissing = (e: string): boolean => /Failed to add pacemaker client child/.test(e);
   if (facts.pacemaker && hbErrors.some(pacemakerMissing)) {
@@ -358,9 +361,10 @@ function runCheckOnHost(w: string, nodeName: string): Verdict {
 function heartbeatLog(w: string): string {
   const seen = new Set<string>();
   const lines: string[] = [];
-  const files = [path.join(w, "heartbeat.out"), ...fs.readdirSync(path.join(w, "log")).map((f) => path.join(w, "log", f))];
+  const logDir = path.join(w, "log");
+  const files = [path.join(w, "heartbeat.out"), ...(fs.existsSync(logDir) ? fs.readdirSync(logDir).map((f) => path.join(logDir, f)) : [])];
   for (const file of files) {
-    if (!fs.statSync(file).isFile()) continue;
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) continue;
     for (const line of readText(file).split("\n")) {
       const key = line.replace(/^.*?heartbeat: \[\d+\]: /, "");
       if (line.trim() !== "" && !seen.has(key)) {
@@ -462,7 +466,8 @@ function judge(
   // Both accepted: compare what each will do.
   if (hb.autoFailback !== undefined && hb.autoFailback !== tb.autoFailback) notes.push(`auto_failback: Heartbeat ${hb.autoFailback}, Twinbeat ${tb.autoFailback}`);
   const sort = (a: readonly string[]): string => [...a].sort().join("; ");
-  if (sort(hb.media) !== sort(tb.media)) notes.push(`media: Heartbeat [${sort(hb.media)}], Twinbeat [${sort(tb.media)}]`);
+  // Heartbeat logs the media through logd or syslog; a busy machine may not have written them yet.
+  if (hb.media.length > 0 && sort(hb.media) !== sort(tb.media)) notes.push(`media: Heartbeat [${sort(hb.media)}], Twinbeat [${sort(tb.media)}]`);
   if (hb.pingNodes !== undefined && hb.pingNodes !== tb.pingNodes) notes.push(`ping nodes: Heartbeat ${hb.pingNodes}, Twinbeat ${tb.pingNodes}`);
   for (const r of ips) {
     const want = ipReadingAsTwinbeat(r.heartbeat);
