@@ -12,7 +12,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 wants=(iproute2 nftables arping curl procps busybox-static stress-ng chromium resource-agents
   # the Filesystem OCF agent refuses to run without modprobe, fuser and fsck (e2e: classic resources)
-  kmod psmisc e2fsprogs)
+  kmod psmisc e2fsprogs
+  # scripts/compat/heartbeat-differential.ts gives the real Heartbeat a pty (heartbeat-compat e2e)
+  python3)
 # The system ping: iputils-ping, unless the machine chose inetutils-ping (they conflict, and
 # installing one would remove the other); the tests get both either way.
 installed() {

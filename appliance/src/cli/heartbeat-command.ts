@@ -117,7 +117,7 @@ async function stopRunning(opts: CommonOptions): Promise<number> {
 
 async function startDaemon(opts: CommonOptions, flags: HeartbeatFlags, argv: readonly string[]): Promise<number> {
   const localNode = resolveNodeName(opts);
-  const loaded = loadConfigDir(opts.configDir, { localNode });
+  const loaded = loadConfigDir(opts.configDir, { localNode, machine: "this" });
   for (const d of loaded.diagnostics) process.stderr.write(`heartbeat: ${formatDiagnostic(d)}\n`);
   if (!loaded.config) {
     process.stderr.write(`heartbeat: configuration in ${opts.configDir} is not valid for node ${localNode}: not starting\n`);

@@ -49,9 +49,18 @@ describe("parseAuthkeys()", () => {
   it("warns that words after the key are ignored, and keeps the first word as the key", () => {
     const result = parseAuthkeys("auth 1\n1 sha1 my secret key\n", FILE, 0o600);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
-      '/etc/ha.d/authkeys:2: warning: text after the key of key 1 is ignored: "secret key" (the key is the first word only)',
+      "/etc/ha.d/authkeys:2: warning: key 1 is the first word after the method only, my (exactly these 2 characters, as Heartbeat reads it); the rest of the line, secret key, is ignored (a key cannot contain spaces)",
     ]);
     assert.deepEqual(result.authKeys?.keys.get(1), { method: "sha1", key: "my" });
+  });
+
+  it("says which key is used when a quoted key has a space in it (the opening quote is part of the key)", () => {
+    // A real authkeys line: 1 sha1 "twin test"
+    const result = parseAuthkeys('auth 1\n1 sha1 "twin test"\n', FILE, 0o600);
+    assert.deepEqual(result.authKeys?.keys.get(1), { method: "sha1", key: '"twin' });
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+      '/etc/ha.d/authkeys:2: warning: key 1 is the first word after the method only, "twin (exactly these 5 characters, as Heartbeat reads it): quotes are not special in authkeys, so the opening quote is part of the key; the rest of the line, test", is ignored (a key cannot contain spaces)',
+    ]);
   });
 
   it("uses the last auth line, with a warning", () => {

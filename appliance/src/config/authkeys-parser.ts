@@ -96,7 +96,13 @@ export function parseAuthkeys(text: string, path: string, fileMode: number): Aut
       continue;
     }
     if (extra.length > 0) {
-      diagnostics.push(configWarning(at, `text after the key of key ${index} is ignored: "${extra.join(" ")}" (the key is the first word only)`));
+      const quoted = /^["']/.test(third!) ? ": quotes are not special in authkeys, so the opening quote is part of the key" : "";
+      diagnostics.push(
+        configWarning(
+          at,
+          `key ${index} is the first word after the method only, ${third!} (exactly these ${third!.length} characters, as Heartbeat reads it)${quoted}; the rest of the line, ${extra.join(" ")}, is ignored (a key cannot contain spaces)`,
+        ),
+      );
     }
     const previousLine = keyLines.get(index);
     if (previousLine !== undefined) {

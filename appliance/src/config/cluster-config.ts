@@ -59,6 +59,10 @@ export interface HaConfig {
   readonly media: readonly MediumConfig[];
   readonly pingNodes: readonly PingNodeConfig[];
   readonly autoFailback: AutoFailback;
+  /** The line that decided autoFailback and how it was written there; undefined = Heartbeat's default. */
+  readonly autoFailbackSource?: { readonly at: SourceLocation; readonly text: string };
+  /** `stonith`/`stonith_host` lines: accepted but without effect (Twinbeat does not fence). */
+  readonly stonithLines: readonly SourceLocation[];
   readonly logfile?: string;
   readonly debugfile?: string;
   /** syslog facility name (`local0`, `daemon`…); undefined or "none" = no syslog. */

@@ -6,6 +6,9 @@ import type { HaConfig } from "./cluster-config";
 import { formatDiagnostic } from "./format-diagnostic";
 import { parseHaCf, splitConfigLines, splitOptionValues } from "./ha-cf-parser";
 
+/** The stonith warning must say that the pair then has no fencing at all (it matters with DRBD or shared disks). */
+const NO_FENCING_TEXT =
+  "Twinbeat does not fence nodes (STONITH), so this pair has no fencing at all: when the nodes lose each other, both may run the resources at once, which with DRBD or a shared disk can corrupt data (rely on DRBD's own fencing, redundant heartbeat links and ping nodes)";
 const FILE = "/etc/ha.d/ha.cf";
 
 /** A minimal valid ha.cf; tests add lines to it. */
@@ -199,14 +202,37 @@ describe("parseHaCf() failback, logging and programs", () => {
     ]);
   });
 
-  it("turns any nice_failback value into legacy, unless a later auto_failback says otherwise", () => {
+  it("reads nice_failback as legacy when no auto_failback on/off comes before it", () => {
     const onlyNice = parseHaCf("bcast e\nnode a\nnice_failback on\n", FILE);
     assert.equal(onlyNice.ha?.autoFailback, "legacy");
     assert.deepEqual(onlyNice.diagnostics.map(formatDiagnostic), [
-      '/etc/ha.d/ha.cf:3: warning: nice_failback is obsolete: Heartbeat reads "nice_failback on" as auto_failback legacy whatever its value (write auto_failback on or off instead)',
+      '/etc/ha.d/ha.cf:3: warning: nice_failback is obsolete: with no auto_failback on/off before it, Heartbeat reads "nice_failback on" as auto_failback legacy whatever its value, which disables hb_standby and ipfail (write auto_failback on or off instead)',
     ]);
     assert.equal(parseHaCf("bcast e\nnode a\nnice_failback off\nauto_failback on\n", FILE).ha?.autoFailback, "on");
-    assert.equal(parseHaCf("bcast e\nnode a\nauto_failback on\nnice_failback off\n", FILE).ha?.autoFailback, "legacy");
+    assert.equal(parseHaCf("bcast e\nnode a\nauto_failback legacy\nnice_failback on\n", FILE).ha?.autoFailback, "legacy");
+  });
+
+  it("reads nice_failback after auto_failback on as auto_failback off, as Heartbeat 3.0.6 does (a real file: ipfail keeps working)", () => {
+    // The shape of a real ha.cf: auto_failback on, nice_failback on three lines later, then ipfail.
+    const text = [
+      "logfile /var/log/ha-log",
+      "keepalive 2",
+      "bcast eth1",
+      "auto_failback on",
+      "node alpha beta",
+      "ping 198.51.100.1",
+      "nice_failback on",
+      "respawn hacluster /usr/lib/heartbeat/ipfail",
+    ].join("\n");
+    const result = parseHaCf(text, FILE);
+    assert.equal(result.ha?.autoFailback, "off");
+    assert.deepEqual(result.ha?.autoFailbackSource, { at: { file: FILE, line: 7 }, text: "off (from nice_failback on)" });
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+      '/etc/ha.d/ha.cf:7: warning: nice_failback is obsolete: after the auto_failback on at line 4, Heartbeat reads "nice_failback on" as auto_failback off (whatever its value), so failback is off (write auto_failback off instead)',
+    ]);
+    // Whatever its value, and also after an earlier nice_failback that already gave "off".
+    assert.equal(parseHaCf("bcast e\nnode a\nauto_failback off\nnice_failback off\n", FILE).ha?.autoFailback, "off");
+    assert.equal(parseHaCf("bcast e\nnode a\nauto_failback on\nnice_failback on\nnice_failback no\n", FILE).ha?.autoFailback, "off");
   });
 
   it("implies use_logd only when no log target is set, and points syslog-only setups at /dev/null", () => {
@@ -273,8 +299,8 @@ describe("parseHaCf() directives without effect in Twinbeat", () => {
     ["ucast6 eth0 fe80::1%eth0", "ucast6 has no effect in Twinbeat: Twinbeat has no IPv6 heartbeat media yet, so this link is not used"],
     ["mcast6 eth0 ff02::1 694 1 0", "mcast6 has no effect in Twinbeat: Twinbeat has no IPv6 heartbeat media yet, so this link is not used"],
     ["ping6 2001:db8::1", "ping6 has no effect in Twinbeat: Twinbeat has no IPv6 ping nodes yet, so this ping node is not used"],
-    ["stonith baytech /etc/ha.d/conf/stonith.baytech", "stonith has no effect in Twinbeat: Twinbeat does not fence nodes (STONITH)"],
-    ["stonith_host * baytech 192.0.2.3 mylogin mysecretpassword", "stonith_host has no effect in Twinbeat: Twinbeat does not fence nodes (STONITH)"],
+    ["stonith baytech /etc/ha.d/conf/stonith.baytech", `stonith has no effect in Twinbeat: ${NO_FENCING_TEXT}`],
+    ["stonith_host * baytech 192.0.2.3 mylogin mysecretpassword", `stonith_host has no effect in Twinbeat: ${NO_FENCING_TEXT}`],
     ["failfast hacluster /usr/lib/x", "failfast has no effect in Twinbeat: Twinbeat does not start failfast programs (use respawn)"],
     ["realtime off", "realtime has no effect in Twinbeat: Twinbeat does not use realtime scheduling"],
     ["rtprio 5", "rtprio has no effect in Twinbeat: Twinbeat does not use realtime scheduling"],
@@ -329,7 +355,7 @@ describe("parseHaCf() errors", () => {
       "keepalive 500 ms",
       [
         '4: keepalive value "ms" is not a valid time: a unit must be glued to its number (500ms, not 500 ms) and a number without unit is seconds',
-        "4: deadtime 30000ms (the default) is too small compared to keepalive 500000ms: it must be more than twice keepalive",
+        "4: deadtime 30000ms (the default) is too small compared to keepalive 500 (500 seconds): it must be more than twice keepalive",
       ],
     ],
     ["deadtime 30s", ['4: deadtime value "30s" is not a valid time: Heartbeat has no "s" unit, a number without unit is already seconds (write 30, 0.5 or 500ms)']],
@@ -383,11 +409,11 @@ describe("parseHaCf() errors", () => {
 describe("parseHaCf() timing checks", () => {
   const cases: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [
     [["keepalive 500ms", "deadtime 1000ms"], ["5: deadtime 1000ms is too small compared to keepalive 500ms: it must be more than twice keepalive"]],
-    [["keepalive 15"], ["4: deadtime 30000ms (the default) is too small compared to keepalive 15000ms: it must be more than twice keepalive"]],
-    [["deadtime 30", "initdead 20"], ["5: initdead 20000ms is smaller than deadtime 30000ms: it must be at least deadtime"]],
-    [["keepalive 1", "deadtime 5", "initdead 8"], ["6: warning: initdead 8000ms may be too small: it gives the network time to come up at boot and should be at least 10 seconds"]],
-    [["keepalive 2", "deadping 4"], ["5: deadping 4000ms is too small compared to keepalive 2000ms: it must be more than twice keepalive"]],
-    [["deadtime 10", "warntime 10"], ["5: warning: warntime 10000ms is not smaller than deadtime 10000ms: no late-heartbeat warning will ever be logged"]],
+    [["keepalive 15"], ["4: deadtime 30000ms (the default) is too small compared to keepalive 15 (15 seconds): it must be more than twice keepalive"]],
+    [["deadtime 30", "initdead 20"], ["5: initdead 20 (20 seconds) is smaller than deadtime 30 (30 seconds): it must be at least deadtime"]],
+    [["keepalive 1", "deadtime 5", "initdead 8"], ["6: warning: initdead 8 (8 seconds) may be too small: it gives the network time to come up at boot and should be at least 10 seconds"]],
+    [["keepalive 2", "deadping 4"], ["5: deadping 4 (4 seconds) is too small compared to keepalive 2 (2 seconds): it must be more than twice keepalive"]],
+    [["deadtime 10", "warntime 10"], ["5: warning: warntime 10 (10 seconds) is not smaller than deadtime 10 (10 seconds): no late-heartbeat warning will ever be logged"]],
   ];
   for (const [lines, expected] of cases) {
     it(`checks ${lines.join("; ")}`, () => {
@@ -412,5 +438,16 @@ describe("parseHaCf() whole-file checks", () => {
     const result = parseHaCf("node a B\nkeepalive x\n", FILE);
     assert.equal(result.ha, undefined);
     assert.deepEqual(result.declaredNodes, ["a", "b"]);
+  });
+});
+
+describe("parseHaCf() a repeated broadcast interface", () => {
+  it("uses bcast eth0 once when an old udp line names it again (a real file: bcast eth0 ... udp eth0)", () => {
+    const result = parseHaCf("bcast eth0\nmcast eth0 225.0.0.1 694 1 0\nudp eth0\nnode a\nauto_failback on\n", FILE);
+    assert.deepEqual(result.ha?.media.map((m) => `${m.kind} ${m.dev}`), ["bcast eth0", "mcast eth0"]);
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+      '/etc/ha.d/ha.cf:3: warning: udp is the old name of bcast and is read as bcast: write "bcast" instead',
+      "/etc/ha.d/ha.cf:3: warning: bcast eth0 is already a medium (line 1): Heartbeat and Twinbeat use it once",
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import type {
 } from "./cluster-config";
 import { isBuiltinIpfail } from "./builtin-agents";
 import { HA_CF_DEFAULTS, HA_CF_PARAMETER_DEFAULTS } from "./ha-cf-defaults";
+import type { MachineFacts } from "./machine-checks";
 import { configError, configWarning, didYouMean, hasErrors } from "./format-diagnostic";
 import {
   BOOLEAN_WORDS,
@@ -151,6 +152,10 @@ interface HaCfReader {
   autoFailback: AutoFailback;
   /** True once auto_failback or nice_failback was given. */
   autoFailbackGiven: boolean;
+  /** The line that last set the mode, and how it was spelled there (for messages and --explain). */
+  autoFailbackAt?: SourceLocation;
+  autoFailbackText?: string;
+  stonithAt?: SourceLocation[];
   logfile?: string;
   debugfile?: string;
   logfacility?: string;
@@ -188,6 +193,9 @@ interface LineDirective {
 }
 
 type Directive = OptionDirective | LineDirective;
+
+const NO_FENCING =
+  "Twinbeat does not fence nodes (STONITH), so this pair has no fencing at all: when the nodes lose each other, both may run the resources at once, which with DRBD or a shared disk can corrupt data (rely on DRBD's own fencing, redundant heartbeat links and ping nodes)";
 
 const PACEMAKER_ONLY = "it is a Pacemaker (CRM) setting and Twinbeat only runs haresources";
 
@@ -258,8 +266,8 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
   respawn: { kind: "line", apply: addRespawn },
   apiauth: { kind: "line", apply: addApiauth },
   failfast: { kind: "line", noEffect: "Twinbeat does not start failfast programs (use respawn)" },
-  stonith: { kind: "line", noEffect: "Twinbeat does not fence nodes (STONITH)" },
-  stonith_host: { kind: "line", noEffect: "Twinbeat does not fence nodes (STONITH)" },
+  stonith: { kind: "line", noEffect: NO_FENCING, apply: noteStonith },
+  stonith_host: { kind: "line", noEffect: NO_FENCING, apply: noteStonith },
 
   // --- accepted, validated, without effect in Twinbeat ---
   realtime: option({ noEffect: "Twinbeat does not use realtime scheduling", apply: (r, v, at) => setBoolean(r, "realtime", v, at, () => undefined) }),
@@ -327,6 +335,8 @@ export interface HaCfParseResult {
   readonly ha?: HaConfig;
   /** Names declared by `node` lines (lower-cased), even when ha.cf has errors, to check haresources against. */
   readonly declaredNodes: readonly NodeName[];
+  /** Media, ping nodes and respawn lines read, even when ha.cf has errors, for the machine checks. */
+  readonly machineFacts: MachineFacts;
   readonly diagnostics: readonly ConfigDiagnostic[];
 }
 
@@ -348,6 +358,7 @@ export function parseHaCf(text: string, path: string): HaCfParseResult {
   return {
     ha: hasErrors(r.diagnostics) ? undefined : ha,
     declaredNodes: r.nodes.map((n) => n.name),
+    machineFacts: { media: r.media, pingNodes: r.pingNodes, respawn: r.respawn },
     diagnostics: r.diagnostics,
   };
 }
@@ -423,6 +434,11 @@ function finish(r: HaCfReader): HaConfig {
   const fileAt: SourceLocation = { file: r.file, line: 0 };
   const where = (name: string): SourceLocation => r.lastSeen.get(name) ?? fileAt;
   const given = (name: string): boolean => r.lastSeen.has(name);
+  // A time as the file spells it ("4", "4000ms"), with its meaning when the spelling has no unit.
+  const spelled = (name: string, ms: Millis): string => {
+    const raw = given(name) ? r.parameters.get(name) : undefined;
+    return raw === undefined ? formatMs(ms) : raw === formatMs(ms) ? raw : `${raw} (${describeMs(ms)})`;
+  };
 
   for (const [name, value] of Object.entries(HA_CF_PARAMETER_DEFAULTS)) {
     if (!r.parameters.has(name)) {
@@ -444,9 +460,9 @@ function finish(r: HaCfReader): HaConfig {
   const deadtimeMs = r.deadtimeMs;
   if (deadtimeMs <= 2 * keepaliveMs) {
     const at = given("deadtime") ? where("deadtime") : where("keepalive");
-    const deadtime = given("deadtime") ? formatMs(deadtimeMs) : `${formatMs(deadtimeMs)} (the default)`;
+    const deadtime = given("deadtime") ? spelled("deadtime", deadtimeMs) : `${formatMs(deadtimeMs)} (the default)`;
     r.diagnostics.push(
-      configError(at, `deadtime ${deadtime} is too small compared to keepalive ${formatMs(keepaliveMs)}: it must be more than twice keepalive`),
+      configError(at, `deadtime ${deadtime} is too small compared to keepalive ${spelled("keepalive", keepaliveMs)}: it must be more than twice keepalive`),
     );
   }
 
@@ -457,7 +473,7 @@ function finish(r: HaCfReader): HaConfig {
     r.diagnostics.push(
       configWarning(
         where("warntime"),
-        `warntime ${formatMs(warntimeMs)} is not smaller than deadtime ${formatMs(deadtimeMs)}: no late-heartbeat warning will ever be logged`,
+        `warntime ${spelled("warntime", warntimeMs)} is not smaller than deadtime ${spelled("deadtime", deadtimeMs)}: no late-heartbeat warning will ever be logged`,
       ),
     );
   }
@@ -469,13 +485,16 @@ function finish(r: HaCfReader): HaConfig {
   }
   if (initdeadMs < deadtimeMs) {
     r.diagnostics.push(
-      configError(where("initdead"), `initdead ${formatMs(initdeadMs)} is smaller than deadtime ${formatMs(deadtimeMs)}: it must be at least deadtime`),
+      configError(
+        where("initdead"),
+        `initdead ${spelled("initdead", initdeadMs)} is smaller than deadtime ${spelled("deadtime", deadtimeMs)}: it must be at least deadtime`,
+      ),
     );
   } else if (initdeadMs < INITDEAD_WARN_BELOW_MS) {
     r.diagnostics.push(
       configWarning(
         where("initdead"),
-        `initdead ${formatMs(initdeadMs)} may be too small: it gives the network time to come up at boot and should be at least 10 seconds`,
+        `initdead ${spelled("initdead", initdeadMs)} may be too small: it gives the network time to come up at boot and should be at least 10 seconds`,
       ),
     );
   }
@@ -488,7 +507,7 @@ function finish(r: HaCfReader): HaConfig {
     r.diagnostics.push(
       configError(
         where("deadping"),
-        `deadping ${formatMs(deadpingMs)} is too small compared to keepalive ${formatMs(keepaliveMs)}: it must be more than twice keepalive`,
+        `deadping ${spelled("deadping", deadpingMs)} is too small compared to keepalive ${spelled("keepalive", keepaliveMs)}: it must be more than twice keepalive`,
       ),
     );
   }
@@ -568,6 +587,8 @@ function finish(r: HaCfReader): HaConfig {
     media: r.media,
     pingNodes: r.pingNodes,
     autoFailback: r.autoFailback,
+    ...(r.autoFailbackAt !== undefined ? { autoFailbackSource: { at: r.autoFailbackAt, text: r.autoFailbackText ?? r.autoFailback } } : {}),
+    stonithLines: [...(r.stonithAt ?? [])],
     logfile: r.logfile,
     debugfile: r.debugfile,
     logfacility: r.logfacility,
@@ -589,6 +610,14 @@ function finish(r: HaCfReader): HaConfig {
 // ---------------------------------------------------------------------------------------
 // Value handlers
 // ---------------------------------------------------------------------------------------
+
+/** "4 seconds", "1.5 seconds", "500 milliseconds": a time in words for messages. */
+export function describeMs(ms: Millis): string {
+  if (ms % 1000 === 0) {
+    return `${ms / 1000} second${ms === 1000 ? "" : "s"}`;
+  }
+  return ms >= 1000 ? `${ms / 1000} seconds` : `${ms} milliseconds`;
+}
 
 function fail(r: HaCfReader, at: SourceLocation, message: string): false {
   r.diagnostics.push(configError(at, message));
@@ -742,23 +771,48 @@ function setAutoFailback(r: HaCfReader, value: string, at: SourceLocation): bool
     return fail(r, at, `auto_failback value "${value}" is not valid: expected on, off or legacy`);
   }
   r.autoFailbackGiven = true;
+  r.autoFailbackAt = at;
+  r.autoFailbackText = value;
   return true;
 }
 
-/** Heartbeat's quirk (spec §1.2): any valid nice_failback value ends up as auto_failback legacy. */
+/**
+ * Heartbeat's set_nice_failback (spec §1.2): what a valid `nice_failback` value means depends on
+ * the lines before it, not on the value. If an earlier auto_failback (or nice_failback) line left
+ * a boolean mode (on/off), Heartbeat logs "'nice_failback X' has been changed to 'auto_failback
+ * off'" and runs with failback off, ipfail and hb_standby working; otherwise it reads the line
+ * as auto_failback legacy.
+ */
 function setNiceFailback(r: HaCfReader, value: string, at: SourceLocation): boolean {
   if (parseBoolean(value) === undefined) {
     return fail(r, at, `nice_failback value "${value}" is not a boolean: expected ${BOOLEAN_WORDS}`);
   }
-  r.autoFailback = "legacy";
+  const earlier = r.autoFailbackAt;
+  if (r.autoFailback !== "legacy" && earlier !== undefined) {
+    r.autoFailback = "off";
+    r.diagnostics.push(
+      configWarning(
+        at,
+        `nice_failback is obsolete: after the auto_failback ${r.autoFailbackText} at line ${earlier.line}, Heartbeat reads "nice_failback ${value}" as auto_failback off (whatever its value), so failback is off (write auto_failback off instead)`,
+      ),
+    );
+  } else {
+    r.autoFailback = "legacy";
+    r.diagnostics.push(
+      configWarning(
+        at,
+        `nice_failback is obsolete: with no auto_failback on/off before it, Heartbeat reads "nice_failback ${value}" as auto_failback legacy whatever its value, which disables hb_standby and ipfail (write auto_failback on or off instead)`,
+      ),
+    );
+  }
   r.autoFailbackGiven = true;
-  r.diagnostics.push(
-    configWarning(
-      at,
-      `nice_failback is obsolete: Heartbeat reads "nice_failback ${value}" as auto_failback legacy whatever its value (write auto_failback on or off instead)`,
-    ),
-  );
+  r.autoFailbackAt = at;
+  r.autoFailbackText = `${r.autoFailback} (from nice_failback ${value})`;
   return true;
+}
+
+function noteStonith(r: HaCfReader, _rest: string, at: SourceLocation): void {
+  (r.stonithAt ??= []).push(at);
 }
 
 function setAutojoin(r: HaCfReader, value: string, at: SourceLocation): boolean {
@@ -859,6 +913,12 @@ function latchPort(r: HaCfReader, kind: "bcast" | "ucast", at: SourceLocation): 
 }
 
 function addBcast(r: HaCfReader, dev: string, at: SourceLocation): boolean {
+  const same = r.media.find((m) => m.kind === "bcast" && m.dev === dev);
+  if (same !== undefined) {
+    // Heartbeat opens one broadcast medium per interface (a `udp` line is an old bcast line).
+    r.diagnostics.push(configWarning(at, `bcast ${dev} is already a medium (line ${same.at.line}): Heartbeat and Twinbeat use it once`));
+    return true;
+  }
   r.media.push({ kind: "bcast", dev, port: latchPort(r, "bcast", at), at });
   return true;
 }

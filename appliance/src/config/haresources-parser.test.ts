@@ -209,3 +209,34 @@ describe("IPv6 addresses in haresources (Twinbeat extension)", () => {
     ]);
   });
 });
+
+describe("IP resources read as Heartbeat's resource.d wrappers read them", () => {
+  it("takes // as one separator and ignores a trailing / (real lines: IPaddr::10.0.30.15//8/eth0:10, IPaddr::192.168.60.200/24/eth0/)", () => {
+    // Heartbeat's resource.d/IPaddr strips every run of "/" after each field, so these start, report and stop there.
+    assert.deepEqual(resourceOf("IPaddr::10.0.30.15//8/eth0:10"), { name: "IPaddr", args: ["10.0.30.15/8/eth0:10"] });
+    assert.deepEqual(resourceOf("IPaddr::192.168.60.200/24/eth0/"), { name: "IPaddr", args: ["192.168.60.200/24/eth0"] });
+    assert.deepEqual(resourceOf("IPaddr2::192.0.2.9//24//eth1"), { name: "IPaddr2", args: ["192.0.2.9/24/eth1"] });
+    assert.deepEqual(resourceOf("192.0.2.9//24/"), { name: "IPaddr", args: ["192.0.2.9/24"] });
+    // The key stays as written: it is the group's identity on the wire.
+    const { groups, diagnostics } = parseHaresources("node1 IPaddr::10.0.30.15//8/eth0:10 haproxy\n", FILE, NODES);
+    assert.deepEqual(diagnostics, []);
+    assert.equal(groups[0]?.key, "IPaddr::10.0.30.15//8/eth0:10");
+  });
+
+  it("still refuses what the wrappers cannot read", () => {
+    assert.match(errorOf("IPaddr::10.0.30.15//33"), /netmask "33" is not valid/);
+    assert.match(errorOf("IPaddr::10.0.300.15/24"), /is not an IPv4 or IPv6 address/);
+  });
+});
+
+describe("haresources with Windows line endings", () => {
+  it("warns that a Heartbeat peer keeps the carriage return and fails at takeover", () => {
+    const text = "node1 IPaddr::192.0.2.9/24/eth0 10.10.10.9\r\nnode2 httpd\r\n";
+    const { groups, diagnostics } = parseHaresources(text, FILE, NODES);
+    assert.deepEqual(groups.map((g) => g.resources.map((r) => r.args)), [[["192.0.2.9/24/eth0"], ["10.10.10.9"]], [[]]]);
+    assert.deepEqual(diagnostics.map(formatDiagnostic), [
+      '/etc/ha.d/haresources:1: warning: haresources has Windows (CRLF) line endings: Twinbeat ignores the carriage returns, but Heartbeat\'s ResourceManager keeps them, so on a Heartbeat peer the last resource of each line becomes "10.10.10.9\\r" and its takeover fails ("Parameter OCF_RESKEY_ip [10.10.10.9^M] not an IP address"): convert the file with dos2unix before sharing it',
+    ]);
+    assert.deepEqual(findings("node1 httpd\n"), []);
+  });
+});

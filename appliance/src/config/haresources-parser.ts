@@ -107,6 +107,16 @@ function joinLogicalLines(text: string, path: string, diagnostics: ConfigDiagnos
   const result: LogicalLine[] = [];
   let pending: LogicalLine | undefined;
   const physical = text.split("\n");
+  const firstCrlf = physical.findIndex((line) => line.endsWith("\r") && line.trim() !== "" && !line.trimStart().startsWith("#"));
+  if (firstCrlf >= 0) {
+    const sample = (physical[firstCrlf] ?? "").replace(/#.*/, "").trim().split(/[ \t]+/).pop() ?? "";
+    diagnostics.push(
+      configWarning(
+        { file: path, line: firstCrlf + 1 },
+        `haresources has Windows (CRLF) line endings: Twinbeat ignores the carriage returns, but Heartbeat's ResourceManager keeps them, so on a Heartbeat peer the last resource of each line becomes "${sample}\\r" and its takeover fails (${/^\d|IPaddr|IPv6addr/.test(sample) ? `"Parameter OCF_RESKEY_ip [${sample.replace(/^.*::/, "").split("/")[0]}^M] not an IP address"` : `no script "${sample.split("::")[0]}\\r"`}): convert the file with dos2unix before sharing it`,
+      ),
+    );
+  }
   for (let i = 0; i < physical.length; i++) {
     const raw = (physical[i] ?? "").replace(/\r$/, "");
     const hash = raw.indexOf("#");
@@ -188,11 +198,12 @@ export function parseResource(raw: string): { readonly resource: ResourceSpec } 
     return { error: 'a "\\" followed by spaces does not continue the line: remove the spaces after it' };
   }
   if (BARE_IPV4_GLOB.test(raw)) {
-    const problem = checkIpArgument(raw, "ipv4");
+    const arg = normalizeIpArgument(raw);
+    const problem = checkIpArgument(arg, "ipv4");
     if (problem !== undefined) {
       return { error: `resource "${raw}" is not a valid IP address resource: ${problem}` };
     }
-    return { resource: { raw, name: "IPaddr", args: [raw] } };
+    return { resource: { raw, name: "IPaddr", args: [arg] } };
   }
   if (looksLikeBareIpv6(raw)) {
     return {
@@ -222,10 +233,12 @@ export function parseResource(raw: string): { readonly resource: ResourceSpec } 
     if (first === undefined) {
       return { error: `resource "${raw}" needs an address: expected ${name}::ADDRESS[/PREFIX[/NIC]]` };
     }
-    const problem = checkIpArgument(first, name.endsWith("IPv6addr") ? "ipv6" : "any");
+    const arg = normalizeIpArgument(first);
+    const problem = checkIpArgument(arg, name.endsWith("IPv6addr") ? "ipv6" : "any");
     if (problem !== undefined) {
       return { error: `resource "${raw}" is not a valid IP address resource: ${problem}` };
     }
+    args = [arg, ...args.slice(1)];
   }
   if (name === OCF_WRAPPER_AGENT && args.length === 0) {
     return { error: `resource "${raw}" needs an agent: expected OCF::AGENT::INSTANCE` };
@@ -286,6 +299,20 @@ export function splitIpAgentArgs(rest: string): string[] {
 }
 
 /**
+ * Reads an IP agent argument the way Heartbeat's resource.d/IPaddr and IPaddr2 wrappers do:
+ * they cut the text at each run of "/" (`sed 's%^ADDR/*%%'`), so `//` is one separator, an
+ * empty field is skipped and a trailing "/" means nothing. `10.0.30.15//8/eth0:10` is
+ * `10.0.30.15/8/eth0:10` and `192.168.60.200/24/eth0/` is `192.168.60.200/24/eth0`.
+ * The result is what the built-in agents are given, so Twinbeat runs what Heartbeat would.
+ */
+export function normalizeIpArgument(arg: string): string {
+  return arg
+    .split("/")
+    .filter((field, i) => i === 0 || field !== "")
+    .join("/");
+}
+
+/**
  * Checks an IP agent argument `address[/prefix[/nic[/broadcast]]]` (spec §2.3; for IPv4 a
  * third field starting with a digit is the broadcast address). Returns a problem or undefined.
  */
@@ -306,9 +333,6 @@ function checkIpArgument(arg: string, family: "ipv4" | "ipv6" | "any"): string |
   const shape = v4 ? "ADDRESS[/NETMASK[/NIC[/BROADCAST]]]" : "ADDRESS[/PREFIX[/NIC]]";
   if (fields.length > (v4 ? 4 : 3)) {
     return `too many "/" fields in "${arg}": expected ${shape}`;
-  }
-  if (fields.slice(1).some((f) => f === "")) {
-    return `empty "/" field in "${arg}": expected ${shape}`;
   }
   const [, mask, third, fourth] = fields;
   if (mask !== undefined) {

@@ -220,12 +220,12 @@ const VARIANTS: readonly Variant[] = [
   {
     name: "initdead below deadtime",
     files: { "ha.cf": haCf({ 4: "initdead 20" }) },
-    expected: ["$DIR/ha.cf:4: initdead 20000ms is smaller than deadtime 30000ms: it must be at least deadtime"],
+    expected: ["$DIR/ha.cf:4: initdead 20 (20 seconds) is smaller than deadtime 30 (30 seconds): it must be at least deadtime"],
   },
   {
     name: "an explicit deadping not more than twice keepalive",
     files: { "ha.cf": haCf({}, "deadping 4") },
-    expected: ["$DIR/ha.cf:12: deadping 4000ms is too small compared to keepalive 2000ms: it must be more than twice keepalive"],
+    expected: ["$DIR/ha.cf:12: deadping 4 (4 seconds) is too small compared to keepalive 2 (2 seconds): it must be more than twice keepalive"],
   },
   {
     name: "warntime zero",
@@ -334,7 +334,7 @@ const VARIANTS: readonly Variant[] = [
     name: "initdead under 10 seconds",
     files: { "ha.cf": haCf({ 1: "keepalive 1", 2: "deadtime 5", 3: "warntime 2", 4: "initdead 8" }) },
     expected: [
-      "$DIR/ha.cf:4: warning: initdead 8000ms may be too small: it gives the network time to come up at boot and should be at least 10 seconds",
+      "$DIR/ha.cf:4: warning: initdead 8 (8 seconds) may be too small: it gives the network time to come up at boot and should be at least 10 seconds",
     ],
   },
   // --- haresources ---

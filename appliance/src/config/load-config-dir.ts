@@ -14,6 +14,8 @@ import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
 import { isExecutableFile } from "../adapters/is-executable-file";
 import { DEFAULT_OCF_ROOT } from "../resources/ocf-agent";
 import { missingResourceFindings, type MissingResourceSeverity } from "../resources/resource-check";
+import type { MachineMode, MachineProbe } from "./machine-checks";
+import { checkMachine } from "./machine-checks";
 
 /** The files of a config directory, in the order findings are reported. */
 export const CONFIG_FILE_NAMES = ["ha.cf", "haresources", "authkeys", "twinbeat.cf"] as const;
@@ -29,6 +31,14 @@ export interface LoadConfigDirOptions {
    * Heartbeat does, and that group fails when it must start), "error" for `twinbeat check`.
    */
   readonly missingResources?: MissingResourceSeverity;
+  /**
+   * Heartbeat's machine-dependent start-up checks (interfaces, host names, users, programs):
+   * errors for `this` machine (daemon start, `twinbeat check`), warnings for `another`
+   * (`--for-another-machine`), none for `skip` (the default: tools that only read the files).
+   */
+  readonly machine?: MachineMode;
+  /** What the machine checks ask; the real system by default. */
+  readonly probe?: MachineProbe;
 }
 
 /**
@@ -51,9 +61,11 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   const haCfText = readConfigFile(haCfPath, "ha.cf", diagnostics);
   let ha: HaConfig | undefined;
   let declaredNodes: readonly NodeName[] | undefined;
+  const machine = options.machine ?? "skip";
   if (haCfText !== undefined) {
     const parsed = parseHaCf(haCfText, haCfPath);
     diagnostics.push(...parsed.diagnostics);
+    diagnostics.push(...checkMachine(parsed.machineFacts, machine, options.probe));
     ha = parsed.ha;
     declaredNodes = parsed.declaredNodes;
   }
@@ -86,7 +98,7 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   }
 
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
-  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, missingResources: options.missingResources ?? "warning" }));
+  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, missingResources: options.missingResources ?? "warning", machine }));
 
   const sorted = sortDiagnostics(diagnostics, configDir);
   if (hasErrors(sorted) || ha === undefined || authKeys === undefined) {
@@ -121,7 +133,7 @@ export function crossCheckConfig(files: ParsedConfigFiles, options: { readonly l
   return diagnostics;
 }
 
-/** Looks for what runs each resource (resources/resource-check.ts), respawn programs and the notify program. */
+/** Looks for what runs each resource (resources/resource-check.ts), the notify program, and respawn programs when the machine checks are off. */
 function checkProgramsOnDisk(input: {
   readonly configDir: string;
   readonly initDir: string;
@@ -131,11 +143,13 @@ function checkProgramsOnDisk(input: {
   readonly groups: readonly ResourceGroup[];
   readonly twinbeat: TwinbeatConfig;
   readonly missingResources: MissingResourceSeverity;
+  readonly machine: MachineMode;
 }): ConfigDiagnostic[] {
   const diagnostics: ConfigDiagnostic[] = [];
   const dirs = { configDir: input.configDir, initDir: input.initDir, ocfRoot: DEFAULT_OCF_ROOT };
   diagnostics.push(...missingResourceFindings(input.groups, dirs, input.missingResources));
-  for (const child of input.ha?.respawn ?? []) {
+  // With the machine checks on, checkMachine reports respawn programs (as errors, like Heartbeat).
+  for (const child of input.machine === "skip" ? (input.ha?.respawn ?? []) : []) {
     if (!isBuiltinIpfail(child.command) && !isExecutableFile(child.command)) {
       diagnostics.push(configWarning(child.at, `respawn program "${child.command}" does not exist or is not executable`));
     }
