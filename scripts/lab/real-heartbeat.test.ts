@@ -180,7 +180,10 @@ describe("real Heartbeat 3.0.6 in the lab", { skip }, () => {
             for (const n of Object.values(nodes)) fs.cpSync(n!.dirs.log, join(process.env["TWINBEAT_KEEP_LOGS"], n!.nodeName), { recursive: true });
           }
         }
-        assert.ok(sampler.longestDoubleHoldingMs() <= 300, `two holders for ${sampler.longestDoubleHoldingMs()} ms: ${JSON.stringify(sampler.samples.filter((x) => x.holders.length > 1))}`);
+        // This measures the reference, not Twinbeat: real Heartbeat's failback overlaps for about
+        // 200 ms here (sampled every 100 ms), and on a loaded 2-core machine up to ~300 ms was seen
+        // (3 samples). The bound only guards the harness against a real split brain.
+        assert.ok(sampler.longestDoubleHoldingMs() <= 600, `two holders for ${sampler.longestDoubleHoldingMs()} ms: ${JSON.stringify(sampler.samples.filter((x) => x.holders.length > 1))}`);
       }, { deadlineMs: 150_000 }),
     );
   });
