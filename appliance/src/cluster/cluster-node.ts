@@ -8,6 +8,7 @@ import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
 import { Ipfail } from "./ipfail";
 import { PingLiveness } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
+import { parseFailureField, ResourceMonitor, type MonitoredGroup, type MonitoredGroupSnapshot } from "./resource-monitor";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { seededRandom } from "./seeded-random";
 import { SequenceTracker } from "./sequence-tracker";
@@ -46,6 +47,8 @@ export interface ClusterNodeOptions {
   readonly maxRexmitDelayMs?: Millis;
   /** Randomness for ACK triggers and retransmission delays; seeded in tests. */
   readonly random?: () => number;
+  /** Resource monitoring (twinbeat.cf `monitor` / `check`): groups with their checks. */
+  readonly monitoredGroups?: readonly MonitoredGroup[];
 }
 
 /** A read-only view of the membership, for cl_status, the status page and tests. */
@@ -66,6 +69,8 @@ export interface MembershipSnapshot {
   readonly rscStatus: HeldSet | "transition";
   readonly rscState: RscState;
   readonly groups: readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[];
+  /** Resource monitoring, per monitored group (empty without monitors). */
+  readonly monitors?: readonly MonitoredGroupSnapshot[];
 }
 
 /**
@@ -98,6 +103,7 @@ export class ClusterNode {
   /** shutdone was sent: nothing more happens. */
   #stopped = false;
   readonly #resources: ResourceManager;
+  readonly #monitor: ResourceMonitor;
   readonly #reliable: ReliableDelivery;
   readonly #ping: PingLiveness;
   readonly #ipfail: Ipfail | undefined;
@@ -146,6 +152,16 @@ export class ClusterNode {
       groups: options.groups ?? [],
       autoFailback: options.autoFailback ?? "legacy",
       send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+      refuseToTake: (key) => this.#monitor.refusal(key),
+    });
+    this.#monitor = new ResourceMonitor({
+      groups: options.monitoredGroups ?? [],
+      groupState: (key) => this.#resources.monitorState(key),
+      managerQuiet: () => this.#resources.quiet() && !this.#shuttingDown,
+      peerAlive: () => this.#peerAlive(),
+      moveGroup: (key, at, out) => this.#resources.handOverGroup(key, at, out),
+      stopGroup: (key, at, out) => this.#resources.stopForFailures(key, at, out),
+      resumeGroup: (key, at, out) => this.#resources.resumeGroup(key, at, out),
     });
   }
 
@@ -176,10 +192,21 @@ export class ClusterNode {
         this.#resources.onGroupFinished(event, out);
         break;
       case "admin-requested":
+        // hb_takeover is the operator saying "try again here": monitor failures are forgiven.
+        if (event.command === "takeover") this.#monitor.reset(event.at, out);
         this.#resources.onAdmin(event.command, event.which, event.at, out);
         break;
       case "ping-replied":
         this.#pingReplied(event.host, event.at, out);
+        break;
+      case "check-finished":
+        this.#monitor.onCheckFinished(event, out);
+        break;
+      case "resource-restarted":
+        this.#monitor.onResourceRestarted(event, out);
+        break;
+      case "failures-reset-requested":
+        this.#monitor.reset(event.at, out, event.key);
         break;
       case "config-reloaded":
         // Contract only: the core's live reconfiguration lands with the reload work.
@@ -189,6 +216,7 @@ export class ClusterNode {
     if (this.#startedAt !== undefined && !this.#stopped) {
       this.#checkTimers(event.at, out);
       this.#resources.onClock(event.at, out);
+      this.#monitor.onClock(event.at, out);
       this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
       this.#ipfail?.onClock(event.at, out);
       if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
@@ -213,7 +241,7 @@ export class ClusterNode {
   nextWakeAt(): Millis | undefined {
     if (this.#startedAt === undefined || this.#stopped) return undefined;
     let next = this.#nextStatusAt;
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at]) {
+    for (const t of [this.#monitor.nextWakeAt(), this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), this.#ping.nextWakeAt(), this.#ipfail?.nextWakeAt(), this.#arbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -273,6 +301,7 @@ export class ClusterNode {
       rscStatus: this.#resources.rscStatus(),
       rscState: this.#resources.state,
       groups: this.#resources.groups(),
+      monitors: this.#monitor.snapshot(),
     };
   }
 
@@ -319,6 +348,10 @@ export class ClusterNode {
     // Twinbeat's own field (ignored by Heartbeat): how many ping nodes we reach, for arbitration
     // when every heartbeat link is lost (see DESIGN.md, "Split brain").
     if (this.#ping.nodes.length > 0) (body as HaMessage[number][]).push(str("tb_numping", String(this.#ping.aliveCount())));
+    // Twinbeat's own field: our unexpired monitor failures per group, so that two broken
+    // nodes do not pass a group back and forth (see DESIGN.md, "Resource monitoring").
+    const failures = this.#monitor.failureField();
+    if (failures !== "") (body as HaMessage[number][]).push(str("tb_rscfail", failures));
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
@@ -382,6 +415,7 @@ export class ClusterNode {
     }
     this.#reliable.onPeerDead(peer.name);
     this.#ipfail?.cancel();
+    this.#monitor.onPeerGone();
     if (this.#commUp && this.#ping.nodes.length > 0 && !this.#shuttingDown) {
       // Every link to the peer is silent: it died, or one of us is cut off. Decide now,
       // from the ping nodes that still answer (see #arbitrate).
@@ -487,6 +521,7 @@ export class ClusterNode {
     peer.leftCleanly = true;
     log(out, "info", `Status update for node ${peer.name}: status dead`);
     for (const link of peer.links.values()) link.status = "dead";
+    this.#monitor.onPeerGone();
     this.#resources.onPeerDead(at, out, "shutdone");
     this.#maybeCommUp(at, out);
   }
@@ -511,6 +546,7 @@ export class ClusterNode {
     if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
     if (Number.isFinite(numping)) peer.pingCount = numping;
+    this.#monitor.onPeerFailures(parseFailureField(getField(msg, "tb_rscfail")));
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
     if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
