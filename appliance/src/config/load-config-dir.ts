@@ -12,6 +12,7 @@ import { configError, configWarning, hasErrors } from "./format-diagnostic";
 import { parseHaCf } from "./ha-cf-parser";
 import { looksLikeBareIpv6, parseHaresources } from "./haresources-parser";
 import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
+import { checkMonitors } from "./monitor-directives";
 import { isExecutableFile } from "../adapters/is-executable-file";
 
 /** The files of a config directory, in the order findings are reported. */
@@ -80,6 +81,8 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   }
 
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
+  // Resource monitoring: every monitor/check of twinbeat.cf must name a haresources resource.
+  diagnostics.push(...checkMonitors(twinbeat.monitors ?? [], groups));
   diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat }));
 
   const sorted = sortDiagnostics(diagnostics, configDir);
