@@ -282,3 +282,12 @@ export function checkMonitors(monitors: readonly MonitorConfig[], groups: readon
   }
   return diagnostics;
 }
+
+/** The core's monitored groups for a loaded config (twinbeat.cf's monitors resolved against haresources). */
+export function monitoredGroupsOf(config: { readonly groups: readonly ResourceGroup[]; readonly twinbeat: { readonly monitors?: readonly MonitorConfig[]; readonly migrationThreshold?: number; readonly failureTimeoutMs?: Millis } }): MonitoredGroup[] {
+  const { resolved } = resolveMonitors(config.twinbeat.monitors ?? [], config.groups);
+  return monitoredGroups(resolved, config.groups, {
+    migrationThreshold: config.twinbeat.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD,
+    failureTimeoutMs: config.twinbeat.failureTimeoutMs ?? DEFAULT_FAILURE_TIMEOUT_MS,
+  });
+}

@@ -20,7 +20,9 @@ import { stampControlFields, type ControlContext } from "../protocol/control-fie
 import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import type { ResourceGroupRunner } from "../resources/resource-group-runner";
 import { startControlServer } from "./control-server";
-import { createGroupRunner } from "./group-runner-factory";
+import { createAgentRegistry, createGroupRunner } from "./group-runner-factory";
+import { MonitorLink } from "../monitors/monitor-link";
+import { monitoredGroupsOf } from "../config/monitor-directives";
 import { ResourceGuardLink } from "./resource-guard";
 import { removePidFile, writePidFile } from "./pid-file";
 import { StatusService } from "../status/status-service";
@@ -61,6 +63,8 @@ export class HeartbeatDaemon {
   #load = "n/a";
   #exitResolve: ((code: number) => void) | undefined;
   #runner!: ResourceGroupRunner;
+  /** Resource monitoring: runs checks and restarts for the core. */
+  #monitors: MonitorLink | undefined;
   #respawn: RespawnSupervisor | undefined;
   #pinger: PingProber | undefined;
   /** Respawned children start once communication is up, as in Heartbeat. */
@@ -113,6 +117,7 @@ export class HeartbeatDaemon {
       pingNodes: ha.pingNodes.map((p) => ({ name: p.name, hosts: p.hosts })),
       deadpingMs: ha.deadpingMs,
       ipfail: ha.respawn.some((r) => isBuiltinIpfail(r.command)),
+      monitoredGroups: monitoredGroupsOf(config),
     });
     this.#respawn = new RespawnSupervisor(ha.respawn.filter((r) => !isBuiltinIpfail(r.command)), (level, text) => this.#log(level, text), process.env);
     const pingHosts = [...new Set(ha.pingNodes.flatMap((p) => p.hosts))];
@@ -126,6 +131,15 @@ export class HeartbeatDaemon {
       });
     }
     this.#runner = createGroupRunner(config, (level, text) => this.#logger.log(level, text, "ResourceManager"), this.#opts.initDir);
+    const monitorLog = (level: "debug" | "info" | "warn" | "error" | "crit", text: string) => this.#logger.log(level, text, "ResourceMonitor");
+    this.#monitors = new MonitorLink({
+      config,
+      runner: this.#runner,
+      registryFor: (timeoutMs, depth) => createAgentRegistry(config, monitorLog, this.#opts.initDir, { timeoutMs, ...(depth > 0 ? { extraEnv: { OCF_CHECK_LEVEL: String(depth) } } : {}) }),
+      onEvent: (e) => this.#step(e),
+      now: monotonicNow,
+      log: monitorLog,
+    });
     await this.#releaseLeftovers();
     if (this.#opts.selfCommand && config.groups.length > 0) {
       this.#guard = new ResourceGuardLink(this.#opts.selfCommand, config.configDir, config.localNode, (t) => this.#log("error", t));
@@ -212,6 +226,10 @@ export class HeartbeatDaemon {
         this.#guard?.clean();
         // Let the shutdone datagrams leave before the sockets close.
         setTimeout(() => void this.#finish(0), 100);
+        break;
+      case "run-check":
+      case "restart-resource":
+        this.#monitors?.carryOut(a);
         break;
       case "start-group":
       case "stop-group":
@@ -343,6 +361,7 @@ export class HeartbeatDaemon {
 
   async #finish(code: number): Promise<void> {
     this.#respawn?.stop();
+    this.#monitors?.close();
     this.#pinger?.close();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#loadTimer) clearInterval(this.#loadTimer);
