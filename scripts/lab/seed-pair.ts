@@ -13,6 +13,8 @@ export interface SeedPairOptions {
   /** ha.cf timing overrides; default keepalive 200ms, deadtime 1, warntime 500ms, initdead 3. */
   readonly timings?: Readonly<Record<string, string>>;
   readonly nodeNames?: "short" | "fqdn";
+  /** Lines of each node's twinbeat.cf (resource monitoring, status page…); none = no file. */
+  readonly twinbeatCf?: (node: "srv5" | "srv6") => readonly string[];
 }
 
 export interface SeedPair {
@@ -42,6 +44,7 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
       ...(options.autoFailback ? { auto_failback: options.autoFailback } : {}),
       ...(options.timings ?? {}),
     },
+    ...(options.twinbeatCf ? { twinbeatCf: options.twinbeatCf } : {}),
   });
   for (const node of ["srv5", "srv6"] as const) {
     const dir = cfg.dirs[node];
