@@ -4,7 +4,7 @@ import type { HaMessage } from "../protocol/ha-message";
 import { getBinaryField, getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
-import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { LINK_INTERVAL_HISTORY, PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
 import { Ipfail } from "./ipfail";
 import { PingLiveness } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
@@ -62,7 +62,7 @@ export interface MembershipSnapshot {
     readonly type: "normal" | "ping";
     readonly status: NodeStatus;
     readonly lastStatusAt?: Millis;
-    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis }[];
+    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis; readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: Millis }[] }[];
   }[];
   readonly counters: Readonly<Record<string, number>>;
   /** cl_status rscstatus: the held set when stable, else `transition`. */
@@ -279,6 +279,7 @@ export class ClusterNode {
           name: l.name,
           status: l.status,
           ...(l.status !== "init" ? { lastHeardAt: l.lastHeardAt } : {}),
+          ...(l.statusIntervals.length > 0 ? { statusIntervals: l.statusIntervals.map((x) => ({ ...x })) } : {}),
         })),
       });
     }
@@ -454,7 +455,7 @@ export class ClusterNode {
       return;
     }
     // Any packet, even a duplicate, shows this link works.
-    this.#linkHeard(peer, event.link, event.at, out);
+    this.#linkHeard(peer, event.link, event.at, out, type === "status");
     const uuid = getBinaryField(msg, "srcuuid");
     if (uuid && uuid.length === 16 && peer.uuid !== undefined && peer.uuid !== uuidText(uuid)) {
       log(out, "warn", `Node ${peer.name} changed its UUID from ${peer.uuid} to ${uuidText(uuid)} (reinstalled?)`);
@@ -615,10 +616,17 @@ export class ClusterNode {
     if (this.#resources.gaveUp && dead && !this.#arbitration) this.#arbitration = { peer: dead, at: at + this.#pingSettleMs() };
   }
 
-  #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {
+  #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[], isStatus = false): void {
     const link = peer.links.get(linkName);
     if (!link) return;
     link.lastHeardAt = at;
+    if (isStatus) {
+      if (link.lastStatusHeardAt !== undefined) {
+        link.statusIntervals.push({ at, intervalMs: at - link.lastStatusHeardAt });
+        if (link.statusIntervals.length > LINK_INTERVAL_HISTORY) link.statusIntervals.shift();
+      }
+      link.lastStatusHeardAt = at;
+    }
     if (link.status !== "up") {
       link.status = "up";
       log(out, "info", `Link ${peer.name}:${link.name} up.`);

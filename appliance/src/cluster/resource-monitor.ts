@@ -53,6 +53,8 @@ export interface ResourceMonitorOptions {
 
 /** How many recent runs each check keeps for the status page's chart. */
 export const CHECK_HISTORY_SIZE = 60;
+/** Upper bounds (ms) of the check latency histogram's buckets (for /metrics). */
+export const CHECK_LATENCY_BOUNDS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 /** A check's debounced verdict. */
 export type CheckHealth = "healthy" | "failing";
@@ -71,6 +73,8 @@ export interface CheckSnapshot {
   readonly failedRuns: number;
   /** Recent runs, oldest first: when it ended, how long it took, whether it passed. */
   readonly history: readonly { readonly at: Millis; readonly latencyMs: number; readonly ok: boolean }[];
+  /** Every run's latency: counts per CHECK_LATENCY_BOUNDS_MS bucket (one more for above), sum in ms. */
+  readonly latency: { readonly counts: readonly number[]; readonly sumMs: number };
 }
 
 /** One group, for status output. */
@@ -116,6 +120,8 @@ interface CheckRecord {
   runs: number;
   failedRuns: number;
   readonly history: { at: Millis; latencyMs: number; ok: boolean }[];
+  readonly latencyCounts: number[];
+  latencySumMs: number;
 }
 
 interface GroupRecord {
@@ -309,6 +315,7 @@ export class ResourceMonitor {
         runs: c.runs,
         failedRuns: c.failedRuns,
         history: c.history.map((h) => ({ ...h })),
+        latency: { counts: [...c.latencyCounts], sumMs: c.latencySumMs },
       })),
     }));
   }
@@ -373,6 +380,9 @@ export class ResourceMonitor {
     c.runs++;
     c.history.push({ at, latencyMs, ok });
     if (c.history.length > CHECK_HISTORY_SIZE) c.history.shift();
+    const bucket = CHECK_LATENCY_BOUNDS_MS.findIndex((b) => latencyMs <= b);
+    c.latencyCounts[bucket < 0 ? CHECK_LATENCY_BOUNDS_MS.length : bucket]!++;
+    c.latencySumMs += latencyMs;
     if (ok) {
       c.okStreak++;
       c.failStreak = 0;
@@ -487,6 +497,8 @@ function newCheck(spec: ResourceCheckSpec): CheckRecord {
     runs: 0,
     failedRuns: 0,
     history: [],
+    latencyCounts: new Array<number>(CHECK_LATENCY_BOUNDS_MS.length + 1).fill(0),
+    latencySumMs: 0,
   };
 }
 
