@@ -341,6 +341,12 @@ export class HeartbeatDaemon {
         this.#step({ type: "admin-requested", at: monotonicNow(), command, which: which as "all" | "local" | "foreign" | "failback" });
         return { ok: true };
       }
+      case "resource-reset": {
+        const group = typeof req.group === "string" ? req.group : undefined;
+        if (group !== undefined && !this.#opts.config.groups.some((g) => g.key === group)) return { ok: false, error: `no resource group "${group}"` };
+        this.#step({ type: "failures-reset-requested", at: monotonicNow(), ...(group !== undefined ? { key: group } : {}) });
+        return { ok: true };
+      }
       default:
         return { ok: false, error: `unknown command "${String(req.cmd)}"` };
     }

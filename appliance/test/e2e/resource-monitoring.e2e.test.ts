@@ -2,12 +2,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
 import { ServiceSampler, setUpSeedPair, vipHolders, type SeedPair } from "../../../scripts/lab/seed-pair";
-import { membership, statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
+import { MAIN_JS, membership, statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -36,7 +37,11 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
     const work = mkdtempSync(join(tmpdir(), "tb-e2e-mon-"));
     try {
       await NetnsLab.withLab(async (lab) => {
-        const pair = await setUpSeedPair(lab, work, { autoFailback: "on", twinbeatCf: () => monitorLines("198.51.100.100") });
+        // The notify hook records `GROUP STATE NODE` per node.
+        const notify = join(work, "notify.sh");
+        writeFileSync(notify, `#!/bin/sh\necho "$1 $2 $3" >> "${work}/notify.log"\n`);
+        chmodSync(notify, 0o755);
+        const pair = await setUpSeedPair(lab, work, { autoFailback: "on", twinbeatCf: () => [...monitorLines("198.51.100.100"), `notify ${notify}`] });
         const srv5 = pair.start("srv5");
         const srv6 = pair.start("srv6");
         const sampler = new ServiceSampler(lab, pair.vip, 50);
@@ -72,6 +77,7 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
           await waitFor("only srv6 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 3000);
           assert.match(lab.outputOf(srv5.proc), /Moving resource group .* to the peer/);
           assert.equal((await membership(srv5))!.monitors![0]!.refusing, true);
+          await waitFor("the notify hook's FAILED", () => existsSync(join(work, "notify.log")) && /IPaddr::198\.51\.100\.100\/32 FAILED srv5/.test(readFileSync(join(work, "notify.log"), "utf8")), 3000);
 
           // 3. Broken on srv6 too: stopped there (srv6 has fewer failures), reported, never bouncing back to srv5.
           await new Promise((r) => setTimeout(r, 1500));
@@ -86,6 +92,9 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
           assert.ok(sampler.samples.filter((s) => s.atMs > bothAt).every((s) => !s.holders.includes("srv5")), "never back on srv5");
           assert.match(lab.outputOf(srv6.proc), /fails on both nodes/);
           const m6 = (await membership(srv6))!.monitors![0]!;
+          const text = execFileSync(process.execPath, [MAIN_JS, "status", "--run-dir", srv6.runDir], { encoding: "utf8" });
+          assert.match(text, /group IPaddr::198\.51\.100\.100\/32: stopped, 1 failure\(s\) of 3, refused here until the failures expire; peer: 2 failure\(s\)/, text);
+          assert.match(text, /failing httpd http:\/\/198\.51\.100\.100\/ /, text);
           assert.ok(m6.failures < (await membership(srv5))!.monitors![0]!.failures, "stopped on the node with fewer failures");
         } finally {
           await sampler.stop();
