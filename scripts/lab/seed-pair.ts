@@ -1,6 +1,6 @@
 // The seed's hot-standby pair in a lab: topology, configs (httpd added to the VIP group), daemons, and a client that samples http://VIP/.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { NetnsLab } from "./netns-lab";
 import { buildSeedTopology, LAB_ADDR, writeSeedConfigs, type SeedConfigDirs, type SeedNodeKey } from "./seed-topology";
@@ -70,6 +70,23 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
       return n;
     },
   };
+}
+
+/** The built-in http check of the VIP's page as the demo and the monitoring tests configure it (twinbeat.cf lines). */
+export function httpCheckLines(vip: string): string[] {
+  return [`check httpd http://${vip}/ expect=200 interval=500ms timeout=400ms fall=2`, "migration_threshold 3", "failure_timeout 10min"];
+}
+
+/** Kills a node's busybox httpd, a real service crash (its resource script keeps the pid beside the node's config). */
+export function killHttpd(pair: SeedPair, node: SeedNodeKey): void {
+  const pid = Number(readFileSync(join(pair.cfg.dirs[node], "httpd.pid"), "utf8").trim());
+  if (!(pid > 1)) throw new Error(`Cannot kill httpd on ${node}: no pid in its pid file`);
+  process.kill(pid, "SIGKILL");
+}
+
+/** Breaks httpd on a node for good: its document root is renamed, so it can no longer start. */
+export function breakHttpd(pair: SeedPair, node: SeedNodeKey): void {
+  renameSync(join(pair.cfg.dirs[node], "www"), join(pair.cfg.dirs[node], "www.broken"));
 }
 
 /** One look at the service: what the client read and which nodes hold the VIP. */

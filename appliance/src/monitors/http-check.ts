@@ -68,5 +68,5 @@ export function runHttpCheck(target: HttpTarget, options: CheckRunOptions): Prom
 
 function errWords(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
-  return code ? `${code}: ${err.message}` : err.message;
+  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

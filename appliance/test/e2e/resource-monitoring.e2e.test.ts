@@ -2,27 +2,16 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
-import { ServiceSampler, setUpSeedPair, vipHolders, type SeedPair } from "../../../scripts/lab/seed-pair";
+import { breakHttpd, httpCheckLines, killHttpd, ServiceSampler, setUpSeedPair, vipHolders } from "../../../scripts/lab/seed-pair";
 import { MAIN_JS, membership, statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
 
 const isRoot = process.getuid?.() === 0;
 
-/** The issue's benchmark setting: the built-in http check every 500 ms, two failures in a row. */
-function monitorLines(vip: string): string[] {
-  return [`check httpd http://${vip}/ expect=200 interval=500ms timeout=400ms fall=2`, "migration_threshold 3", "failure_timeout 10min"];
-}
-
-/** Kills the node's busybox httpd (started by its resource script; the pid is in its config dir). */
-function killHttpd(pair: SeedPair, node: "srv5" | "srv6"): void {
-  const pid = Number(readFileSync(join(pair.cfg.dirs[node], "httpd.pid"), "utf8").trim());
-  assert.ok(pid > 1, "httpd's pid file");
-  process.kill(pid, "SIGKILL");
-}
 
 /** From `from` on: when the client was last without an answer before reading `page` again, and for how long it had none. */
 function outageAfter(sampler: ServiceSampler, from: number, page: string): { servedAgainAt: number; firstMissAt: number | undefined } {
@@ -41,7 +30,7 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
         const notify = join(work, "notify.sh");
         writeFileSync(notify, `#!/bin/sh\necho "$1 $2 $3" >> "${work}/notify.log"\n`);
         chmodSync(notify, 0o755);
-        const pair = await setUpSeedPair(lab, work, { autoFailback: "on", twinbeatCf: () => [...monitorLines("198.51.100.100"), `notify ${notify}`] });
+        const pair = await setUpSeedPair(lab, work, { autoFailback: "on", twinbeatCf: () => [...httpCheckLines("198.51.100.100"), `notify ${notify}`] });
         const srv5 = pair.start("srv5");
         const srv6 = pair.start("srv6");
         const sampler = new ServiceSampler(lab, pair.vip, 50);
@@ -67,7 +56,7 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
 
           // 2. Broken for good on srv5: its document root is gone, so httpd cannot start. The group moves.
           await new Promise((r) => setTimeout(r, 1500));
-          renameSync(join(pair.cfg.dirs.srv5, "www"), join(pair.cfg.dirs.srv5, "www.broken"));
+          breakHttpd(pair, "srv5");
           const breakAt = sampler.now();
           killHttpd(pair, "srv5");
           const nodeBAt = await sampler.waitForPage("NodeB", 10_000).catch((e: Error) => assert.fail(e.message + logs()));
@@ -81,7 +70,7 @@ describe("resource monitoring in the seed's pair", { skip: !isRoot && "needs roo
 
           // 3. Broken on srv6 too: stopped there (srv6 has fewer failures), reported, never bouncing back to srv5.
           await new Promise((r) => setTimeout(r, 1500));
-          renameSync(join(pair.cfg.dirs.srv6, "www"), join(pair.cfg.dirs.srv6, "www.broken"));
+          breakHttpd(pair, "srv6");
           const bothAt = sampler.now();
           killHttpd(pair, "srv6");
           await waitFor("srv6 to stop the group", async () => (await membership(srv6))?.monitors?.[0]?.phase === "stopped", 10_000).catch((e: Error) => assert.fail(e.message + logs()));
