@@ -69,7 +69,7 @@ describe("http check", () => {
     const closed = await freePort();
     const refused = await runHttpCheck({ ...httpTarget("/ok"), port: closed }, { signal: signal() });
     assert.equal(refused.healthy, false);
-    assert.match(refused.words, /ECONNREFUSED/);
+    assert.match(refused.words, /connect ECONNREFUSED/);
     assert.equal((await runHttpCheck(httpTarget("/down", { expect: [{ from: 500, to: 599 }] }), { signal: signal() })).healthy, true);
   });
 
@@ -80,6 +80,24 @@ describe("http check", () => {
     assert.equal(o.healthy, false);
     assert.match(o.words, /aborted/);
     assert.ok(o.latencyMs < 2000);
+  });
+});
+
+describe("raw HTTP/1.0 GET", () => {
+  it("reads the status from a server that is not HTTP, or that closes at once, as an error", async () => {
+    const junk = net.createServer((c) => c.end("SSH-2.0-OpenSSH\r\n"));
+    const silent = net.createServer((c) => c.end());
+    await new Promise<void>((r) => junk.listen(0, "127.0.0.1", r));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const a = await runHttpCheck({ ...httpTarget("/"), port: (junk.address() as AddressInfo).port }, { signal: signal() });
+      assert.match(a.words, /not an HTTP answer/);
+      const b = await runHttpCheck({ ...httpTarget("/"), port: (silent.address() as AddressInfo).port }, { signal: signal() });
+      assert.match(b.words, /closed the connection without an answer/);
+    } finally {
+      junk.close();
+      silent.close();
+    }
   });
 });
 
