@@ -9,6 +9,7 @@ import { adminCommand } from "./cli/admin-commands";
 import { clStatusCommand } from "./cli/cl-status-command";
 import { isSingleExecutable, selfCommand } from "./cli/self-command";
 import { resourceGuardCommand } from "./cli/resource-guard-command";
+import { resourceResetCommand, statusCommand } from "./cli/status-command";
 
 const TWINBEAT_USAGE = `Twinbeat ${TWINBEAT_VERSION}: a Heartbeat-compatible failover stack for a pair of appliances.
 usage: twinbeat <command> [args]
@@ -22,6 +23,10 @@ usage: twinbeat <command> [args]
                  take resource groups over from the peer
   cl_status <sub-command> [options] [params] [--run-dir DIR] [--config-dir DIR]
                  Heartbeat's status tool (cl_status -h lists its sub-commands)
+  status [--json] [--run-dir DIR]
+                 nodes, groups and resource monitoring (healthy/failing, failures)
+  resource-reset [GROUP] [--run-dir DIR]
+                 forget monitor failures; a group stopped for failures starts again
 The same file called as "heartbeat", "cl_status", "hb_standby" or "hb_takeover" behaves as that tool.`;
 
 type Command = (args: readonly string[]) => number | Promise<number>;
@@ -47,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     hb_standby: (a) => adminCommand("hb_standby", a),
     hb_takeover: (a) => adminCommand("hb_takeover", a),
     "resource-guard": resourceGuardCommand,
+    status: statusCommand,
+    "resource-reset": resourceResetCommand,
   };
   let usage = TWINBEAT_USAGE;
   let name = tool;

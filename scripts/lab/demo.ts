@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "./netns-lab";
-import { ServiceSampler, setUpSeedPair, type ServiceSample } from "./seed-pair";
+import { breakHttpd, httpCheckLines, killHttpd, ServiceSampler, setUpSeedPair, vipHolders, type ServiceSample } from "./seed-pair";
 import { statusSeen, waitFor } from "./lab-daemon";
 
 interface DemoOptions {
@@ -41,12 +41,13 @@ async function main(): Promise<void> {
   try {
     await NetnsLab.withLab(async (lab) => {
       step("1. The tutorial's network, in network namespaces");
-      const pair = await setUpSeedPair(lab, work, { autoFailback: opts.autoFailback });
+      const pair = await setUpSeedPair(lab, work, { autoFailback: opts.autoFailback, twinbeatCf: () => httpCheckLines("198.51.100.100") });
       say(`   srv5 (NodeA)  eth0 198.51.100.5  eth1 192.0.2.5      VIP ${pair.vip}`);
       say(`   srv6 (NodeB)  eth0 198.51.100.6  eth1 192.0.2.6      gateway 198.51.100.2, witness 192.0.2.7`);
       say(`   client        eth0 198.51.100.50                      (the tutorial's 192.168.8.x / 192.168.9.x mapped to documentation ranges)`);
       say(`   configs: the tutorial's ha.cf, haresources and authkeys, with httpd added to the VIP group,`);
       say(`            timings shortened to keepalive 200ms, deadtime 1 s; auto_failback ${opts.autoFailback}`);
+      say(`   twinbeat.cf: ${httpCheckLines("198.51.100.100").join("; ")}`);
       say(`   files:   ${pair.cfg.dirs.srv5}  ${pair.cfg.dirs.srv6}`);
 
       step("2. Starting Twinbeat on both nodes");
@@ -92,17 +93,40 @@ async function main(): Promise<void> {
           say(`   → the client reads NodeA again ${failbackMs} ms after srv5's restart`);
         }
         await new Promise((r) => setTimeout(r, 1500));
+
+        const holder = (await vipHolders(lab, pair.vip))[0] ?? "srv5";
+        const other = holder === "srv5" ? "srv6" : "srv5";
+        const pageOf = (n: string) => (n === "srv5" ? "NodeA" : "NodeB");
+        step(`5. A service crash: httpd killed on ${holder} (the built-in http check: every 500 ms, fall 2, on-fail restart)`);
+        const crashAt = sampler.now();
+        killHttpd(pair, holder);
+        await sampler.waitForPage("-", 3000).catch(() => undefined);
+        const restartMs = (await sampler.waitForPage(pageOf(holder), 10_000)) - crashAt;
+        say(`   → the client reads ${pageOf(holder)} again ${restartMs} ms after the crash: httpd restarted in place, the VIP never moved`);
+        await new Promise((r) => setTimeout(r, 2000));
+
+        step(`6. httpd broken for good on ${holder} (its document root gone): the group moves to ${other}`);
+        breakHttpd(pair, holder);
+        const brokenAt = sampler.now();
+        killHttpd(pair, holder);
+        const moveMs = (await sampler.waitForPage(pageOf(other), 15_000)) - brokenAt;
+        say(`   → the client reads ${pageOf(other)} ${moveMs} ms after the crash (restart failed, group handed over by the standby handshake)`);
+        await new Promise((r) => setTimeout(r, 1500));
         await sampler.stop();
 
-        step("5. What happened");
+        step("7. What happened");
         const unanswered = sampler.samples.filter((s) => s.page === "-" && s.atMs > 2000).length;
         const doubled = sampler.longestDoubleHoldingMs();
         say(`   failover:  ${failoverMs} ms from the kill to the client reading NodeB`);
         if (failbackMs !== undefined) say(`   failback:  ${failbackMs} ms from srv5's restart to the client reading NodeA`);
+        say(`   restart:   ${restartMs} ms from the httpd crash to the client served again`);
+        say(`   move:      ${moveMs} ms from the final httpd crash to the client served by ${other}`);
         say(`   samples:   ${sampler.samples.length} (every 100 ms), ${unanswered} without an answer after start-up`);
         say(`   VIP held by two nodes at once: ${doubled === 0 ? "never" : `${doubled} ms at most`}`);
         say(`   srv6's log of the takeover:`);
         for (const l of lab.outputOf(srv6.proc).split("\n").filter((l) => /is dead|mach_down|Takeover of|auto failback|Standby/.test(l)).slice(0, 8)) say(`     ${l}`);
+        say(`   ${holder}'s log of the monitoring:`);
+        for (const l of lab.outputOf(pair.nodes[holder]!.proc).split("\n").filter((l) => /failed 2 check|Restarting resource|restarted|Moving resource group|moved to the peer/.test(l)).slice(0, 8)) say(`     ${l}`);
       } finally {
         await sampler.stop();
       }

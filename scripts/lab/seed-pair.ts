@@ -1,6 +1,6 @@
 // The seed's hot-standby pair in a lab: topology, configs (httpd added to the VIP group), daemons, and a client that samples http://VIP/.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { NetnsLab } from "./netns-lab";
 import { buildSeedTopology, LAB_ADDR, writeSeedConfigs, type SeedConfigDirs, type SeedNodeKey } from "./seed-topology";
@@ -15,6 +15,8 @@ export interface SeedPairOptions {
   readonly nodeNames?: "short" | "fqdn";
   /** The daemons' ping program (TWINBEAT_PING), e.g. one of scripts/lab/ping-implementations.ts. */
   readonly pingProgram?: string;
+  /** Lines of each node's twinbeat.cf (resource monitoring, status page…); none = no file. */
+  readonly twinbeatCf?: (node: "srv5" | "srv6") => readonly string[];
 }
 
 export interface SeedPair {
@@ -44,6 +46,7 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
       ...(options.autoFailback ? { auto_failback: options.autoFailback } : {}),
       ...(options.timings ?? {}),
     },
+    ...(options.twinbeatCf ? { twinbeatCf: options.twinbeatCf } : {}),
   });
   for (const node of ["srv5", "srv6"] as const) {
     const dir = cfg.dirs[node];
@@ -69,6 +72,23 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
       return n;
     },
   };
+}
+
+/** The built-in http check of the VIP's page as the demo and the monitoring tests configure it (twinbeat.cf lines). */
+export function httpCheckLines(vip: string): string[] {
+  return [`check httpd http://${vip}/ expect=200 interval=500ms timeout=400ms fall=2`, "migration_threshold 3", "failure_timeout 10min"];
+}
+
+/** Kills a node's busybox httpd, a real service crash (its resource script keeps the pid beside the node's config). */
+export function killHttpd(pair: SeedPair, node: SeedNodeKey): void {
+  const pid = Number(readFileSync(join(pair.cfg.dirs[node], "httpd.pid"), "utf8").trim());
+  if (!(pid > 1)) throw new Error(`Cannot kill httpd on ${node}: no pid in its pid file`);
+  process.kill(pid, "SIGKILL");
+}
+
+/** Breaks httpd on a node for good: its document root is renamed, so it can no longer start. */
+export function breakHttpd(pair: SeedPair, node: SeedNodeKey): void {
+  renameSync(join(pair.cfg.dirs[node], "www"), join(pair.cfg.dirs[node], "www.broken"));
 }
 
 /** One look at the service: what the client read and which nodes hold the VIP. */

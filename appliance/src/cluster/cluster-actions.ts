@@ -59,4 +59,28 @@ export interface AnnounceGroup {
   readonly key: string;
 }
 
-export type ClusterAction = AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;
+/**
+ * Run one resource check now (see resource-monitor.ts); the result comes back as
+ * CheckFinished with the same runId. The core times the run out itself after
+ * timeoutMs; the runner should abort it by then too and never overlap two runs of a check.
+ */
+export interface RunCheck {
+  readonly type: "run-check";
+  readonly key: string;
+  readonly check: string;
+  readonly runId: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Restart one resource of a running group in place, respecting the group's order: the
+ * resources from the last down to this one are stopped, then started again left to right.
+ * The outcome comes back as ResourceRestarted.
+ */
+export interface RestartResource {
+  readonly type: "restart-resource";
+  readonly key: string;
+  readonly resource: string;
+}
+
+export type ClusterAction = RunCheck | RestartResource | AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;

@@ -100,8 +100,42 @@ export interface GuardDroppedAddresses {
   readonly keys: readonly string[];
 }
 
+/** A run of a resource check, asked for by a RunCheck action, has ended (see resource-monitor.ts). */
+export interface CheckFinished {
+  readonly type: "check-finished";
+  readonly at: Millis;
+  /** The check's id and the run's id from RunCheck. */
+  readonly check: string;
+  readonly runId: number;
+  readonly healthy: boolean;
+  /** One line: what the check saw (`HTTP 503`, `connect ECONNREFUSED`, the agent's status words). */
+  readonly words: string;
+  readonly latencyMs: number;
+}
+
+/** A restart of one resource in place, asked for by a RestartResource action, has ended. */
+export interface ResourceRestarted {
+  readonly type: "resource-restarted";
+  readonly at: Millis;
+  readonly key: string;
+  readonly resource: string;
+  readonly succeeded: boolean;
+  readonly detail?: string;
+}
+
+/** The operator cleared the monitor failure counts (`twinbeat resource-reset [GROUP]`). */
+export interface FailuresResetRequested {
+  readonly type: "failures-reset-requested";
+  readonly at: Millis;
+  /** One group, or every group when absent. */
+  readonly key?: string;
+}
+
 export type ClusterEvent =
   | GuardDroppedAddresses
+  | CheckFinished
+  | ResourceRestarted
+  | FailuresResetRequested
   | ConfigReloaded
   | PingReplied
   | Started

@@ -4,10 +4,11 @@ import type { HaMessage } from "../protocol/ha-message";
 import { getBinaryField, getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { ClusterEvent, DatagramRejected, MessageReceived } from "./cluster-events";
-import { PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
+import { LINK_INTERVAL_HISTORY, PeerLiveness, type LinkState, type NodeStatus } from "./peer-liveness";
 import { Ipfail } from "./ipfail";
 import { PingLiveness, pingIntervalFor } from "./ping-liveness";
 import { ReliableDelivery } from "./reliable-delivery";
+import { parseFailureField, ResourceMonitor, type MonitoredGroup, type MonitoredGroupSnapshot } from "./resource-monitor";
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { seededRandom } from "./seeded-random";
 import { SequenceTracker } from "./sequence-tracker";
@@ -46,6 +47,8 @@ export interface ClusterNodeOptions {
   readonly maxRexmitDelayMs?: Millis;
   /** Randomness for ACK triggers and retransmission delays; seeded in tests. */
   readonly random?: () => number;
+  /** Resource monitoring (twinbeat.cf `monitor` / `check`): groups with their checks. */
+  readonly monitoredGroups?: readonly MonitoredGroup[];
 }
 
 /** A read-only view of the membership, for cl_status, the status page and tests. */
@@ -59,13 +62,15 @@ export interface MembershipSnapshot {
     readonly type: "normal" | "ping";
     readonly status: NodeStatus;
     readonly lastStatusAt?: Millis;
-    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis }[];
+    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis; readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: Millis }[] }[];
   }[];
   readonly counters: Readonly<Record<string, number>>;
   /** cl_status rscstatus: the held set when stable, else `transition`. */
   readonly rscStatus: HeldSet | "transition";
   readonly rscState: RscState;
   readonly groups: readonly { readonly key: string; readonly homeNode: NodeName; readonly state: GroupState }[];
+  /** Resource monitoring, per monitored group (empty without monitors). */
+  readonly monitors?: readonly MonitoredGroupSnapshot[];
 }
 
 /**
@@ -102,6 +107,7 @@ export class ClusterNode {
   /** shutdone was sent: nothing more happens. */
   #stopped = false;
   readonly #resources: ResourceManager;
+  readonly #monitor: ResourceMonitor;
   readonly #reliable: ReliableDelivery;
   readonly #ping: PingLiveness;
   #ipfail: Ipfail | undefined;
@@ -144,6 +150,16 @@ export class ClusterNode {
       groups: options.groups ?? [],
       autoFailback: options.autoFailback ?? "legacy",
       send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
+      refuseToTake: (key) => this.#monitor.refusal(key),
+    });
+    this.#monitor = new ResourceMonitor({
+      groups: options.monitoredGroups ?? [],
+      groupState: (key) => this.#resources.monitorState(key),
+      managerQuiet: () => this.#resources.quiet() && !this.#shuttingDown,
+      peerAlive: () => this.#peerAlive(),
+      moveGroup: (key, at, out) => this.#resources.handOverGroup(key, at, out),
+      stopGroup: (key, at, out) => this.#resources.stopForFailures(key, at, out),
+      resumeGroup: (key, at, out) => this.#resources.resumeGroup(key, at, out),
     });
   }
 
@@ -189,6 +205,8 @@ export class ClusterNode {
         this.#resources.onGroupFinished(event, out);
         break;
       case "admin-requested":
+        // hb_takeover is the operator saying "try again here": monitor failures are forgiven.
+        if (event.command === "takeover") this.#monitor.reset(event.at, out);
         this.#resources.onAdmin(event.command, event.which, event.at, out);
         break;
       case "ping-replied":
@@ -197,6 +215,15 @@ export class ClusterNode {
       case "guard-dropped-addresses":
         this.#guardDropped(event.keys, event.at, out);
         break;
+      case "check-finished":
+        this.#monitor.onCheckFinished(event, out);
+        break;
+      case "resource-restarted":
+        this.#monitor.onResourceRestarted(event, out);
+        break;
+      case "failures-reset-requested":
+        this.#monitor.reset(event.at, out, event.key);
+        break;
       case "config-reloaded":
         this.#reload(event.options, event.at, out);
         break;
@@ -204,6 +231,7 @@ export class ClusterNode {
     if (this.#startedAt !== undefined && !this.#stopped) {
       this.#checkTimers(event.at, out);
       this.#resources.onClock(event.at, out);
+      this.#monitor.onClock(event.at, out);
       this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
       this.#ipfail?.onClock(event.at, out);
       if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
@@ -243,7 +271,7 @@ export class ClusterNode {
     let next = this.#nextStatusAt;
     const pingWake = this.#ping.nextWakeAt();
     // Ping nodes, like peers, are not expired during the grace after a local stall.
-    for (const t of [this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
+    for (const t of [this.#monitor.nextWakeAt(), this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -281,6 +309,7 @@ export class ClusterNode {
           name: l.name,
           status: l.status,
           ...(l.status !== "init" ? { lastHeardAt: l.lastHeardAt } : {}),
+          ...(l.statusIntervals.length > 0 ? { statusIntervals: l.statusIntervals.map((x) => ({ ...x })) } : {}),
         })),
       });
     }
@@ -303,6 +332,7 @@ export class ClusterNode {
       rscStatus: this.#resources.rscStatus(),
       rscState: this.#resources.state,
       groups: this.#resources.groups(),
+      monitors: this.#monitor.snapshot(),
     };
   }
 
@@ -352,7 +382,7 @@ export class ClusterNode {
     // Links (media devices): a new one starts as `init` for every peer, a removed one is forgotten.
     for (const l of o.links.filter((l) => !prev.links.includes(l))) {
       log(out, "info", `Configuration reload: heartbeat link ${l} added`);
-      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: 0 });
+      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: 0, statusIntervals: [] });
     }
     for (const l of prev.links.filter((l) => !o.links.includes(l))) {
       log(out, "info", `Configuration reload: heartbeat link ${l} removed`);
@@ -375,6 +405,7 @@ export class ClusterNode {
       log(out, "info", "Configuration reload: the built-in ipfail stopped");
     }
     this.#resources.reconfigure(o.groups ?? [], o.autoFailback ?? "legacy", at, out);
+    this.#monitor.reconfigure(o.monitoredGroups ?? [], at, out);
     if (this.#commUp && !this.#shuttingDown && this.#peerAlive() && ipfailNow && ipfailWas && this.#ping.aliveCount() !== countBefore) {
       ipfailNow.ask(out, "the ping nodes changed");
     }
@@ -400,6 +431,10 @@ export class ClusterNode {
     // Twinbeat's own field (ignored by Heartbeat): how many ping nodes we reach, for arbitration
     // when every heartbeat link is lost (see DESIGN.md, "Split brain").
     if (this.#ping.nodes.length > 0) (body as HaMessage[number][]).push(str("tb_numping", String(this.#ping.aliveCount())));
+    // Twinbeat's own field: our unexpired monitor failures per group, so that two broken
+    // nodes do not pass a group back and forth (see DESIGN.md, "Resource monitoring").
+    const failures = this.#monitor.failureField();
+    if (failures !== "") (body as HaMessage[number][]).push(str("tb_rscfail", failures));
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
@@ -464,6 +499,7 @@ export class ClusterNode {
     }
     this.#reliable.onPeerDead(peer.name);
     this.#ipfail?.cancel();
+    this.#monitor.onPeerGone();
     if (this.#commUp && this.#ping.nodes.length > 0 && !this.#shuttingDown) {
       // Every link to the peer is silent: it died, or one of us is cut off. Decide now,
       // from the ping nodes that still answer (see #arbitrate).
@@ -535,7 +571,7 @@ export class ClusterNode {
       return;
     }
     // Any packet, even a duplicate, shows this link works.
-    this.#linkHeard(peer, event.link, event.at, out);
+    this.#linkHeard(peer, event.link, event.at, out, type === "status");
     const uuid = getBinaryField(msg, "srcuuid");
     if (uuid && uuid.length === 16 && peer.uuid !== undefined && peer.uuid !== uuidText(uuid)) {
       log(out, "warn", `Node ${peer.name} changed its UUID from ${peer.uuid} to ${uuidText(uuid)} (reinstalled?)`);
@@ -610,6 +646,7 @@ export class ClusterNode {
     peer.leftCleanly = true;
     log(out, "info", `Status update for node ${peer.name}: status dead`);
     for (const link of peer.links.values()) link.status = "dead";
+    this.#monitor.onPeerGone();
     this.#resources.onPeerDead(at, out, "shutdone");
     this.#maybeCommUp(at, out);
   }
@@ -634,6 +671,7 @@ export class ClusterNode {
     if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
     if (Number.isFinite(numping)) peer.pingCount = numping;
+    this.#monitor.onPeerFailures(parseFailureField(getField(msg, "tb_rscfail")));
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
     if (this.#rearbitration?.peer === peer) {
       log(out, "info", `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`);
@@ -734,10 +772,17 @@ export class ClusterNode {
     this.#resources.onPeerDead(at, out, "deadtime", "take-over");
   }
 
-  #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[]): void {
+  #linkHeard(peer: PeerLiveness, linkName: string, at: Millis, out: ClusterAction[], isStatus = false): void {
     const link = peer.links.get(linkName);
     if (!link) return;
     link.lastHeardAt = at;
+    if (isStatus) {
+      if (link.lastStatusHeardAt !== undefined) {
+        link.statusIntervals.push({ at, intervalMs: at - link.lastStatusHeardAt });
+        if (link.statusIntervals.length > LINK_INTERVAL_HISTORY) link.statusIntervals.shift();
+      }
+      link.lastStatusHeardAt = at;
+    }
     if (link.status !== "up") {
       link.status = "up";
       log(out, "info", `Link ${peer.name}:${link.name} up.`);

@@ -13,7 +13,14 @@ export interface LinkState {
   status: LinkStatus | "init";
   /** When any packet from this peer last arrived on this link (duplicates count). */
   lastHeardAt: Millis;
+  /** When a status (heartbeat) from this peer last arrived on this link, for the intervals below. */
+  lastStatusHeardAt?: Millis;
+  /** The last LINK_INTERVAL_HISTORY intervals between heartbeats on this link (status page chart), oldest first. */
+  readonly statusIntervals: { at: Millis; intervalMs: Millis }[];
 }
+
+/** How many heartbeat intervals each link keeps for the status page. */
+export const LINK_INTERVAL_HISTORY = 60;
 
 /**
  * The liveness record of one peer. Fields are updated only by ClusterNode.
@@ -46,7 +53,7 @@ export class PeerLiveness {
 
   constructor(name: NodeName, linkNames: readonly string[]) {
     this.name = name;
-    for (const link of linkNames) this.links.set(link, { name: link, status: "init", lastHeardAt: 0 });
+    for (const link of linkNames) this.links.set(link, { name: link, status: "init", lastHeardAt: 0, statusIntervals: [] });
   }
 
   /** The silence after which this peer is dead: initdead before comm-up, else its own `dt`. */

@@ -33,6 +33,8 @@ export interface ResourceManagerOptions {
   readonly autoFailback: AutoFailbackMode;
   /** Sends a sequenced message (the membership core numbers it). */
   readonly send: (out: ClusterAction[], body: HaMessage) => void;
+  /** Resource monitoring: why this node must not take group `key` from the peer now, or undefined. */
+  readonly refuseToTake?: (key: string) => string | undefined;
 }
 
 interface GroupRecord {
@@ -614,7 +616,8 @@ export class ResourceManager {
    */
   #takeOrphans(at: Millis, out: ClusterAction[]): void {
     if (this.#busy() || this.#standby || !this.#peerAlive || this.#opts.autoFailback === "legacy") return;
-    const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key));
+    // A group the monitor gave away or stopped for failures stays down until they expire or the operator acts.
+    const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
     if (orphans.length === 0) return;
     log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: acquiring ${orphans.length > 1 ? "them" : "it"} here, at home`);
     this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
@@ -650,6 +653,11 @@ export class ResourceManager {
       if (failedHere.length > 0) {
         // Taking it would only fail again and bounce it back: the peer keeps it.
         log(out, "warn", `Standby request [${set}] from the peer refused: ${failedHere.map((g) => g.key).join(", ")} failed to start here (hb_takeover on this node retries)`);
+        return;
+      }
+      const refused = this.#monitorRefusal(mirror(set));
+      if (refused) {
+        log(out, "warn", `Standby request [${set}] from the peer refused: ${refused}`);
         return;
       }
       log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
@@ -713,6 +721,58 @@ export class ResourceManager {
       if (this.#state !== "stable") this.#becomeStable(o);
       this.#beginStandby(doneAt, o, set);
     });
+  }
+
+  // ---- resource monitoring hooks (used by resource-monitor.ts through ClusterNode) --------
+
+  /** A group's state as resource monitoring sees it. */
+  monitorState(key: string): "running" | "held" | "not-held" {
+    const g = this.#group(key);
+    return g.state === "running" ? "running" : isHeld(g.state) ? "held" : "not-held";
+  }
+
+  /** True when nothing is queued or running and no standby exchange is under way: checks may run. */
+  quiet(): boolean {
+    return this.#state === "stable" && !this.#busy() && this.#standby === undefined;
+  }
+
+  /** Gives group `key` (with the rest of its local/foreign set) to the peer by the standby handshake; false if it could not ask. */
+  handOverGroup(key: string, at: Millis, out: ClusterAction[]): boolean {
+    const g = this.#group(key);
+    if (this.#opts.autoFailback === "legacy" || !this.#peerAlive) return false;
+    this.#beginStandby(at, out, g.local ? "local" : "foreign");
+    return this.#standby !== undefined;
+  }
+
+  /** Stops group `key` here for monitor failures and keeps it stopped (like a failed start) until resumed or hb_takeover. */
+  stopForFailures(key: string, at: Millis, out: ClusterAction[]): void {
+    this.#enqueue(out, at, [{ key, op: "stop" }], (o) => {
+      const g = this.#group(key);
+      if (g.state === "stopped") g.state = "start-failed";
+      this.#becomeStable(o);
+    });
+  }
+
+  /** Starts a group stopped by stopForFailures again (its failures expired or were reset). */
+  resumeGroup(key: string, at: Millis, out: ClusterAction[]): void {
+    // A group a reload removed is not resumed (the monitor may ask after the manager forgot it).
+    const g = this.#groups.find((x) => x.key === key);
+    if (!g || g.state !== "start-failed") return;
+    g.state = "stopped";
+    if (this.#peerHolds.has(key)) return;
+    this.#enqueue(out, at, [{ key, op: "start" }], (o) => this.#becomeStable(o));
+  }
+
+  /** The monitor's objection to taking the groups of `set` (our point of view), if any. */
+  #monitorRefusal(set: Exclude<ResourceSet, "failback">): string | undefined {
+    const check = this.#opts.refuseToTake;
+    if (!check) return undefined;
+    for (const g of this.#groups) {
+      if (!inSet(g.local, set)) continue;
+      const why = check(g.key);
+      if (why) return `${g.key}: ${why}`;
+    }
+    return undefined;
   }
 
   // ---- legacy (auto_failback legacy): ip-request ----------------------------------------

@@ -1,6 +1,7 @@
 // The parsed, validated form of /etc/ha.d (ha.cf, haresources, authkeys, twinbeat.cf).
 
 import type { Millis, NodeName } from "../cluster/time";
+import type { MonitorConfig } from "./monitor-directives";
 
 /** Where a directive came from, so every finding can name `path:line`. */
 export interface SourceLocation {
@@ -126,6 +127,12 @@ export interface TwinbeatConfig {
   readonly notify?: string;
   /** `resource_timeout 30s`: how long one resource script may run. */
   readonly resourceTimeoutMs: Millis;
+  /** `monitor` and `check` lines (resource monitoring), in file order; resolved against haresources by load-config-dir. */
+  readonly monitors?: readonly MonitorConfig[];
+  /** `migration_threshold N`: failures within failure_timeout after which a group moves [3]. */
+  readonly migrationThreshold?: number;
+  /** `failure_timeout T`: how long a monitor failure counts [10min]; 0 = until reset. */
+  readonly failureTimeoutMs?: Millis;
   /** Raw values for every key given, for display. */
   readonly parameters: ReadonlyMap<string, string>;
 }

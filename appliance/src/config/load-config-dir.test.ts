@@ -441,6 +441,16 @@ const VARIANTS: readonly Variant[] = [
     ],
   },
   {
+    name: "monitors of an unknown resource, with a bad interval and a timeout longer than the interval",
+    files: { "twinbeat.cf": "monitor httpd interval=2s\ncheck IPaddr http://192.0.2.100/ interval=0.5s timeout=1s\ncheck IPaddr tcp://192.0.2.100:80 interval=soon\ncheck IPaddr /nonexistent/twinbeat-test/check\n" },
+    expected: [
+      '$DIR/twinbeat.cf:1: resource "httpd" is not in haresources',
+      "$DIR/twinbeat.cf:2: check timeout (1000 ms) is longer than its interval (500 ms): a check must end before the next is due",
+      '$DIR/twinbeat.cf:3: check interval "soon" is not valid: expected a time above 0 (2, 2s, 500ms)',
+      '$DIR/twinbeat.cf:4: warning: check program "/nonexistent/twinbeat-test/check" does not exist or is not executable',
+    ],
+  },
+  {
     name: "a notify program that does not exist",
     files: { "twinbeat.cf": "notify /nonexistent/twinbeat-test/notify\n" },
     expected: ['$DIR/twinbeat.cf: warning: notify program "/nonexistent/twinbeat-test/notify" does not exist or is not executable'],

@@ -11,6 +11,7 @@ import { configError, configWarning, hasErrors } from "./format-diagnostic";
 import { parseHaCf } from "./ha-cf-parser";
 import { parseHaresources } from "./haresources-parser";
 import { defaultTwinbeatConfig, parseTwinbeatCf } from "./twinbeat-cf-parser";
+import { checkMonitors } from "./monitor-directives";
 import { isExecutableFile } from "../adapters/is-executable-file";
 import { DEFAULT_OCF_ROOT } from "../resources/ocf-agent";
 import { missingResourceFindings, type MissingResourceSeverity } from "../resources/resource-check";
@@ -98,6 +99,8 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   }
 
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
+  // Resource monitoring: every monitor/check of twinbeat.cf must name a haresources resource.
+  diagnostics.push(...checkMonitors(twinbeat.monitors ?? [], groups));
   diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, missingResources: options.missingResources ?? "warning", machine }));
 
   const sorted = sortDiagnostics(diagnostics, configDir);

@@ -6,6 +6,7 @@ import type { ConfigDiagnostic, SourceLocation, TwinbeatConfig } from "./cluster
 import { configError, didYouMean } from "./format-diagnostic";
 import { HA_CF_DIRECTIVE_NAMES, splitConfigLines, splitOptionValues } from "./ha-cf-parser";
 import { parseTimeMs } from "./time-syntax";
+import { DEFAULT_FAILURE_TIMEOUT_MS, DEFAULT_MIGRATION_THRESHOLD, parseMonitorLine, type MonitorConfig } from "./monitor-directives";
 
 /** What {@link parseTwinbeatCf} found. */
 export interface TwinbeatCfParseResult {
@@ -22,6 +23,9 @@ interface TwinbeatCfDraft {
   statusHttp?: { readonly address: string; readonly port: number };
   notify?: string;
   resourceTimeoutMs: Millis;
+  monitors: MonitorConfig[];
+  migrationThreshold: number;
+  failureTimeoutMs: Millis;
 }
 
 /** One twinbeat.cf key: what it expects (for messages) and how it stores a value. */
@@ -67,13 +71,46 @@ const TWINBEAT_DIRECTIVES: Readonly<Record<string, TwinbeatDirective>> = {
       return undefined;
     },
   },
+  /** `migration_threshold N`: monitor failures within failure_timeout after which a group moves (Pacemaker's migration-threshold). */
+  migration_threshold: {
+    apply: (draft, value) => {
+      if (!/^\d{1,4}$/.test(value) || Number(value) < 1) {
+        return "expected a whole number from 1 to 9999";
+      }
+      draft.migrationThreshold = Number(value);
+      return undefined;
+    },
+  },
+  /** `failure_timeout TIME`: how long a monitor failure counts (Pacemaker's failure-timeout; `10min`, `600`, `0` = until reset). */
+  failure_timeout: {
+    apply: (draft, value) => {
+      const ms = parseFailureTimeout(value);
+      if (ms === undefined) {
+        return "expected a time (600, 600s, 10min, 1h), or 0 for until reset";
+      }
+      draft.failureTimeoutMs = ms;
+      return undefined;
+    },
+  },
 };
 
+/** Lines parsed whole by monitor-directives.ts (resource first, then key=value options), not value by value. */
+const MONITOR_LINE_DIRECTIVES = ["monitor", "check"] as const;
+
+/** failure_timeout also takes minutes and hours, as Pacemaker's does. */
+function parseFailureTimeout(value: string): Millis | undefined {
+  const long = /^(\d+)(min|m|h)$/.exec(value);
+  if (long) return Number(long[1]) * (long[2] === "h" ? 3_600_000 : 60_000);
+  if (value === "0") return 0;
+  const ms = parseTimeMs(value, { allowSecondsUnit: true });
+  return ms === undefined || ms <= 0 ? undefined : ms;
+}
+
 /** Every twinbeat.cf key, for hints. */
-export const TWINBEAT_CF_DIRECTIVE_NAMES: readonly string[] = Object.keys(TWINBEAT_DIRECTIVES);
+export const TWINBEAT_CF_DIRECTIVE_NAMES: readonly string[] = [...Object.keys(TWINBEAT_DIRECTIVES), ...MONITOR_LINE_DIRECTIVES];
 
 function newDraft(): TwinbeatCfDraft {
-  return { resourceTimeoutMs: DEFAULT_RESOURCE_TIMEOUT_MS };
+  return { resourceTimeoutMs: DEFAULT_RESOURCE_TIMEOUT_MS, monitors: [], migrationThreshold: DEFAULT_MIGRATION_THRESHOLD, failureTimeoutMs: DEFAULT_FAILURE_TIMEOUT_MS };
 }
 
 function toConfig(draft: TwinbeatCfDraft, parameters: ReadonlyMap<string, string>): TwinbeatConfig {
@@ -81,6 +118,9 @@ function toConfig(draft: TwinbeatCfDraft, parameters: ReadonlyMap<string, string
     statusHttp: draft.statusHttp,
     notify: draft.notify,
     resourceTimeoutMs: draft.resourceTimeoutMs,
+    monitors: draft.monitors,
+    migrationThreshold: draft.migrationThreshold,
+    failureTimeoutMs: draft.failureTimeoutMs,
     parameters,
   };
 }
@@ -101,6 +141,12 @@ export function parseTwinbeatCf(text: string, path: string): TwinbeatCfParseResu
   for (const line of splitConfigLines(text)) {
     const at: SourceLocation = { file: path, line: line.line };
     const name = line.directive;
+    if (name === "monitor" || name === "check") {
+      const parsed = parseMonitorLine(name, line.rest, at);
+      diagnostics.push(...parsed.diagnostics);
+      if (parsed.monitor) draft.monitors.push(parsed.monitor);
+      continue;
+    }
     const directive = Object.prototype.hasOwnProperty.call(TWINBEAT_DIRECTIVES, name) ? TWINBEAT_DIRECTIVES[name] : undefined;
     if (directive === undefined) {
       const hint = HA_CF_DIRECTIVE_NAMES.includes(name)

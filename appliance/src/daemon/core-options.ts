@@ -4,6 +4,7 @@ import type { ClusterNodeOptions } from "../cluster/cluster-node";
 import { pingIntervalFor } from "../cluster/ping-liveness";
 import { isBuiltinIpfail } from "../config/builtin-agents";
 import type { ClusterConfig, MediumConfig } from "../config/cluster-config";
+import { monitoredGroupsOf } from "../config/monitor-directives";
 
 /** Device names in ha.cf order, de-duplicated: Heartbeat's link names. */
 export function linkNames(media: readonly MediumConfig[]): string[] {
@@ -37,5 +38,6 @@ export function coreOptionsFor(config: ClusterConfig, generation: number): Clust
     deadpingMs: ha.deadpingMs,
     pingIntervalMs: pingIntervalFor(ha.keepaliveMs),
     ipfail: ha.respawn.some((r) => isBuiltinIpfail(r.command)),
+    monitoredGroups: monitoredGroupsOf(config),
   };
 }

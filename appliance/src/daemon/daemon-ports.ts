@@ -1,6 +1,7 @@
 // The driver's ports: every piece of I/O the daemon uses, behind one options object (real ones in real-ports.ts, fakes in appliance/test/support/).
 
-import type { ClusterAction, LogLevel } from "../cluster/cluster-actions";
+import type { ClusterAction, LogLevel, RestartResource, RunCheck } from "../cluster/cluster-actions";
+import type { CheckFinished, ResourceRestarted } from "../cluster/cluster-events";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
 import type { Millis } from "../cluster/time";
 import type { ClusterConfig, ConfigLoadResult, MediumConfig, ResourceGroup } from "../config/cluster-config";
@@ -52,6 +53,23 @@ export interface GroupRunnerPort {
   stopGroup(group: ResourceGroup): Promise<GroupOutcome>;
   statusGroup(group: ResourceGroup): Promise<GroupStatus>;
   announceGroup(group: ResourceGroup): Promise<GroupOutcome>;
+  /** Restarts one resource of a running group in place (resource monitoring), through the same queue. */
+  restartResource(group: ResourceGroup, resource: string): Promise<GroupOutcome>;
+}
+
+/** Resource monitoring: carries out the core's run-check and restart-resource actions. */
+export interface MonitorPort {
+  carryOut(action: RunCheck | RestartResource): void;
+  /** Aborts every run (daemon stopping, or a reload replacing the checks). */
+  close(): void;
+}
+
+export interface MonitorSpec {
+  readonly config: ClusterConfig;
+  readonly runner: GroupRunnerPort;
+  /** Feeds a result back into the core. */
+  readonly onEvent: (event: CheckFinished | ResourceRestarted) => void;
+  readonly log: (level: LogLevel, text: string) => void;
 }
 
 /** Where log lines go (logfile, debugfile, syslog, stderr). */
@@ -160,6 +178,7 @@ export interface DaemonPorts {
   /** Undefined: no guard (tests, or no groups to guard). */
   readonly createGuard?: (spec: GuardSpec) => GuardPort;
   readonly createStatus: (spec: StatusSpec) => StatusSinkPort;
+  readonly createMonitors: (spec: MonitorSpec) => MonitorPort;
   readonly startControlServer: (runDir: string, handler: ControlHandler) => Promise<ControlServerPort>;
   readonly stateStore: StateStorePort;
   readonly pidFile: PidFilePort;

@@ -13,7 +13,7 @@ import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import { TWINBEAT_VERSION } from "../cli/version";
 import { pingIntervalFor } from "../cluster/ping-liveness";
 import { coreOptionsFor, pingHosts } from "./core-options";
-import type { CancelTimer, ChildrenPort, ControlServerPort, DaemonPorts, GroupRunnerPort, GuardPort, GuardReport, MediaPort, PingerPort, StatusSinkPort } from "./daemon-ports";
+import type { CancelTimer, ChildrenPort, ControlServerPort, DaemonPorts, GroupRunnerPort, GuardPort, GuardReport, MediaPort, MonitorPort, PingerPort, StatusSinkPort } from "./daemon-ports";
 import { guardTickMs } from "./resource-guard";
 import { reloadPlan } from "./reload-plan";
 
@@ -69,6 +69,8 @@ export class HeartbeatDaemon {
   #pendingRunnerConfig: ClusterConfig | undefined;
   #children: ChildrenPort | undefined;
   #pinger: PingerPort | undefined;
+  /** Resource monitoring: runs checks and restarts for the core. */
+  #monitors: MonitorPort | undefined;
   /** Respawned children start once communication is up, as in Heartbeat. */
   #childrenStarted = false;
   #guard: GuardPort | undefined;
@@ -115,6 +117,7 @@ export class HeartbeatDaemon {
     this.#children = ports.createChildren(config, (level, text) => this.#log(level, text));
     this.#pinger = this.#createPinger(config);
     this.#runner = ports.createGroupRunner(config, (level, text) => ports.logger.log(level, text, "ResourceManager"));
+    this.#monitors = this.#createMonitors(config);
     await this.#releaseLeftovers();
     this.#ensureGuard();
     this.#media = ports.createMedia({
@@ -226,6 +229,10 @@ export class HeartbeatDaemon {
       case "shutdown-complete":
         this.#guard?.clean();
         this.#ports.clock.setTimer(SHUTDOWN_LINGER_MS, () => void this.#finish(0));
+        break;
+      case "run-check":
+      case "restart-resource":
+        this.#monitors?.carryOut(a);
         break;
       case "start-group":
       case "stop-group":
@@ -371,6 +378,31 @@ export class HeartbeatDaemon {
     });
   }
 
+  #createMonitors(config: ClusterConfig): MonitorPort {
+    return this.#ports.createMonitors({
+      config,
+      // Through whichever runner is current (a reload may replace it), counted as an operation so it is never swapped mid-restart.
+      runner: {
+        startGroup: (g) => this.#runner.startGroup(g),
+        stopGroup: (g) => this.#runner.stopGroup(g),
+        statusGroup: (g) => this.#runner.statusGroup(g),
+        announceGroup: (g) => this.#runner.announceGroup(g),
+        restartResource: async (g, resource) => {
+          this.#operations++;
+          try {
+            return await this.#runner.restartResource(g, resource);
+          } finally {
+            this.#operations--;
+            this.#swapRunnerIfIdle();
+          }
+        },
+      },
+      // Stamped with the driver's clock when the answer arrives, whatever the port says.
+      onEvent: (e) => this.#step({ ...e, at: this.#ports.clock.now() }),
+      log: (level, text) => this.#ports.logger.log(level, text, "ResourceMonitor"),
+    });
+  }
+
   #createStatus(config: ClusterConfig): StatusSinkPort {
     return this.#ports.createStatus({ config, snapshot: () => this.#core.snapshot(), log: (level, text) => this.#log(level, text), monotonicNow: () => this.#ports.clock.now() });
   }
@@ -411,6 +443,10 @@ export class HeartbeatDaemon {
     }
     // The core first, so that it knows a new link before datagrams arrive on it.
     this.#step({ type: "config-reloaded", at: ports.clock.now(), options: coreOptionsFor(applied, this.#identity.generation) });
+    if (plan.monitorsChanged) {
+      this.#monitors?.close();
+      this.#monitors = this.#createMonitors(applied);
+    }
     if (plan.mediaChanged) await this.#media.reconfigure(applied.ha.media);
     if (plan.pingChanged) {
       const old = this.#pinger;
@@ -450,6 +486,12 @@ export class HeartbeatDaemon {
         this.#step({ type: "admin-requested", at: this.#ports.clock.now(), command, which: which as "all" | "local" | "foreign" | "failback" });
         return { ok: true };
       }
+      case "resource-reset": {
+        const group = typeof req.group === "string" ? req.group : undefined;
+        if (group !== undefined && !this.#config.groups.some((g) => g.key === group)) return { ok: false, error: `no resource group "${group}"` };
+        this.#step({ type: "failures-reset-requested", at: this.#ports.clock.now(), ...(group !== undefined ? { key: group } : {}) });
+        return { ok: true };
+      }
       default:
         return { ok: false, error: `unknown command "${String(req.cmd)}"` };
     }
@@ -473,6 +515,7 @@ export class HeartbeatDaemon {
     if (this.#finished) return;
     this.#finished = true;
     this.#children?.stop();
+    this.#monitors?.close();
     this.#pinger?.close();
     this.#cancelWake?.();
     this.#cancelLoad?.();

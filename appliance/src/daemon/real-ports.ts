@@ -15,7 +15,8 @@ import { loadConfigDir } from "../config/load-config-dir";
 import { StatusService } from "./status-service";
 import { startControlServer } from "./control-server";
 import type { DaemonPorts, SignalsPort } from "./daemon-ports";
-import { createGroupRunner } from "./group-runner-factory";
+import { createAgentRegistry, createGroupRunner } from "./group-runner-factory";
+import { MonitorLink } from "../monitors/monitor-link";
 import { removePidFile, writePidFile } from "./pid-file";
 import { ResourceGuardLink } from "./resource-guard";
 
@@ -69,6 +70,16 @@ export function realPorts(options: RealPortsOptions): DaemonPorts {
     // TWINBEAT_PING: another ping program (busybox's, a wrapper) for labs and the image.
     createPinger: (spec) => new PingProber({ ...spec, ...(process.env.TWINBEAT_PING ? { program: process.env.TWINBEAT_PING } : {}) }),
     createGroupRunner: (cfg, log) => createGroupRunner(cfg, log, options.initDir),
+    createMonitors: (spec) =>
+      new MonitorLink({
+        config: spec.config,
+        runner: spec.runner,
+        // Status checks get their own agents: the check's timeout, and OCF_CHECK_LEVEL for a deeper monitor.
+        registryFor: (timeoutMs, depth) => createAgentRegistry(spec.config, spec.log, options.initDir, { timeoutMs, ...(depth > 0 ? { extraEnv: { OCF_CHECK_LEVEL: String(depth) } } : {}) }),
+        onEvent: spec.onEvent,
+        now: monotonicNow,
+        log: spec.log,
+      }),
     logger,
     ...(selfCommand ? { createGuard: (spec) => new ResourceGuardLink(selfCommand, spec) } : {}),
     createStatus: (spec) => new StatusService({ config: spec.config, snapshot: spec.snapshot, log: spec.log, monotonicNow: spec.monotonicNow }),

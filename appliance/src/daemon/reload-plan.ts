@@ -16,6 +16,8 @@ export interface ReloadPlan {
   readonly statusChanged: boolean;
   /** Group definitions or resource_timeout: a new group runner (once no operation runs). */
   readonly runnerChanged: boolean;
+  /** Monitors (twinbeat.cf) or the groups they watch: new checks. */
+  readonly monitorsChanged: boolean;
 }
 
 /** JSON without source locations and with Maps as entry lists: equal text = same setting. */
@@ -28,7 +30,7 @@ function same(a: unknown, b: unknown): boolean {
 /**
  * Decides what a reload applies. Live: authkeys (every key is accepted, the `auth` one
  * signs), media, ping nodes, timings, nodes, groups, auto_failback, logging, msgfmt,
- * hopfudge, the status page, notify and resource_timeout. Not live (kept as they were,
+ * hopfudge, the status page, notify, resource_timeout and resource monitors. Not live (kept as they were,
  * logged): hbgenmethod and uuidfrom (they decide the identity read at start) and
  * `respawn` programs other than ipfail (children run under the supervisor started once).
  */
@@ -52,6 +54,7 @@ export function reloadPlan(prev: ClusterConfig, next: ClusterConfig): ReloadPlan
   note("message format", p.msgfmt !== n.msgfmt || p.hopfudge !== n.hopfudge || p.logBadpack !== n.logBadpack);
   const statusChanged = note("status page", !same([prev.twinbeat.statusHttp, prev.twinbeat.notify], [next.twinbeat.statusHttp, next.twinbeat.notify]));
   const timeoutChanged = note("resource_timeout", prev.twinbeat.resourceTimeoutMs !== next.twinbeat.resourceTimeoutMs);
+  const monitorsChanged = note("monitors", !same(prev.twinbeat.monitors ?? [], next.twinbeat.monitors ?? [])) || groupsChanged;
   const ipfail = (c: ClusterConfig) => c.ha.respawn.some((r) => isBuiltinIpfail(r.command));
   note("ipfail", ipfail(prev) !== ipfail(next));
   const programs = (c: ClusterConfig) => c.ha.respawn.filter((r) => !isBuiltinIpfail(r.command));
@@ -73,6 +76,7 @@ export function reloadPlan(prev: ClusterConfig, next: ClusterConfig): ReloadPlan
     mediaChanged,
     pingChanged,
     statusChanged,
+    monitorsChanged,
     runnerChanged: groupsChanged || timeoutChanged || !same([p.logfile, p.debugfile, p.logfacility, p.debugLevel], [n.logfile, n.debugfile, n.logfacility, n.debugLevel]),
   };
 }

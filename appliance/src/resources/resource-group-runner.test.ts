@@ -274,3 +274,27 @@ describe("ResourceGroupRunner serialisation", () => {
     ]);
   });
 });
+
+describe("ResourceGroupRunner.restartResource()", () => {
+  it("stops the resource and those after it right to left, then starts them left to right; those before it stay up", async () => {
+    const { runner, group, journal, agent } = setup(["IPaddr::192.0.2.100/32", "Filesystem::/dev/sdb1::/data", "httpd"]);
+    await runner.startGroup(group);
+    journal.length = 0;
+    assert.deepEqual(await runner.restartResource(group, "Filesystem::/dev/sdb1::/data"), { kind: "succeeded" });
+    assert.deepEqual(journal, ["stop httpd", "stop Filesystem::/dev/sdb1::/data", "start Filesystem::/dev/sdb1::/data", "start httpd"]);
+    assert.equal(agent("IPaddr::192.0.2.100/32").running, true);
+  });
+
+  it("a start that fails is rolled back and reported; an unknown resource is a failure", async () => {
+    const { runner, group, journal, agent } = setup(["IPaddr::192.0.2.100/32", "httpd"]);
+    await runner.startGroup(group);
+    journal.length = 0;
+    agent("httpd").startOutcomes = [FAILED_START];
+    const outcome = await runner.restartResource(group, "httpd");
+    assert.equal(outcome.kind, "failed");
+    assert.match(outcome.kind === "failed" ? outcome.words : "", /Address already in use/);
+    assert.deepEqual(journal, ["stop httpd", "start httpd", "stop httpd"]);
+    assert.equal(agent("IPaddr::192.0.2.100/32").running, true);
+    assert.equal((await runner.restartResource(group, "nginx")).kind, "failed");
+  });
+});

@@ -115,6 +115,39 @@ export class ResourceGroupRunner {
     });
   }
 
+  /**
+   * Restarts one resource in place, keeping the group's order (resource monitoring's
+   * on-fail=restart): the resources from the last down to `resource` are stopped right to left,
+   * then started again left to right. A start that fails rolls back what this restart started
+   * (the resources before `resource` stay up); the core then decides where the group goes.
+   */
+  restartResource(group: ResourceGroup, resource: string): Promise<GroupOutcome> {
+    return this.#serialized(async () => {
+      const from = group.resources.findIndex((r) => r.raw === resource);
+      if (from < 0) {
+        return { kind: "failed", resource, words: `not a resource of group ${group.key}`, failures: [] };
+      }
+      const tail = group.resources.slice(from);
+      this.#log("info", `Restarting ${tail.map((r) => r.raw).join(" ")} of group ${group.key}`);
+      const stopFailures = await this.#stopAll(tail, group);
+      const stuck = stopFailures[0];
+      if (stuck !== undefined) {
+        return { kind: "failed", resource: stuck.resource, words: stuck.words, failures: stopFailures };
+      }
+      for (let i = 0; i < tail.length; i++) {
+        const spec = tail[i]!;
+        const outcome = await this.#agentFor(spec).start();
+        if (outcome.kind === "succeeded") continue;
+        const cause = failureOf(spec, "start", outcome);
+        this.#log("crit", `Restart of ${spec.raw} in group ${group.key} failed: ${cause.words}`);
+        const rollback = await this.#stopAll(tail.slice(0, i + 1), group);
+        return { kind: "failed", resource: spec.raw, words: cause.words, failures: [cause, ...rollback] };
+      }
+      this.#log("info", `Restarted ${tail.map((r) => r.raw).join(" ")} of group ${group.key}`);
+      return { kind: "succeeded" };
+    });
+  }
+
   /** Heartbeat's `statgroup`: asks every resource, left to right; unknown counts as not running. */
   statusGroup(group: ResourceGroup): Promise<GroupStatus> {
     return this.#serialized(async () => {

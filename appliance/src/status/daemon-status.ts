@@ -9,6 +9,7 @@ import { HEARTBEAT_COMPAT_VERSION, TWINBEAT_VERSION } from "../cli/version";
 import type { ApplianceFacts } from "../adapters/appliance-facts";
 import type { FailoverRecord, HistogramData } from "./failover-tracker";
 import { TAKEOVER_BUCKETS_SECONDS } from "./failover-tracker";
+import { buildResourceStatus, type StatusMonitoredGroup } from "./resource-status";
 import type { RecentEvents, StatusEvent } from "./recent-events";
 
 /** Bumped when a field changes meaning or goes away (adding fields does not bump it). */
@@ -32,6 +33,8 @@ export interface StatusLink {
   readonly lastHeardAgoMs: number | null;
   /** The same as a wall-clock time, ISO 8601, or null. */
   readonly lastHeardAt: string | null;
+  /** Recent intervals between heartbeats on this link (ms, oldest first), for the page's chart; absent when none. */
+  readonly heartbeatIntervalsMs?: readonly number[];
 }
 
 export interface StatusNode {
@@ -124,6 +127,8 @@ export interface DaemonStatus {
   /** Latest log lines, oldest first. */
   readonly events: readonly StatusEvent[];
   readonly appliance: ApplianceFacts | null;
+  /** Resource monitoring per monitored group (absent without monitors; see resource-status.ts). */
+  readonly resources?: readonly StatusMonitoredGroup[];
 }
 
 /** What the daemon has at hand when it is asked for its status. */
@@ -186,7 +191,7 @@ export function buildDaemonStatus(input: DaemonStatusInput): DaemonStatus {
       site: DEFAULT_NODE_SITE,
       monitored: true,
       ...(local ? { lastHeardAgoMs: null, lastHeardAt: null } : ago(n.lastStatusAt)),
-      links: n.links.map((l) => ({ name: l.name, status: linkWord(l.status), ...ago(l.lastHeardAt) })),
+      links: n.links.map((l) => ({ name: l.name, status: linkWord(l.status), ...ago(l.lastHeardAt), ...(l.statusIntervals?.length ? { heartbeatIntervalsMs: l.statusIntervals.map((x) => x.intervalMs) } : {}) })),
       hosts: [],
       apiClients: local ? localClients : n.status === "active" ? localClients : [],
     });
@@ -287,6 +292,7 @@ export function buildDaemonStatus(input: DaemonStatusInput): DaemonStatus {
     parameters,
     events,
     appliance: input.appliance ?? null,
+    ...(snap.monitors && snap.monitors.length > 0 ? { resources: buildResourceStatus(snap.monitors, nowMs, wall) } : {}),
   };
 }
 

@@ -73,7 +73,8 @@ export class FailoverTracker {
     let interesting = false;
     let cause: FailoverRecord["cause"] = "unknown";
     for (const a of actions) {
-      if (a.type === "send" || a.type === "retransmit") continue;
+      // Resource checks run every few hundred ms: not worth a snapshot each (their results show in the status anyway).
+      if (a.type === "send" || a.type === "retransmit" || a.type === "run-check") continue;
       interesting = true;
       if (a.type === "log") {
         if (/ is dead$/.test(a.text)) cause = "deadtime";

@@ -1,6 +1,7 @@
 // Renders a DaemonStatus as Prometheus text exposition format 0.0.4 (/metrics).
 
 import type { DaemonStatus } from "./daemon-status";
+import { renderResourceMetrics } from "./resource-status";
 
 /** The Content-Type Prometheus expects for this format. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -113,7 +114,7 @@ export function renderPrometheusMetrics(status: DaemonStatus): string {
   e.sample("twinbeat_takeover_duration_seconds_sum", {}, h.sum);
   e.sample("twinbeat_takeover_duration_seconds_count", {}, h.count);
 
-  return e.text;
+  return e.text + (status.resources ? renderResourceMetrics(status.resources) : "");
 }
 
 function escapeLabel(v: string): string {

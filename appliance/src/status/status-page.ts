@@ -1,5 +1,6 @@
 // The status page: a self-contained, server-rendered HTML page (no external assets) that live-updates over SSE when JavaScript runs.
 
+import { renderLinkHistorySection, renderResourceSection } from "./resource-status";
 import { createHash } from "node:crypto";
 import type { DaemonStatus, StatusGroup, StatusNode } from "./daemon-status";
 
@@ -98,6 +99,8 @@ export function renderStatusMain(s: DaemonStatus): string {
     h += `</tbody></table>`;
   }
   h += `</section>`;
+  h += renderResourceSection(s.resources ?? [], esc);
+  h += renderLinkHistorySection(s.nodes, s.timing.warntimeMs, esc);
 
   const f = s.failovers.last;
   if (f) {

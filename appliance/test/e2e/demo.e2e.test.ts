@@ -9,12 +9,16 @@ const isRoot = process.getuid?.() === 0;
 const DEMO_JS = resolve(__dirname, "../../../scripts/lab/demo.js");
 
 describe("the demo", { skip: !isRoot && "needs root for network namespaces" }, () => {
-  it("shows NodeA, then NodeB after the kill, then NodeA again, with timings, and leaves nothing behind", () => {
+  it("shows NodeA, then NodeB after the kill, then NodeA again, httpd restarted, then moved, with timings, and leaves nothing behind", () => {
     const run = spawnSync(process.execPath, [DEMO_JS, "--non-interactive"], { encoding: "utf8", timeout: 170_000 });
     const out = run.stdout;
     assert.equal(run.status, 0, `${out}\n${run.stderr}`);
     const pages = [...out.matchAll(/→ (NodeA|NodeB)\b/g)].map((m) => m[1]);
-    assert.deepEqual(pages.filter((p, i) => p !== pages[i - 1]), ["NodeA", "NodeB", "NodeA"], out);
+    // NodeA, NodeB after the kill, NodeA after the failback (and again after httpd's restart), NodeB once httpd is broken for good.
+    assert.deepEqual(pages.filter((p, i) => p !== pages[i - 1]), ["NodeA", "NodeB", "NodeA", "NodeB"], out);
+    const restart = /restart:\s+(\d+) ms/.exec(out);
+    assert.ok(restart && Number(restart[1]) < 3000, out);
+    assert.match(out, /move:\s+\d+ ms from the final httpd crash to the client served by srv6/);
     const failover = /failover:\s+(\d+) ms/.exec(out);
     assert.ok(failover && Number(failover[1]) < 3000, out);
     assert.match(out, /VIP held by two nodes at once: never/);

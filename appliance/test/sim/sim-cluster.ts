@@ -4,6 +4,7 @@ import { ClusterNode, type ClusterNodeOptions } from "../../src/cluster/cluster-
 import type { ClusterAction } from "../../src/cluster/cluster-actions";
 import type { ClusterEvent } from "../../src/cluster/cluster-events";
 import type { Millis, NodeName } from "../../src/cluster/time";
+import type { MonitoredGroup } from "../../src/cluster/resource-monitor";
 import { stampControlFields } from "../../src/protocol/control-fields";
 import { SimNetwork } from "./sim-network";
 import { VirtualClock } from "./virtual-clock";
@@ -36,16 +37,37 @@ export interface SimClusterOptions {
   readonly ipfail?: boolean;
   /** How often each node's pinger gets an answer from each reachable host [keepalive]. */
   readonly pingIntervalMs?: Millis;
+  /** Resource monitoring on every node. */
+  readonly monitoredGroups?: readonly MonitoredGroup[];
+  /** How long a simulated check run takes [5 ms]. */
+  readonly checkLatencyMs?: Millis;
 }
+
+/** What one simulated check run answers; "hang" never answers. */
+export type SimCheckAnswer = { readonly healthy: boolean; readonly words: string; readonly latencyMs?: Millis } | "hang";
 
 /** A group operation the simulated runner is carrying out. */
 interface PendingOperation {
   readonly at: Millis;
   readonly node: NodeName;
   readonly key: string;
-  readonly operation: "start" | "stop";
+  readonly operation: "start" | "stop" | "restart";
+  /** The resource restarted (restart only). */
+  readonly resource?: string;
   /** The core instance that asked: a crashed-and-restarted node must not get its predecessor's answers. */
   readonly core: ClusterNode;
+}
+
+/** A simulated check run that will answer. */
+interface PendingCheck {
+  readonly at: Millis;
+  readonly node: NodeName;
+  readonly core: ClusterNode;
+  readonly check: string;
+  readonly runId: number;
+  readonly healthy: boolean;
+  readonly words: string;
+  readonly latencyMs: Millis;
 }
 
 interface SimMember {
@@ -82,6 +104,20 @@ export class SimCluster {
   /** "node/host" pairs whose ICMP echoes get no answer. */
   readonly #pingBlocked = new Set<string>();
   #nextPingAt: Millis | undefined;
+  /**
+   * Resources that are down on a node although their group runs: "crashed" until the next
+   * start or restart of that resource there, "broken" for good (starts succeed, checks fail).
+   */
+  readonly brokenResources = new Map<string, "crashed" | "broken">();
+  /** Overrides the answer of a check run on a node (flapping, hanging checks); undefined = the default model. */
+  checkAnswer: ((node: NodeName, check: string, resource: string) => SimCheckAnswer | undefined) | undefined;
+  /** Check runs each node started: for "never overlaps" checks. */
+  readonly checkRuns: { readonly at: Millis; readonly node: NodeName; readonly check: string; readonly runId: number }[] = [];
+  /** Restarts carried out: node, group, resource, when they began. */
+  readonly restarts: { readonly at: Millis; readonly node: NodeName; readonly key: string; readonly resource: string }[] = [];
+  readonly #pendingChecks: PendingCheck[] = [];
+  /** When each node's (serialized) group runner is free again. */
+  readonly #runnerFreeAt = new Map<NodeName, Millis>();
   /** Every change of a group's holders: for "exactly one holder" checks. */
   readonly holderHistory: { at: Millis; key: string; holders: NodeName[] }[] = [];
 
@@ -151,6 +187,7 @@ export class SimCluster {
       deadpingMs: o.deadpingMs ?? o.deadtimeMs,
       ipfail: o.ipfail ?? false,
       pingIntervalMs: o.pingIntervalMs ?? o.keepaliveMs,
+      monitoredGroups: o.monitoredGroups ?? [],
       ...overrides,
     };
   }
@@ -239,9 +276,21 @@ export class SimCluster {
       for (const op of this.#takeDueOps(at)) {
         const m = this.#members.get(op.node)!;
         if (m.core !== op.core) continue;
+        if (op.operation === "restart") {
+          const crashKey = `${op.node}/${op.resource!}`;
+          if (this.brokenResources.get(crashKey) === "crashed") this.brokenResources.delete(crashKey);
+          this.#deliver(m, { type: "resource-restarted", at, key: op.key, resource: op.resource!, succeeded: true });
+          continue;
+        }
         const failed = op.operation === "start" && this.failingStarts.has(`${op.node}/${op.key}`);
+        if (op.operation === "start") this.#clearCrashes(op.node, op.key);
         this.#setRunning(op.node, op.key, op.operation === "start" && !failed);
         this.#deliver(m, { type: "group-finished", at, key: op.key, operation: op.operation, succeeded: !failed, ...(failed ? { detail: "httpd: start failed (simulated)" } : {}) });
+      }
+      for (const c of this.#takeDueChecks(at)) {
+        const m = this.#members.get(c.node)!;
+        if (m.core !== c.core) continue;
+        this.#deliver(m, { type: "check-finished", at, check: c.check, runId: c.runId, healthy: c.healthy, words: c.words, latencyMs: c.latencyMs });
       }
       for (const d of this.network.takeDue(at)) {
         const m = this.#members.get(d.to);
@@ -273,6 +322,41 @@ export class SimCluster {
     }
   }
 
+  #takeDueChecks(at: Millis): PendingCheck[] {
+    const due = this.#pendingChecks.filter((c) => c.at <= at);
+    const keep = this.#pendingChecks.filter((c) => c.at > at);
+    this.#pendingChecks.length = 0;
+    this.#pendingChecks.push(...keep);
+    return due;
+  }
+
+  /** A start of group `key` on `node` starts its crashed resources afresh. */
+  #clearCrashes(node: NodeName, key: string): void {
+    const group = this.#opts.monitoredGroups?.find((g) => g.key === key);
+    for (const r of group?.resources ?? []) if (this.brokenResources.get(`${node}/${r}`) === "crashed") this.brokenResources.delete(`${node}/${r}`);
+  }
+
+  /** Group operations on one node run one at a time, like the real runner's queue. */
+  #scheduleOp(node: NodeName, at: Millis, durationMs: Millis): Millis {
+    const end = Math.max(at, this.#runnerFreeAt.get(node) ?? 0) + durationMs;
+    this.#runnerFreeAt.set(node, end);
+    return end;
+  }
+
+  #startCheck(m: SimMember, at: Millis, key: string, check: string, runId: number): void {
+    this.checkRuns.push({ at, node: m.name, check, runId });
+    const spec = this.#opts.monitoredGroups?.find((g) => g.key === key)?.checks.find((c) => c.id === check);
+    const resource = spec?.resource ?? "";
+    let answer = this.checkAnswer?.(m.name, check, resource);
+    if (answer === undefined) {
+      const state = this.brokenResources.get(`${m.name}/${resource}`);
+      answer = state === undefined && this.running.get(m.name)!.has(key) ? { healthy: true, words: "running" } : { healthy: false, words: `${resource} is not running (simulated)` };
+    }
+    if (answer === "hang") return;
+    const latencyMs = answer.latencyMs ?? this.#opts.checkLatencyMs ?? 5;
+    this.#pendingChecks.push({ at: at + latencyMs, node: m.name, core: m.core!, check, runId, healthy: answer.healthy, words: answer.words, latencyMs });
+  }
+
   #takeDueOps(at: Millis): PendingOperation[] {
     const due = this.#pendingOps.filter((o) => o.at <= at);
     const keep = this.#pendingOps.filter((o) => o.at > at);
@@ -295,6 +379,7 @@ export class SimCluster {
     let next = this.network.nextDeliveryAt();
     if (this.#nextPingAt !== undefined && (next === undefined || this.#nextPingAt < next)) next = this.#nextPingAt;
     for (const op of this.#pendingOps) if (next === undefined || op.at < next) next = op.at;
+    for (const c of this.#pendingChecks) if (next === undefined || c.at < next) next = c.at;
     for (const m of this.#members.values()) {
       const w = m.frozenUntil ?? m.core?.nextWakeAt();
       if (w !== undefined && (next === undefined || w < next)) next = w;
@@ -334,7 +419,14 @@ export class SimCluster {
           break;
         case "start-group":
         case "stop-group":
-          this.#pendingOps.push({ at: at + (this.#opts.agentDelayMs ?? 50), node: m.name, key: a.key, operation: a.type === "start-group" ? "start" : "stop", core: m.core! });
+          this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50), node: m.name, key: a.key, operation: a.type === "start-group" ? "start" : "stop", core: m.core! });
+          break;
+        case "restart-resource":
+          this.restarts.push({ at, node: m.name, key: a.key, resource: a.resource });
+          this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, 2 * (this.#opts.agentDelayMs ?? 50)), node: m.name, key: a.key, operation: "restart", resource: a.resource, core: m.core! });
+          break;
+        case "run-check":
+          this.#startCheck(m, at, a.key, a.check, a.runId);
           break;
         case "shutdown-complete":
           m.core = undefined;

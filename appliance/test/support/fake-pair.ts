@@ -11,7 +11,7 @@ import { FakeClock } from "./fake-clock";
 import { FakeNetwork } from "./fake-network";
 import {
   FakeChildren, FakeConfigSource, FakeControlServer, FakeGroupRunner, FakeGuard, FakeLogger, FakePidFile, FakePinger,
-  FakeSignals, FakeStateStore, FakeStatus, NodeClock,
+  FakeMonitors, FakeSignals, FakeStateStore, FakeStatus, NodeClock,
 } from "./fake-ports";
 
 export const NODE_A = "alpha";
@@ -72,6 +72,7 @@ export interface FakeNode {
   readonly pingers: FakePinger[];
   readonly guards: FakeGuard[];
   readonly statuses: FakeStatus[];
+  readonly monitors: FakeMonitors[];
   readonly control: FakeControlServer;
   readonly stateStore: FakeStateStore;
   readonly pidFile: FakePidFile;
@@ -128,6 +129,7 @@ export class FakePair {
     const pingers: FakePinger[] = [];
     const guards: FakeGuard[] = [];
     const statuses: FakeStatus[] = [];
+    const monitors: FakeMonitors[] = [];
     const control = new FakeControlServer();
     const stateStore = new FakeStateStore();
     const pidFile = new FakePidFile();
@@ -153,6 +155,11 @@ export class FakePair {
         guards.push(g);
         return g;
       },
+      createMonitors: (spec) => {
+        const m = new FakeMonitors(spec);
+        monitors.push(m);
+        return m;
+      },
       createStatus: (spec) => {
         const s = new FakeStatus(spec.config);
         statuses.push(s);
@@ -175,7 +182,7 @@ export class FakePair {
     };
     const daemon = new HeartbeatDaemon({ config: first.config, stateDir: join(this.#root, name, "state"), runDir: join(this.#root, name, "run"), ports });
     const node: FakeNode = {
-      name, configDir, files, daemon, clock, logger, running, operations, runners, pingers, guards, statuses, control,
+      name, configDir, files, daemon, clock, logger, running, operations, runners, pingers, guards, statuses, monitors, control,
       stateStore, pidFile, signals, children, configSource, exit: undefined,
       rewrite: (change) => {
         node.files = { ...node.files, ...change(node.files) };

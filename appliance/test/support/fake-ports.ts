@@ -1,8 +1,10 @@
 // Fakes for every driver port but the media and the clock: they record what the daemon asked and let a test answer.
 
-import type { ClusterAction, LogLevel } from "../../src/cluster/cluster-actions";
+import type { ClusterAction, LogLevel, RestartResource, RunCheck } from "../../src/cluster/cluster-actions";
 import type { ClusterConfig, ConfigLoadResult, ResourceGroup } from "../../src/config/cluster-config";
 import type {
+  MonitorPort,
+  MonitorSpec,
   CancelTimer, ChildrenPort, ClockPort, ControlHandler, ControlServerPort, GroupRunnerPort, GuardPort, GuardReport, GuardSpec,
   LoggerPort, LoggerSettings, PidFilePort, PingerPort, PingerSpec, SignalsPort, StateStorePort, StatusSinkPort,
 } from "../../src/daemon/daemon-ports";
@@ -133,6 +135,40 @@ export class FakeGroupRunner implements GroupRunnerPort {
   async announceGroup(group: ResourceGroup): Promise<GroupOutcome> {
     this.operations.push(`announce ${group.key}`);
     return { kind: "succeeded" };
+  }
+
+  async restartResource(group: ResourceGroup, resource: string): Promise<GroupOutcome> {
+    this.operations.push(`restart ${group.key} ${resource}`);
+    return { kind: "succeeded" };
+  }
+}
+
+/** Answers every check at once: healthy, unless its id is in `failing`; records what it was asked. */
+export class FakeMonitors implements MonitorPort {
+  readonly spec: MonitorSpec;
+  readonly failing = new Set<string>();
+  readonly asked: string[] = [];
+  closed = false;
+
+  constructor(spec: MonitorSpec) {
+    this.spec = spec;
+  }
+
+  carryOut(action: RunCheck | RestartResource): void {
+    if (this.closed) return;
+    if (action.type === "run-check") {
+      this.asked.push(`check ${action.check}`);
+      const healthy = !this.failing.has(action.check);
+      queueMicrotask(() => this.spec.onEvent({ type: "check-finished", at: 0, check: action.check, runId: action.runId, healthy, words: healthy ? "ok" : "fake failure", latencyMs: 1 }));
+    } else {
+      this.asked.push(`restart ${action.key} ${action.resource}`);
+      const group = this.spec.config.groups.find((g) => g.key === action.key);
+      if (group) void this.spec.runner.restartResource(group, action.resource).then((o) => this.spec.onEvent({ type: "resource-restarted", at: 0, key: action.key, resource: action.resource, succeeded: o.kind === "succeeded" }));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
   }
 }
 

@@ -1,0 +1,93 @@
+// Unit tests for ResourceMonitor alone: the wire field, late answers, pauses.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ClusterAction } from "./cluster-actions";
+import { parseFailureField, ResourceMonitor, type ResourceMonitorOptions } from "./resource-monitor";
+
+const KEY = "IPaddr::198.51.100.100/32";
+
+function monitor(over: Partial<ResourceMonitorOptions> = {}) {
+  const state = { running: true, quiet: true };
+  const calls: string[] = [];
+  const m = new ResourceMonitor({
+    groups: [
+      {
+        key: KEY,
+        resources: [KEY, "httpd"],
+        checks: [{ id: "c", resource: "httpd", intervalMs: 100, timeoutMs: 80, fall: 1, rise: 1, onFail: "restart" }],
+        migrationThreshold: 2,
+        failureTimeoutMs: 1000,
+      },
+    ],
+    groupState: () => (state.running ? "running" : "not-held"),
+    managerQuiet: () => state.quiet,
+    peerAlive: () => true,
+    // As the resource manager does: a standby exchange begins, the group is no longer quiet.
+    moveGroup: () => (calls.push("move"), (state.quiet = false), true),
+    stopGroup: () => void calls.push("stop"),
+    resumeGroup: () => void calls.push("resume"),
+    ...over,
+  });
+  return { m, calls, state };
+}
+
+function runs(out: ClusterAction[]) {
+  return out.filter((a): a is Extract<ClusterAction, { type: "run-check" }> => a.type === "run-check");
+}
+
+describe("ResourceMonitor", () => {
+  it("runs a check one interval after the group settles, and not while a run is out", () => {
+    const { m } = monitor();
+    const out: ClusterAction[] = [];
+    m.onClock(0, out);
+    assert.equal(runs(out).length, 0);
+    assert.equal(m.nextWakeAt(), 100);
+    m.onClock(100, out);
+    assert.equal(runs(out).length, 1);
+    assert.equal(m.nextWakeAt(), 180, "the run's timeout");
+    m.onClock(150, out);
+    assert.equal(runs(out).length, 1, "no overlap");
+  });
+
+  it("drops an answer that comes after the timeout or after a pause", () => {
+    const { m, state } = monitor();
+    const out: ClusterAction[] = [];
+    m.onClock(0, out);
+    m.onClock(100, out);
+    const first = runs(out)[0]!;
+    state.quiet = false;
+    m.onClock(120, out);
+    m.onCheckFinished({ type: "check-finished", at: 130, check: "c", runId: first.runId, healthy: false, words: "x", latencyMs: 30 }, out);
+    assert.equal(m.snapshot()[0]!.checks[0]!.runs, 0);
+    assert.equal(m.snapshot()[0]!.phase, "idle");
+    assert.equal(out.filter((a) => a.type === "restart-resource").length, 0);
+  });
+
+  it("counts failures, expires them, and says so in the peer field", () => {
+    const { m, calls } = monitor();
+    const out: ClusterAction[] = [];
+    m.onClock(0, out);
+    m.onClock(100, out);
+    m.onCheckFinished({ type: "check-finished", at: 110, check: "c", runId: runs(out)[0]!.runId, healthy: false, words: "HTTP 503", latencyMs: 10 }, out);
+    assert.deepEqual(out.at(-1), { type: "restart-resource", key: KEY, resource: "httpd" });
+    assert.equal(m.failureField(), `1:0:${KEY}`);
+    assert.deepEqual([...parseFailureField(m.failureField())], [[KEY, { count: 1, refusing: false }]]);
+    assert.equal(m.refusal(KEY), undefined);
+    m.onResourceRestarted({ type: "resource-restarted", at: 200, key: KEY, resource: "httpd", succeeded: false, detail: "exit 1" }, out);
+    assert.deepEqual(calls, ["move"]);
+    assert.match(m.refusal(KEY) ?? "", /monitor failure/);
+    m.onClock(1110, out);
+    assert.equal(m.failureField(), "");
+    assert.equal(m.refusal(KEY), undefined);
+  });
+
+  it("parses only well-formed peer entries", () => {
+    const parsed = parseFailureField(`2:1:${KEY} junk 3:x:k 4:0:Filesystem::/dev/sdb1::/data`);
+    assert.deepEqual([...parsed], [
+      [KEY, { count: 2, refusing: true }],
+      ["Filesystem::/dev/sdb1::/data", { count: 4, refusing: false }],
+    ]);
+    assert.equal(parseFailureField(undefined).size, 0);
+  });
+});
