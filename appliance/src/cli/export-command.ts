@@ -67,7 +67,10 @@ export function exportCommand(args: readonly string[]): number {
         return undefined;
       }
     },
-    localAddresses: Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+    // IPv4 first: Heartbeat's media are IPv4.
+    localInterfaces: new Map(
+      Object.entries(os.networkInterfaces()).map(([dev, list]) => [dev, (list ?? []).filter((i) => !i.internal).sort((a, b) => (a.family === b.family ? 0 : a.family === "IPv4" ? -1 : 1)).map((i) => i.address)]),
+    ),
     randomKey: crypto.randomBytes(256),
     ...(clusterName !== undefined ? { clusterName } : {}),
   });

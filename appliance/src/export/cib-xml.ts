@@ -8,7 +8,8 @@ export const CIB_SCHEMA = "pacemaker-3.0";
 /** A complete CIB document (configuration only, empty status). */
 export function renderCibXml(c: PacemakerCluster): string {
   const x: string[] = [];
-  x.push(`<cib validate-with="${CIB_SCHEMA}" admin_epoch="0" epoch="1" num_updates="0">`);
+  // admin_epoch 1: newer than any CIB a fresh cluster made for itself (admin_epoch 0), so `cibadmin --replace` takes it.
+  x.push(`<cib validate-with="${CIB_SCHEMA}" admin_epoch="1" epoch="1" num_updates="0">`);
   x.push("  <configuration>");
   x.push("    <crm_config>");
   x.push('      <cluster_property_set id="cib-bootstrap-options">');

@@ -42,6 +42,7 @@ interface Case {
   readonly addresses?: Record<string, string[]>;
   readonly origins?: Record<string, ScriptOrigin>;
   readonly monitors?: (dir: string) => ExportMonitor[];
+  readonly localInterfaces?: Record<string, string[]>;
 }
 
 const SHA1_KEYS = "auth 2\n2 sha1 a-long-shared-secret\n";
@@ -57,6 +58,7 @@ function run(c: Case): { out: ExportedFiles; dir: string } {
     scriptOrigin: (spec: ResourceSpec) => c.origins?.[spec.name] ?? "missing",
     ocfInstance: (type, instance) => (type === "Dummy" && instance === "dummy1" ? { provider: "heartbeat", params: [["OCF_RESKEY_state", "/run/dummy1.state"]] } : undefined),
     randomKey: RANDOM,
+    ...(c.localInterfaces !== undefined ? { localInterfaces: new Map(Object.entries(c.localInterfaces)) } : {}),
     ...(c.monitors !== undefined ? { monitors: c.monitors(dir) } : {}),
   });
   return { out, dir };
@@ -228,6 +230,22 @@ describe("twinbeat export pacemaker", () => {
       "ocf:heartbeat:Dummy",
     ]);
     assert.match(out.files.get("README.export.md") as string, /mysetup::x/);
+  });
+
+  it("exported on a node: its own address on each medium is its device's (bcast, mcast, a single ucast line)", () => {
+    const media = run({ ...CASES[4]!, addresses: { beta: ["198.51.100.2", "203.0.113.12"] }, localInterfaces: { eth1: ["198.51.100.1"], eth2: ["203.0.113.11", "2001:db8::1"] } }).out;
+    assert.deepEqual(media.cluster!.nodes.map((n) => [n.name, n.addrs]), [
+      ["alpha", ["198.51.100.1", "203.0.113.11"]],
+      ["beta", ["198.51.100.2", "203.0.113.12"]],
+    ]);
+    const seed = run({ ...CASES[0]!, addresses: {}, localInterfaces: { eth1: ["192.168.9.5"] } }).out;
+    assert.deepEqual(seed.cluster!.nodes.map((n) => n.addrs), [["192.168.9.5"], ["192.168.9.6"]]);
+    const shared = run({
+      ...CASES[1]!,
+      addresses: {},
+      localInterfaces: { eth1: ["198.51.100.9", "198.51.100.1"] },
+    }).out;
+    assert.deepEqual(shared.cluster!.nodes.map((n) => n.addrs), [["198.51.100.1"], ["198.51.100.2"]], "a shared ha.cf: the ucast line we own is ours");
   });
 
   it("an address that cannot be derived is an error naming the medium's line and the option to give", () => {

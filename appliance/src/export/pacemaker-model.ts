@@ -27,8 +27,11 @@ export interface PacemakerExportInput {
   readonly config: ClusterConfig;
   /** `--address NODE=ADDR[,ADDR…]`: a node's address on each link, in ha.cf media order. */
   readonly addresses: ReadonlyMap<string, readonly string[]>;
-  /** This machine's own addresses (when exporting on a node): tells our ucast line from the peer's. */
-  readonly localAddresses?: readonly string[];
+  /**
+   * This machine's interfaces and their addresses (when exporting on a node): the local node's
+   * address on a medium is its device's, and it tells our own ucast line from the peer's.
+   */
+  readonly localInterfaces?: ReadonlyMap<string, readonly string[]>;
   /** Where a plain script name is found (resource.d before /etc/init.d, as Heartbeat looks). */
   readonly scriptOrigin: (spec: ResourceSpec) => ScriptOrigin;
   /** `OCF::TYPE::INSTANCE`: the provider and the NAME=value lines of conf/OCF/TYPE/INSTANCE, if readable. */
@@ -160,18 +163,19 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
   }
 
   // Addresses: --address wins; in a pair, a ucast peer that is not ours is the other node's.
-  const local = new Set(input.localAddresses ?? []);
+  const local = new Set([...(input.localInterfaces?.values() ?? [])].flat());
   const nodes: CorosyncNode[] = [];
   const addressOn = (name: string, l: number): string | undefined => {
     const given = input.addresses.get(name)?.[l];
     if (given !== undefined) return given;
     const { first, peers } = media[l]!;
-    if (first.kind !== "ucast" || ha.nodes.length !== 2) return undefined;
+    const onDevice = name === config.localNode ? input.localInterfaces?.get(first.dev)?.[0] : undefined;
+    if (first.kind !== "ucast" || ha.nodes.length !== 2) return onDevice;
     const other = ha.nodes.find((n) => n !== name)!;
     const otherGiven = input.addresses.get(other)?.[l];
     if (name === config.localNode) {
       // Our own address is the ucast line Heartbeat skipped: one we own, or the one that is not the peer's.
-      const own = peers.find((p) => local.has(p));
+      const own = peers.find((p) => local.has(p)) ?? onDevice;
       if (own !== undefined) return own;
       return peers.length === 2 && otherGiven !== undefined ? peers.find((p) => p !== otherGiven) : undefined;
     }
