@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../../../scripts/lab/netns-lab";
 import { setUpSeedPair, vipHolders } from "../../../scripts/lab/seed-pair";
-import { MAIN_JS, waitFor } from "../../../scripts/lab/lab-daemon";
+import { MAIN_JS, statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
 import { pacemakerInstalled, setUpPacemakerNode, type PacemakerNode } from "../../../scripts/lab/pacemaker-node";
 
 const isRoot = process.getuid?.() === 0;
@@ -93,8 +93,10 @@ describe("export pacemaker: the seed's pair on a real Corosync + Pacemaker clust
         async (lab) => {
           const pair = await setUpSeedPair(lab, work);
           const srv5 = pair.start("srv5");
-          pair.start("srv6");
+          const srv6 = pair.start("srv6");
           await waitFor("the VIP on srv5", async () => (await vipHolders(lab, pair.vip)).includes("srv5"), 20_000, 100);
+          // As with Pacemaker, the pair is formed before the kill (else srv6 would still be counting initdead).
+          await waitFor("srv6 sees srv5 active", async () => (await statusSeen(srv6, pair.cfg.nodeNames.srv5)) === "active", 20_000, 100);
           process.kill(srv5.proc.pid!, "SIGKILL");
           await Promise.all([lab.unplug("srv5", "eth0"), lab.unplug("srv5", "eth1")]);
           figures.twinbeatFailoverMs = await timeToSrv6(lab, pair.vip, 20_000);
