@@ -2,6 +2,7 @@
 
 import { basename } from "node:path";
 import { checkCommand, CHECK_USAGE } from "./cli/check-command";
+import { exportCommand, EXPORT_USAGE } from "./cli/export-command";
 import { UsageError } from "./cli/cli-options";
 import { heartbeatCommand, HEARTBEAT_USAGE } from "./cli/heartbeat-command";
 import { TWINBEAT_VERSION } from "./cli/version";
@@ -17,6 +18,8 @@ usage: twinbeat <command> [args]
                  run (or stop, or report) the daemon
   check [--config-dir DIR] [--node-name NAME]
                  validate ha.cf, haresources, authkeys and twinbeat.cf
+  export pacemaker [--config-dir DIR] [--out DIR] [--address NODE=ADDR[,ADDR…]]…
+                 write corosync.conf, the CIB and a README for moving to Pacemaker
   hb_standby [all|local|foreign|failback] [--run-dir DIR]
                  give this node's resource groups to the peer
   hb_takeover [all|local|foreign|failback] [--run-dir DIR]
@@ -48,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const commands: Record<string, Command> = {
     heartbeat: (a) => heartbeatCommand(a, { argv: selfArgv(a) }),
     check: checkCommand,
+    export: exportCommand,
     cl_status: (a) => clStatusCommand(a),
     hb_standby: (a) => adminCommand("hb_standby", a),
     hb_takeover: (a) => adminCommand("hb_takeover", a),
@@ -76,6 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (name === "heartbeat") usage = HEARTBEAT_USAGE;
   else if (name === "check") usage = CHECK_USAGE;
+  else if (name === "export") usage = EXPORT_USAGE;
   try {
     return await command(args);
   } catch (err) {

@@ -21,6 +21,11 @@ case "$part" in
   all) files="$units $e2es $slows" ;;
   *) echo "usage: test.sh [unit|e2e|slow|all]" >&2; exit 2 ;;
 esac
+# Pacemaker's crm_verify/crm_simulate/crmsh check `twinbeat export pacemaker` (units) and run the
+# exported cluster (e2e); installed without starting anything on the host.
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/lab/install-pacemaker.sh
+fi
 # The namespace tests need root and a few Debian packages; without root they skip themselves.
 if [ "$part" != unit ] && [ "$(id -u)" -eq 0 ]; then
   bash scripts/lab/install-deps.sh
