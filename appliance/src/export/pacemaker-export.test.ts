@@ -232,6 +232,33 @@ describe("twinbeat export pacemaker", () => {
     assert.match(out.files.get("README.export.md") as string, /mysetup::x/);
   });
 
+  it("monitors come from twinbeat.cf: status monitors become monitor operations, other checks and failover are reported with path:line", () => {
+    const { out, dir } = run({
+      name: "twinbeat-cf-monitors",
+      localNode: "alpha",
+      files: {
+        "ha.cf": HA_BASE + "ucast eth1 198.51.100.2\nauto_failback on\n",
+        haresources: "alpha 192.0.2.10 httpd postfix\n",
+        authkeys: SHA1_KEYS,
+        "twinbeat.cf": "monitor httpd interval=5s timeout=3s\ncheck httpd http://192.0.2.10/ interval=2s\nmonitor postfix interval=10s on-fail=failover\nmigration_threshold 2\n",
+      },
+      addresses: { alpha: ["198.51.100.1"] },
+      origins: { httpd: "lsb", postfix: "lsb" },
+    });
+    const tb = path.join(dir, "twinbeat.cf");
+    const crm = out.files.get("crm-configure.txt") as string;
+    assert.match(crm, /primitive \S+ lsb:httpd op monitor interval=5s timeout=3s on-fail=restart/);
+    assert.match(crm, /primitive \S+ lsb:postfix op monitor interval=10s timeout=10s on-fail=restart/);
+    assert.match(crm, /rsc_defaults .*migration-threshold=2 failure-timeout=600s/);
+    assert.ok(out.findings.some((f) => f.severity === "not-converted" && /http check/.test(f.message) && f.at?.file === tb && f.at.line === 2), JSON.stringify(out.findings));
+    assert.ok(out.findings.some((f) => f.severity === "warning" && /on-fail=failover/.test(f.message) && f.at?.line === 3));
+  });
+
+  it("without monitors in twinbeat.cf, no Twinbeat failure defaults are exported", () => {
+    const crm = run(CASES[2]!).out.files.get("crm-configure.txt") as string;
+    assert.doesNotMatch(crm, /migration-threshold|failure-timeout/);
+  });
+
   it("exported on a node: its own address on each medium is its device's (bcast, mcast, a single ucast line)", () => {
     const media = run({ ...CASES[4]!, addresses: { beta: ["198.51.100.2", "203.0.113.12"] }, localInterfaces: { eth1: ["198.51.100.1"], eth2: ["203.0.113.11", "2001:db8::1"] } }).out;
     assert.deepEqual(media.cluster!.nodes.map((n) => [n.name, n.addrs]), [

@@ -2,12 +2,13 @@
 
 import * as crypto from "node:crypto";
 import type { ClusterConfig, MediumConfig, ResourceSpec, SourceLocation } from "../config/cluster-config";
+import { DEFAULT_FAILURE_TIMEOUT_MS, DEFAULT_MIGRATION_THRESHOLD, type MonitorConfig } from "../config/monitor-directives";
 import { classicResource } from "../resources/classic-resources";
 import { parseVirtualAddress } from "../resources/ip-address-agent";
 
 /**
  * A monitor for one resource, from twinbeat.cf's `monitor RESOURCE interval=… timeout=… on-fail=…`
- * (parsed on another branch; wired in at merge). `resource` is matched against a haresources
+ * (see monitorsFromTwinbeatCf). `resource` is matched against a haresources
  * token as written (`IPaddr::192.0.2.10/24`) or against its name (`httpd`).
  */
 export interface ExportMonitor {
@@ -36,8 +37,9 @@ export interface PacemakerExportInput {
   readonly scriptOrigin: (spec: ResourceSpec) => ScriptOrigin;
   /** `OCF::TYPE::INSTANCE`: the provider and the NAME=value lines of conf/OCF/TYPE/INSTANCE, if readable. */
   readonly ocfInstance?: (type: string, instance: string) => { readonly provider: string; readonly params: ReadonlyArray<readonly [string, string]> } | undefined;
+  /** Overrides the monitors read from twinbeat.cf (tests). */
   readonly monitors?: readonly ExportMonitor[];
-  /** twinbeat.cf `migration_threshold` and `failure_timeout` (other branch), exported as resource defaults. */
+  /** Override twinbeat.cf's `migration_threshold` and `failure_timeout`, exported as resource defaults. */
   readonly migrationThreshold?: number;
   readonly failureTimeoutMs?: number;
   /** 256 random bytes: Corosync's authkey when authkeys is crc (nothing to derive it from). */
@@ -140,6 +142,11 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
   const findings: ExportFinding[] = [];
   const ha = config.ha;
   const haCf = ha.media[0]?.at.file ?? `${config.configDir}/ha.cf`;
+  const monitors = input.monitors ?? monitorsFromTwinbeatCf(config.twinbeat.monitors ?? [], findings);
+  // Twinbeat's defaults (3 failures, 10 min) apply only where something is monitored; Pacemaker's own differ (INFINITY, never).
+  const monitored = (config.twinbeat.monitors ?? []).length > 0;
+  const migrationThreshold = input.migrationThreshold ?? (monitored ? (config.twinbeat.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD) : undefined);
+  const failureTimeoutMs = input.failureTimeoutMs ?? (monitored ? (config.twinbeat.failureTimeoutMs ?? DEFAULT_FAILURE_TIMEOUT_MS) : undefined);
 
   // Links: one per medium (redundant media stay redundant links); the ucast lines of one
   // device are one medium (a shared ha.cf lists both nodes' addresses, Heartbeat skips its own).
@@ -234,7 +241,7 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
       const made = toPrimitive(spec, input, group.at, findings);
       if (made === undefined) continue;
       const id = uniqueId(made.idBase, ids);
-      const monitor = (input.monitors ?? []).find((m) => m.resource === spec.raw || m.resource === spec.name);
+      const monitor = monitors.find((m) => m.resource === spec.raw || m.resource === spec.name);
       if (monitor !== undefined) usedMonitors.add(monitor);
       const primitive: Primitive = { id, ...made.primitive, raw: spec.raw, ...(monitor !== undefined ? { monitor } : {}) };
       primitives.push(primitive);
@@ -246,7 +253,7 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
     }
     groups.push({ id: uniqueId(`grp_${primitives[0]!.id}`, ids), homeNode: group.homeNode, primitives, at: group.at });
   }
-  for (const m of input.monitors ?? []) {
+  for (const m of monitors) {
     if (!usedMonitors.has(m)) findings.push({ at: m.at, severity: "warning", message: `monitor ${m.resource}: no haresources resource is named so; not exported` });
   }
 
@@ -303,8 +310,8 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
       pingMultiplier: PING_MULTIPLIER,
       pingClones,
       pingDampenMs: ha.deadpingMs,
-      ...(input.migrationThreshold !== undefined ? { migrationThreshold: input.migrationThreshold } : {}),
-      ...(input.failureTimeoutMs !== undefined ? { failureTimeoutMs: input.failureTimeoutMs } : {}),
+      ...(migrationThreshold !== undefined ? { migrationThreshold } : {}),
+      ...(failureTimeoutMs !== undefined ? { failureTimeoutMs } : {}),
       converted,
     },
   };
@@ -438,3 +445,27 @@ function dedupe(params: ReadonlyArray<readonly [string, string]>): ReadonlyArray
   return [...seen];
 }
 
+
+/**
+ * twinbeat.cf's monitors as Pacemaker monitor operations. Only a resource's own status check
+ * (`monitor RESOURCE`) has one: http/tcp/script checks are not resource operations in
+ * Pacemaker (they become a custom agent or ocf:heartbeat:apache's statusurl), so they are
+ * listed as not converted. on-fail=failover (move at once) has no on-fail value of its own.
+ */
+export function monitorsFromTwinbeatCf(monitors: readonly MonitorConfig[], findings: ExportFinding[]): ExportMonitor[] {
+  const out: ExportMonitor[] = [];
+  for (const m of monitors) {
+    if (m.target.kind !== "status") {
+      findings.push({ at: m.at, severity: "not-converted", message: `check ${m.id}: Pacemaker has no ${m.target.kind} check of its own (write a custom agent, or use ocf:heartbeat:apache's statusurl); left out` });
+      continue;
+    }
+    if (out.some((o) => o.resource === m.resource)) {
+      findings.push({ at: m.at, severity: "not-converted", message: `monitor ${m.resource}: a second monitor of the same resource; only the first is exported` });
+      continue;
+    }
+    if (m.onFail === "failover") findings.push({ at: m.at, severity: "warning", message: `monitor ${m.resource}: on-fail=failover exported as on-fail=restart; give the resource meta migration-threshold=1 to move at the first failure` });
+    if (m.fall > 1 || m.rise > 1) findings.push({ at: m.at, severity: "note", message: `monitor ${m.resource}: fall/rise have no Pacemaker equivalent (every failed monitor counts)` });
+    out.push({ resource: m.resource, intervalMs: m.intervalMs, timeoutMs: m.timeoutMs, onFail: m.onFail === "ignore" ? "ignore" : "restart", at: m.at });
+  }
+  return out;
+}
