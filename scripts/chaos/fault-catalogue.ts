@@ -98,14 +98,36 @@ export function allowsDoubleHolding(plan: Pick<FaultPlan, "kind" | "target" | "i
  * levels during an iteration is a violation. Patterns are matched against the whole log line.
  */
 export function expectedLogPatterns(kind: FaultKind): readonly RegExp[] {
+  // Heartbeat's own CRIT lines when a node is silent longer than deadtime and comes back.
+  const silence = [/CRIT: Late heartbeat: Node \S+: interval \d+ ms \(> deadtime\)/, /CRIT: Cluster node \S+ returning after partition/];
+  // The resource guard releasing what a killed daemon held (its whole purpose).
+  const guard = [/twinbeat-guard\[\d+\]: .*CRIT: The Twinbeat daemon on \S+ died without releasing its resources/];
   switch (kind) {
+    case "kill9":
+    case "kill9-mid-takeover":
+    case "kill9-mid-standby":
+    case "kill9-mid-failback":
+    case "sighup-mid-transition": // a death by SIGHUP is itself reported as an unexpected exit
+      return [...silence, ...guard];
+    case "sigstop":
+    case "cable-pull":
+    case "ifdown":
+    case "hb-switch-dead":
+    case "no-receive":
+    case "no-send":
+    case "partial-partition":
+    case "loss-burst":
+    case "latency":
+      return silence;
     case "resource-start-fails":
     case "resource-start-hangs":
-      return [/httpd|resource|start|group|failed/i];
+      return [/httpd.*start|start.*httpd|Resource group .*(failed|could not)|failed to start/i];
     case "resource-stop-fails":
     case "resource-stop-hangs":
-      return [/httpd|resource|stop|group|failed/i];
-    default:
+      return [/httpd.*stop|stop.*httpd|Resource group .*(failed|could not)|failed to stop|stop-failed/i];
+    case "graceful-restart":
+    case "both-start":
+    case "ping-node-dead":
       return [];
   }
 }
