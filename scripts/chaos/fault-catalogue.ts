@@ -100,6 +100,8 @@ export function allowsDoubleHolding(plan: Pick<FaultPlan, "kind" | "target" | "i
 export function expectedLogPatterns(kind: FaultKind): readonly RegExp[] {
   // Heartbeat's own CRIT lines when a node is silent longer than deadtime and comes back.
   const silence = [/CRIT: Late heartbeat: Node \S+: interval \d+ ms \(> deadtime\)/, /CRIT: Cluster node \S+ returning after partition/];
+  // The flagged web server's script failing (its exit code), or killed at the resource timeout.
+  const httpdFailed = /(ERROR|CRIT): (Return code \d+ from|Timed out)[^\n]*\/resource\.d\/httpd\b/;
   // The resource guard releasing what a killed daemon held (its whole purpose).
   const guard = [/twinbeat-guard\[\d+\]: .*CRIT: The Twinbeat daemon on \S+ died without releasing its resources/];
   switch (kind) {
@@ -121,10 +123,10 @@ export function expectedLogPatterns(kind: FaultKind): readonly RegExp[] {
       return silence;
     case "resource-start-fails":
     case "resource-start-hangs":
-      return [/httpd.*start|start.*httpd|Resource group .*(failed|could not)|failed to start/i];
+      return [httpdFailed];
     case "resource-stop-fails":
     case "resource-stop-hangs":
-      return [/httpd.*stop|stop.*httpd|Resource group .*(failed|could not)|failed to stop|stop-failed/i];
+      return [httpdFailed];
     case "graceful-restart":
     case "both-start":
     case "ping-node-dead":

@@ -1,11 +1,11 @@
-// The demo: the tutorial's hot-standby pair in namespaces; a client watches http://VIP/ while the primary dies and returns.
+// The demo: the tutorial's hot-standby pair in namespaces; a client watches http://VIP/ while the primary dies and returns, then the tutorial's cable test.
 // Usage (root): node .out/scripts/lab/demo.js [--non-interactive] [--auto-failback on|off|legacy]
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "./netns-lab";
-import { ServiceSampler, setUpSeedPair, type ServiceSample } from "./seed-pair";
+import { ServiceSampler, setUpSeedPair, vipHolders, type ServiceSample } from "./seed-pair";
 import { statusSeen, waitFor } from "./lab-daemon";
 
 interface DemoOptions {
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
         await lab.plug("srv5", "eth0");
         await lab.plug("srv5", "eth1");
         const backAt = sampler.now();
-        pair.start("srv5");
+        const srv5Back = pair.start("srv5");
         let failbackMs: number | undefined;
         if (opts.autoFailback === "off") {
           await new Promise((r) => setTimeout(r, 5000));
@@ -92,9 +92,46 @@ async function main(): Promise<void> {
           say(`   → the client reads NodeA again ${failbackMs} ms after srv5's restart`);
         }
         await new Promise((r) => setTimeout(r, 1500));
+
+        // The tutorial's own test: pull the primary's heartbeat cable, then plug it back.
+        step("5. The tutorial's test: srv5's heartbeat cable (eth1) pulled");
+        const holderBefore = (await vipHolders(lab, pair.vip)).join(" + ") || "nobody";
+        say(`   VIP on ${holderBefore}; srv5 still reaches the gateway on eth0, srv6 reaches the gateway and the witness`);
+        // A node advertises a longer deadtime for its first 5 s; let srv5's restart age past it.
+        await waitFor("srv6 to see srv5 active", async () => (await statusSeen(srv6, pair.cfg.nodeNames.srv5)) === "active", 10_000);
+        await new Promise((r) => setTimeout(r, 5500));
+        const cutAt = sampler.now();
+        await lab.unplug("srv5", "eth1");
+        let cutMs: number | undefined;
+        if (opts.autoFailback === "off") {
+          await new Promise((r) => setTimeout(r, 3000));
+        } else {
+          await waitFor("only srv6 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 8000);
+          cutMs = (await sampler.waitForPage("NodeB", 5000)) - cutAt;
+        }
+        await new Promise((r) => setTimeout(r, 1500));
+        const onlyNow = (await vipHolders(lab, pair.vip)).join(" + ") || "nobody";
+        if (cutMs !== undefined) say(`   → only ${onlyNow} holds the VIP; the client reads NodeB ${cutMs} ms after the cut`);
+        else say(`   → the VIP stays on ${onlyNow} (srv6 already served it)`);
+        const why = lab.outputOf(srv5Back.proc).split("\n").filter((l) => /give way|Releasing every resource group|Arbitration/.test(l));
+        say(`   srv5's log says why it gave way:`);
+        for (const l of why.slice(0, 3)) say(`     ${l}`);
+        if (why.length === 0) say("     (srv5 did not hold the VIP, so it had nothing to give)");
+
+        step("6. The cable plugged back: the heal, as the client sees it");
+        const plugAt = sampler.now();
+        await lab.plug("srv5", "eth1");
+        const wantBack = opts.autoFailback === "off" ? "NodeB" : "NodeA";
+        let healMs: number | undefined;
+        if (opts.autoFailback !== "off") healMs = (await sampler.waitForPage(wantBack, 15_000)) - plugAt;
+        await new Promise((r) => setTimeout(r, 2000));
+        const healView = sampler.samples.filter((s) => s.atMs >= plugAt);
+        const healUnanswered = healView.filter((s) => s.page === "-").length;
+        say(`   → ${healMs !== undefined ? `the client reads ${wantBack} again ${healMs} ms after the plug` : `the service stays on NodeB`}; ${healUnanswered} of ${healView.length} samples unanswered since`);
+        say(`   VIP on: ${(await vipHolders(lab, pair.vip)).join(" + ") || "nobody"}; srv6's view of srv5: ${await statusSeen(srv6, pair.cfg.nodeNames.srv5)}`);
         await sampler.stop();
 
-        step("5. What happened");
+        step("7. What happened");
         const unanswered = sampler.samples.filter((s) => s.page === "-" && s.atMs > 2000).length;
         const doubled = sampler.longestDoubleHoldingMs();
         say(`   failover:  ${failoverMs} ms from the kill to the client reading NodeB`);
@@ -106,7 +143,7 @@ async function main(): Promise<void> {
       } finally {
         await sampler.stop();
       }
-    }, { deadlineMs: 180_000 });
+    }, { deadlineMs: 240_000 });
     step("Cleaned up: namespaces and processes gone.");
   } finally {
     rmSync(work, { recursive: true, force: true });
