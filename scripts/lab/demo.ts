@@ -32,6 +32,20 @@ function parseArgs(argv: readonly string[]): DemoOptions {
 
 const bold = (s: string, on: boolean) => (on ? `\x1b[1m${s}\x1b[0m` : s);
 
+/** The longest run (ms) of samples in [fromMs, toMs) where both nodes held the VIP; a single sample counts as one interval. */
+function longestDoubleHolding(samples: readonly ServiceSample[], fromMs: number, toMs: number): number {
+  let longest = 0;
+  let since: number | undefined;
+  for (const s of samples.filter((x) => x.atMs >= fromMs && x.atMs < toMs)) {
+    if (s.holders.length > 1) since ??= s.atMs;
+    else if (since !== undefined) {
+      longest = Math.max(longest, s.atMs - since);
+      since = undefined;
+    }
+  }
+  return longest;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error("The demo builds network namespaces: run it as root");
@@ -133,11 +147,15 @@ async function main(): Promise<void> {
 
         step("7. What happened");
         const unanswered = sampler.samples.filter((s) => s.page === "-" && s.atMs > 2000).length;
-        const doubled = sampler.longestDoubleHoldingMs();
+        const doubled = longestDoubleHolding(sampler.samples, 0, cutAt);
+        const doubledInCableTest = longestDoubleHolding(sampler.samples, cutAt, Infinity);
         say(`   failover:  ${failoverMs} ms from the kill to the client reading NodeB`);
         if (failbackMs !== undefined) say(`   failback:  ${failbackMs} ms from srv5's restart to the client reading NodeA`);
         say(`   samples:   ${sampler.samples.length} (every 100 ms), ${unanswered} without an answer after start-up`);
         say(`   VIP held by two nodes at once: ${doubled === 0 ? "never" : `${doubled} ms at most`}`);
+        // Sampled every 100 ms: a handover where the releasing node is still stopping httpd while the
+        // other has added the VIP shows as one sample with both (the chaos campaign measures it exactly).
+        say(`   VIP held by two nodes at once during the cable test: ${doubledInCableTest === 0 ? "never seen" : `seen for ${doubledInCableTest} ms (a sample with both)`}`);
         say(`   srv6's log of the takeover:`);
         for (const l of lab.outputOf(srv6.proc).split("\n").filter((l) => /is dead|mach_down|Takeover of|auto failback|Standby/.test(l)).slice(0, 8)) say(`     ${l}`);
       } finally {

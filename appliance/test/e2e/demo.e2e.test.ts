@@ -22,6 +22,7 @@ describe("the demo", { skip: !isRoot && "needs root for network namespaces" }, (
     const failover = /failover:\s+(\d+) ms/.exec(out);
     assert.ok(failover && Number(failover[1]) < 3000, out);
     assert.match(out, /VIP held by two nodes at once: never/);
+    assert.match(out, /VIP held by two nodes at once during the cable test: (never seen|seen for \d+ ms)/);
     assert.match(out, /Cleaned up: namespaces and processes gone\./);
     assert.doesNotMatch(out, /\x1b\[/, "no terminal escapes when not interactive");
   });
