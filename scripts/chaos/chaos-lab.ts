@@ -1,7 +1,7 @@
 // The chaos campaign's live side: the seed pair in namespaces, watched from outside (ip monitor, the client), and the fault injectors.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as readline from "node:readline";
 import { controlRequest } from "../../appliance/src/daemon/control-server";
@@ -43,6 +43,7 @@ export class ChaosPair {
   readonly #held: Record<PairNode, boolean> = { srv5: false, srv6: false };
   readonly #monitors: ChildProcess[] = [];
   readonly #causing = new Set<ChildProcess>();
+  readonly #reportedLeaks = new Set<string>();
   #sampling = true;
   #sampler: Promise<void> | undefined;
 
@@ -266,7 +267,19 @@ export class ChaosPair {
    * VIP twice on one node. Short-lived children (ping, resource scripts) are not counted.
    */
   async leaks(): Promise<string[]> {
-    const out: string[] = [];
+    // A leftover is reported once, in the iteration where it appeared (keyed by its pids).
+    const fresh: string[] = [];
+    for (const leak of await this.#findLeaks()) {
+      const keys = leak.pids.length ? leak.pids : [leak.text];
+      if (keys.every((k) => this.#reportedLeaks.has(k))) continue;
+      for (const k of keys) this.#reportedLeaks.add(k);
+      fresh.push(leak.text);
+    }
+    return fresh;
+  }
+
+  async #findLeaks(): Promise<Array<{ text: string; pids: string[] }>> {
+    const out: Array<{ text: string; pids: string[] }> = [];
     for (const node of NODES) {
       const pids = (await this.lab.exec(node, ["sh", "-c", "for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"]).catch(() => ({ stdout: "" }))).stdout;
       // `ip netns exec` shares /proc of the root pid namespace: keep only this namespace's processes.
@@ -276,11 +289,20 @@ export class ChaosPair {
       const guards = procs.filter((l) => / resource-guard /.test(l));
       const httpds = procs.filter((l) => /busybox httpd /.test(l));
       const holds = this.#held[node];
-      if (daemons.length > 1) out.push(`${node}: ${daemons.length} daemons: ${daemons.join(" | ")}`);
-      if (guards.length > (this.running(node) ? 1 : 0)) out.push(`${node}: ${guards.length} resource guards with ${this.running(node) ? "one daemon" : "no daemon"}: ${guards.join(" | ")}`);
-      if (httpds.length > (holds ? 1 : 0)) out.push(`${node}: ${httpds.length} web servers on a node ${holds ? "with" : "without"} the VIP: ${httpds.join(" | ")}`);
+      const pidsOf = (ls: string[]) => ls.map((l) => l.split(" ")[0]!);
+      if (daemons.length > 1) out.push({ text: `${node}: ${daemons.length} daemons: ${daemons.join(" | ")}`, pids: pidsOf(daemons) });
+      if (guards.length > (this.running(node) ? 1 : 0)) out.push({ text: `${node}: ${guards.length} resource guards with ${this.running(node) ? "one daemon" : "no daemon"}: ${guards.join(" | ")}`, pids: pidsOf(guards) });
+      // The server the resource script started is in its pid file; any other one, or any on a node without the VIP, is left over.
+      let serving = "";
+      try {
+        serving = readFileSync(join(this.pair.cfg.dirs[node], "httpd.pid"), "utf8").trim();
+      } catch {
+        serving = "";
+      }
+      const stray = httpds.filter((l) => !holds || l.split(" ")[0] !== serving);
+      if (stray.length) out.push({ text: `${node}: web server(s) left over on a node ${holds ? `with the VIP (serving pid ${serving || "none"})` : "without the VIP"}: ${stray.join(" | ")}`, pids: pidsOf(stray) });
       const vips = (await this.lab.addresses(node)).filter((a) => a.address === this.vip);
-      if (vips.length > 1) out.push(`${node}: the VIP ${vips.length} times (${vips.map((a) => a.ifName).join(", ")})`);
+      if (vips.length > 1) out.push({ text: `${node}: the VIP ${vips.length} times (${vips.map((a) => a.ifName).join(", ")})`, pids: [] });
     }
     return out;
   }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { allowsDoubleHolding, FAULT_KINDS, planCampaign, planIteration } from "./fault-catalogue";
 import { checkIteration, holderIntervals, longestOutage, type IterationTimeline, type PairFacts } from "./invariant-checker";
 import { buildReport, renderTable, renderViolations } from "./chaos-report";
+import { parseMonitorTimestamp } from "./chaos-lab";
 
 const TIMINGS = { keepaliveMs: 200, deadtimeMs: 1000 };
 const FACTS: PairFacts = { macs: { srv5: "02:00:c6:33:64:05", srv6: "02:00:c6:33:64:06" }, pages: { srv5: "NodeA", srv6: "NodeB" } };
@@ -156,5 +157,13 @@ describe("the report", () => {
     assert.match(table, /mean iteration 9000 ms/);
     assert.match(renderViolations(report, (k) => `npm run chaos -- --seed 3 --only-iteration ${k}`), /iteration 1 .*unexpected-exit.*\n  replay: npm run chaos -- --seed 3 --only-iteration 1/);
     assert.doesNotThrow(() => JSON.stringify(report));
+  });
+});
+
+describe("the address monitor's timestamps", () => {
+  it("reads `ip -ts` stamps as local wall-clock milliseconds", () => {
+    const at = parseMonitorTimestamp("[2026-12-03T10:30:29.855401] Deleted 3: eth0    inet 198.51.100.100/32 scope global eth0");
+    assert.equal(at, new Date(2026, 11, 3, 10, 30, 29, 855).getTime());
+    assert.equal(parseMonitorTimestamp("3: eth0    inet 198.51.100.100/32"), undefined);
   });
 });
