@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   process.stdout.write(renderTable(report));
   if (jsonPath) process.stdout.write(`\nJSON: ${jsonPath}\n`);
   if (report.violations.length) {
-    process.stdout.write(`\n${report.violations.length} violation(s):\n`);
+    process.stdout.write(`\n${report.violations.length} violation(s) (a replay runs the same fault plan on a fresh pair; races may come out differently):\n`);
     process.stdout.write(renderViolations(report, (k) => `npm run chaos -- --seed ${args.seed} --only-iteration ${k}${kinds}`));
     process.exitCode = 1;
   } else process.stdout.write("\nno violations\n");
