@@ -644,6 +644,40 @@ export class NetnsLab {
     this.logFn(`loss cleared on ${hostName}/${ifName}`);
   }
 
+  /**
+   * Drops every frame between two cables on the same switch (nftables in the switch, bridge
+   * family): the two hosts cannot reach each other while both still reach everyone else.
+   * "both" (default) cuts both ways; "a-to-b" drops only what `a` sends to `b`.
+   */
+  async cutBetween(a: { host: string; ifName: string }, b: { host: string; ifName: string }, opts: { direction?: "both" | "a-to-b" } = {}): Promise<void> {
+    const la = this.link(a.host, a.ifName);
+    const lb = this.link(b.host, b.ifName);
+    if (la.switch !== lb.switch) throw new Error(`${a.host}/${a.ifName} and ${b.host}/${b.ifName} are not on one switch`);
+    const sw = this.switchOf(la.switch);
+    await this.ensureNft(sw);
+    await this.deleteRulesWithComment(sw, `cut:${la.port}:${lb.port}`);
+    const rule = (from: string, to: string) => `add rule bridge ${NFT_TABLE} ${NFT_CHAIN} iifname "${from}" oifname "${to}" counter drop comment "cut:${la.port}:${lb.port}"`;
+    const lines = [rule(la.port, lb.port)];
+    if ((opts.direction ?? "both") === "both") lines.push(rule(lb.port, la.port));
+    await this.nft(sw, lines.join("\n") + "\n");
+    this.logFn(`cut ${a.host}/${a.ifName} ${opts.direction === "a-to-b" ? "->" : "<->"} ${b.host}/${b.ifName}`);
+  }
+
+  /** Removes a cut set by cutBetween (same argument order). */
+  async uncutBetween(a: { host: string; ifName: string }, b: { host: string; ifName: string }): Promise<void> {
+    const la = this.link(a.host, a.ifName);
+    const lb = this.link(b.host, b.ifName);
+    const sw = this.switchOf(la.switch);
+    if (!this.nftReady.has(sw.name)) return;
+    await this.deleteRulesWithComment(sw, `cut:${la.port}:${lb.port}`);
+  }
+
+  /** Every cable plugged into a switch. */
+  linksOn(switchName: string): LabLink[] {
+    this.switchOf(switchName);
+    return [...this.links.values()].filter((l) => l.switch === switchName);
+  }
+
   // -------------------------------------------------------------------------
   // Processes.
 
@@ -1102,6 +1136,14 @@ export class NetnsLab {
       `table bridge ${NFT_TABLE} {\n  chain ${NFT_CHAIN} {\n    type filter hook forward priority 0; policy accept;\n  }\n}\n`,
     );
     this.nftReady.add(sw.name);
+  }
+
+  private async deleteRulesWithComment(sw: LabSwitch, comment: string): Promise<void> {
+    const { stdout } = await run("ip", ["netns", "exec", sw.netns, "nft", "-j", "-a", "list", "chain", "bridge", NFT_TABLE, NFT_CHAIN]);
+    const doc = JSON.parse(stdout) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> };
+    const handles = doc.nftables.filter((x) => x.rule?.comment === comment).map((x) => x.rule!.handle);
+    if (handles.length === 0) return;
+    await this.nft(sw, handles.map((h) => `delete rule bridge ${NFT_TABLE} ${NFT_CHAIN} handle ${h}`).join("\n") + "\n");
   }
 
   private async deleteLossRules(sw: LabSwitch, port: string): Promise<void> {
