@@ -155,7 +155,7 @@ describe("the report", () => {
     assert.match(table, /^fault\s+count\s+violations/);
     assert.match(table, /total\s+3\s+1/);
     assert.match(table, /mean iteration 9000 ms/);
-    assert.match(renderViolations(report, (k) => `npm run chaos -- --seed 3 --only-iteration ${k}`), /iteration 1 .*unexpected-exit.*\n  replay: npm run chaos -- --seed 3 --only-iteration 1/);
+    assert.match(renderViolations(report, (k) => `npm run chaos -- --seed 3 --only-iteration ${k}`), /iteration 1 .*unexpected-exit.*\n {2}replay: npm run chaos -- --seed 3 --only-iteration 1/);
     assert.doesNotThrow(() => JSON.stringify(report));
   });
 });
