@@ -39,6 +39,19 @@ export interface StopGroup {
   readonly key: string;
 }
 
+/**
+ * Remove the IP addresses of these groups now, before (and besides) their stop-group: the
+ * release is not coordinated with the peer (we give way, heal a partition, wake from a
+ * stall), so the peer may be adding the same addresses already. Stopping a group runs its
+ * resources right to left, the address last, after services that may take seconds to stop:
+ * dropping the addresses first keeps the time both nodes answer for them to milliseconds.
+ * Fire and forget: the stop-group that follows removes them again (a no-op) and reports.
+ */
+export interface DropAddresses {
+  readonly type: "drop-addresses";
+  readonly keys: readonly string[];
+}
+
 /** Held resources changed hands: for notify hooks and the status page. */
 export interface ReportTransition {
   readonly type: "report-transition";
@@ -83,4 +96,4 @@ export interface RestartResource {
   readonly resource: string;
 }
 
-export type ClusterAction = RunCheck | RestartResource | AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;
+export type ClusterAction = DropAddresses | RunCheck | RestartResource | AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;

@@ -203,6 +203,7 @@ export class ResourceManager {
       this.#handshakeDeadline = undefined;
       const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
+      this.#dropAddresses(out, ops);
       this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
       return;
     }
@@ -271,6 +272,7 @@ export class ResourceManager {
     this.#peerHolds.clear();
     const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
     log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
+    this.#dropAddresses(out, ops);
     if (this.#opts.autoFailback === "legacy") {
       this.#enqueue(out, at, ops, (o, doneAt) => this.#legacyAcquire(doneAt, o));
       return;
@@ -606,7 +608,15 @@ export class ResourceManager {
       if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);
       else log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
     }
-    this.#enqueue(out, at, release.map((g) => ({ key: g.key, op: "stop" as const })), (o) => this.#becomeStable(o));
+    const ops = release.map((g) => ({ key: g.key, op: "stop" as const }));
+    this.#dropAddresses(out, ops);
+    this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
+  }
+
+  /** A release the peer does not wait for: the addresses go at once (DropAddresses). */
+  #dropAddresses(out: ClusterAction[], ops: readonly { readonly key: string; readonly op: "start" | "stop" }[]): void {
+    const keys = ops.filter((o) => o.op === "stop").map((o) => o.key);
+    if (keys.length > 0) out.push({ type: "drop-addresses", keys });
   }
 
   /**

@@ -53,6 +53,8 @@ export interface GroupRunnerPort {
   stopGroup(group: ResourceGroup): Promise<GroupOutcome>;
   statusGroup(group: ResourceGroup): Promise<GroupStatus>;
   announceGroup(group: ResourceGroup): Promise<GroupOutcome>;
+  /** Removes the group's IP addresses at once, outside the queue (the core's drop-addresses). */
+  dropAddresses(group: ResourceGroup): Promise<GroupOutcome>;
   /** Restarts one resource of a running group in place (resource monitoring), through the same queue. */
   restartResource(group: ResourceGroup, resource: string): Promise<GroupOutcome>;
 }

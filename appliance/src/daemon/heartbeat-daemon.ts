@@ -234,6 +234,16 @@ export class HeartbeatDaemon {
       case "restart-resource":
         this.#monitors?.carryOut(a);
         break;
+      case "drop-addresses":
+        for (const key of a.keys) {
+          const group = this.#groupDef(key);
+          if (!group) continue;
+          void this.#runner.dropAddresses(group).then(
+            (o) => o.kind === "failed" && this.#log("error", `Cannot remove the addresses of ${key} ahead of its release: ${o.resource}: ${o.words}`),
+            (err: Error) => this.#log("error", `Cannot remove the addresses of ${key}: ${err.message}`),
+          );
+        }
+        break;
       case "start-group":
       case "stop-group":
         void this.#runGroup(a.key, a.type === "start-group" ? "start" : "stop");
@@ -387,6 +397,7 @@ export class HeartbeatDaemon {
         stopGroup: (g) => this.#runner.stopGroup(g),
         statusGroup: (g) => this.#runner.statusGroup(g),
         announceGroup: (g) => this.#runner.announceGroup(g),
+        dropAddresses: (g) => this.#runner.dropAddresses(g),
         restartResource: async (g, resource) => {
           this.#operations++;
           try {

@@ -1,5 +1,6 @@
 // Acquires and releases whole resource groups the Heartbeat v1 way: left to right with rollback, right to left with retried stops.
 
+import { isIpAgent } from "../config/builtin-agents";
 import type { ResourceGroup, ResourceSpec } from "../config/cluster-config";
 import type { AgentFailure, AgentLog, AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { describeOutcome } from "./resource-agent";
@@ -146,6 +147,24 @@ export class ResourceGroupRunner {
       this.#log("info", `Restarted ${tail.map((r) => r.raw).join(" ")} of group ${group.key}`);
       return { kind: "succeeded" };
     });
+  }
+
+  /**
+   * Removes the group's IP addresses (IPaddr, IPaddr2, IPv6addr) at once, outside the queue:
+   * a release the peer does not wait for (the core's DropAddresses) must not wait behind a
+   * service that takes seconds to stop. The group's stop-group follows through the queue and
+   * removes them again, which an address agent treats as done.
+   */
+  async dropAddresses(group: ResourceGroup): Promise<GroupOutcome> {
+    const addresses = group.resources.filter((r) => isIpAgent(r.name));
+    const failures: ResourceFailure[] = [];
+    for (const spec of [...addresses].reverse()) {
+      const outcome = await this.#agentFor(spec).stop();
+      if (outcome.kind !== "succeeded") failures.push(failureOf(spec, "stop", outcome));
+    }
+    if (addresses.length > 0) this.#log("info", `Addresses of resource group ${group.key} removed ahead of its release: ${addresses.map((r) => r.raw).join(" ")}`);
+    const first = failures[0];
+    return first === undefined ? { kind: "succeeded" } : { kind: "failed", resource: first.resource, words: first.words, failures };
   }
 
   /** Heartbeat's `statgroup`: asks every resource, left to right; unknown counts as not running. */

@@ -421,6 +421,10 @@ export class SimCluster {
         case "stop-group":
           this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50), node: m.name, key: a.key, operation: a.type === "start-group" ? "start" : "stop", core: m.core! });
           break;
+        case "drop-addresses":
+          // The addresses go at once (ip addr del takes milliseconds): from now on this node no longer answers for the VIP.
+          for (const key of a.keys) this.#setRunning(m.name, key, false);
+          break;
         case "restart-resource":
           this.restarts.push({ at, node: m.name, key: a.key, resource: a.resource });
           this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, 2 * (this.#opts.agentDelayMs ?? 50)), node: m.name, key: a.key, operation: "restart", resource: a.resource, core: m.core! });

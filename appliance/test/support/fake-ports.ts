@@ -137,6 +137,11 @@ export class FakeGroupRunner implements GroupRunnerPort {
     return { kind: "succeeded" };
   }
 
+  async dropAddresses(group: ResourceGroup): Promise<GroupOutcome> {
+    this.operations.push(`drop-addresses ${group.key}`);
+    return { kind: "succeeded" };
+  }
+
   async restartResource(group: ResourceGroup, resource: string): Promise<GroupOutcome> {
     this.operations.push(`restart ${group.key} ${resource}`);
     return { kind: "succeeded" };
