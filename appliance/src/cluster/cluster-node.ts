@@ -86,6 +86,8 @@ export class ClusterNode {
   readonly #sequences = new Map<NodeName, SequenceTracker>();
   /** Per sender: the highest sequence number of a `resource` message acted on (this generation). */
   readonly #lastResourceSeq = new Map<NodeName, number>();
+  /** Highest status seq per peer: only the newest status counts for `tb_silent`. */
+  readonly #lastStatusSeq = new Map<NodeName, number>();
   /** Our own status as we advertise it. */
   #localStatus: NodeStatus = "init";
   /** True once every peer was heard from or declared dead (Heartbeat's comm-up). */
@@ -431,6 +433,12 @@ export class ClusterNode {
     // Twinbeat's own field (ignored by Heartbeat): how many ping nodes we reach, for arbitration
     // when every heartbeat link is lost (see DESIGN.md, "Split brain").
     if (this.#ping.nodes.length > 0) (body as HaMessage[number][]).push(str("tb_numping", String(this.#ping.aliveCount())));
+    // Twinbeat's own field: how long we have not heard the partner (ms). A partner that hears us
+    // but is not heard releases its groups before our deadtime takes them (one-way loss, #peerSilence).
+    const partner = this.#peers.size === 1 ? [...this.#peers.values()][0]! : undefined;
+    if (partner && this.#commUp && partner.status !== "dead" && partner.lastStatusAt !== undefined) {
+      (body as HaMessage[number][]).push(str("tb_silent", String(Math.max(0, at - partner.lastStatusAt))));
+    }
     // Twinbeat's own field: our unexpired monitor failures per group, so that two broken
     // nodes do not pass a group back and forth (see DESIGN.md, "Resource monitoring").
     const failures = this.#monitor.failureField();
@@ -602,6 +610,7 @@ export class ClusterNode {
       this.#reliable.resetPeer(src);
       log(out, "info", `Heartbeat restart on node ${src}`);
       this.#lastResourceSeq.delete(src);
+      this.#lastStatusSeq.delete(src);
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
       peer.shutdownGeneration = undefined;
@@ -616,7 +625,14 @@ export class ClusterNode {
     }
     // The last words of a node that said shutdone: its links count, its status does not.
     if (peer.shutdownGeneration !== undefined && generation <= peer.shutdownGeneration) return;
-    if (isStatus) this.#receiveStatus(peer, msg, event.at, out);
+    if (isStatus) {
+      // Only the newest status says how long the peer has not heard us: a retransmitted one
+      // (answering our rexmit request after a heal) says how it was back then.
+      const last = this.#lastStatusSeq.get(src);
+      const newest = !Number.isFinite(seq) || last === undefined || seq > last;
+      if (newest && Number.isFinite(seq)) this.#lastStatusSeq.set(src, seq);
+      this.#receiveStatus(peer, msg, event.at, out, newest);
+    }
     else if (type === "shutdone") this.#receiveShutdone(peer, generation, event.at, out);
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
@@ -651,7 +667,7 @@ export class ClusterNode {
     this.#maybeCommUp(at, out);
   }
 
-  #receiveStatus(peer: PeerLiveness, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+  #receiveStatus(peer: PeerLiveness, msg: HaMessage, at: Millis, out: ClusterAction[], newest = true): void {
     const st = getField(msg, "st") as NodeStatus | undefined;
     const dt = parseInt(getField(msg, "dt") ?? "", 16);
     this.#counters.heartbeatsReceived!++;
@@ -672,6 +688,7 @@ export class ClusterNode {
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
     if (Number.isFinite(numping)) peer.pingCount = numping;
     this.#monitor.onPeerFailures(parseFailureField(getField(msg, "tb_rscfail")));
+    if (newest) this.#peerSilence(peer, parseInt(getField(msg, "tb_silent") ?? "", 10), at, out);
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
     if (this.#rearbitration?.peer === peer) {
       log(out, "info", `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`);
@@ -684,6 +701,24 @@ export class ClusterNode {
     }
     if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead);
     this.#maybeCommUp(at, out);
+  }
+
+  /**
+   * What the peer says about hearing us (`tb_silent`, ms). Its statuses come every keepalive,
+   * so one reporting at least its deadtime less 1.5 keepalives is the last before it declares
+   * us dead: we release then, at least half a keepalive before its takeover. Heartbeat peers
+   * send no such field.
+   */
+  #peerSilence(peer: PeerLiveness, silentMs: number, at: Millis, out: ClusterAction[]): void {
+    if (!Number.isFinite(silentMs) || this.#shuttingDown || !this.#commUp) return;
+    const deadtimeMs = peer.advertisedDeadtimeMs ?? this.#opts.deadtimeMs;
+    const limitMs = deadtimeMs - 1.5 * this.#opts.keepaliveMs;
+    if (silentMs < Math.min(limitMs, deadtimeMs / 2)) {
+      this.#resources.onPeerHearsUs(at, out);
+      return;
+    }
+    // Only when the limit is well above the normal silence between two statuses (up to a keepalive).
+    if (silentMs >= limitMs && limitMs >= 2 * this.#opts.keepaliveMs) this.#resources.onPeerDeaf(at, out, `${peer.name} has not heard us for ${silentMs} ms (its deadtime is ${deadtimeMs} ms) although we hear it`);
   }
 
   /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */

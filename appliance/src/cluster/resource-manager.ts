@@ -108,6 +108,14 @@ export class ResourceManager {
    * groups while we saw it alive all along: it cannot hear us (one-way loss), so we give way.
    */
   #peerWasDead = false;
+  /**
+   * The peer reports (Twinbeat's `tb_silent`) that it has not heard us for nearly its
+   * deadtime while we hear it: one-way loss, and it is about to declare us dead and take
+   * every group. We released them ahead of it; until it hears us again we take nothing.
+   */
+  #peerDeaf = false;
+  /** Look for orphans once the work under way is done (see onPeerHearsUs). */
+  #orphansDue = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
   /**
@@ -539,7 +547,7 @@ export class ResourceManager {
    */
   #maybeFailback(at: Millis, out: ClusterAction[]): void {
     if (!this.#failbackDue || this.#opts.autoFailback !== "on" || !this.#peerAlive || !this.#peerStable) return;
-    if (this.#state !== "stable" || this.#standby || this.#busy()) return;
+    if (this.#state !== "stable" || this.#standby || this.#busy() || this.#peerDeaf) return;
     this.#failbackDue = false;
     if (!this.#groups.some((g) => !g.local && isHeld(g.state))) return;
     log(out, "info", "Initiating auto failback: the peer is back and stable");
@@ -613,6 +621,34 @@ export class ResourceManager {
     this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
   }
 
+  /**
+   * The peer cannot hear us and will take every group over at its deadtime (see #peerDeaf):
+   * release what we hold now, addresses first, so that the two never hold the same address.
+   */
+  onPeerDeaf(at: Millis, out: ClusterAction[], why: string): void {
+    // Legacy mode (ip-request handshake) has no way back for a group released this way: there the one-way-loss rule alone applies.
+    if (this.#peerDeaf || this.#state === "shutdown" || this.#state === "init" || this.#opts.autoFailback === "legacy") return;
+    this.#peerDeaf = true;
+    this.#failbackDue = false;
+    const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    if (ops.length === 0) return;
+    log(out, "warn", `${why}: releasing every resource group before it takes them over (one-way loss)`);
+    this.#dropAddresses(out, ops);
+    this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
+  }
+
+  /**
+   * The peer hears us again (its `tb_silent` is short). If it did not declare us dead meanwhile,
+   * it took nothing: what we released is nobody's, so our own groups are started again here
+   * (at once, or once our release has finished).
+   */
+  onPeerHearsUs(at: Millis, out: ClusterAction[]): void {
+    if (!this.#peerDeaf) return;
+    this.#peerDeaf = false;
+    if (this.#busy()) this.#orphansDue = true;
+    else if (this.#state === "stable" && this.#peerStable) this.#takeOrphans(at, out);
+  }
+
   /** A release the peer does not wait for: the addresses go at once (DropAddresses). */
   #dropAddresses(out: ClusterAction[], ops: readonly { readonly key: string; readonly op: "start" | "stop" }[]): void {
     const keys = ops.filter((o) => o.op === "stop").map((o) => o.key);
@@ -625,7 +661,7 @@ export class ResourceManager {
    * to start again. Never during a standby exchange, whose release precedes the peer's claim.
    */
   #takeOrphans(at: Millis, out: ClusterAction[]): void {
-    if (this.#busy() || this.#standby || !this.#peerAlive || this.#opts.autoFailback === "legacy") return;
+    if (this.#busy() || this.#standby || !this.#peerAlive || this.#peerDeaf || this.#opts.autoFailback === "legacy") return;
     // A group the monitor gave away or stopped for failures stays down until they expire or the operator acts.
     const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
     if (orphans.length === 0) return;
@@ -850,6 +886,10 @@ export class ResourceManager {
           // Whatever the peer claimed while we were busy is settled now that our work ended.
           this.#settleConflicts(at, out);
           if (!this.#busy()) this.#maybeFailback(at, out);
+          if (this.#orphansDue && !this.#busy() && this.#peerStable) {
+            this.#orphansDue = false;
+            this.#takeOrphans(at, out);
+          }
         }
         continue;
       }

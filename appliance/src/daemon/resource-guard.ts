@@ -246,6 +246,9 @@ export async function runResourceGuard(initial: ClusterConfig, now: () => number
   }
   logger.log("crit", `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`);
   const groups = config.groups.filter((g) => held.includes(g.key)).reverse();
+  // The peer takes over after its deadtime without waiting for us: every address goes first
+  // (milliseconds), then the groups are stopped in order (services may take seconds).
+  for (const g of groups) await runner.dropAddresses(g);
   let failed = 0;
   for (const g of groups) {
     const outcome = await runner.stopGroup(g);

@@ -10,11 +10,12 @@ const first = Number(process.env.TWINBEAT_SWEEP_FIRST ?? 1);
 /**
  * Seeds of the default range that still fail, each an open bug (report of the core work,
  * issue 11): they run below as `todo` so that they stay visible, and every other seed must pass.
- * 47: a peer's group left unheld after a stall + give-way sequence; 77: the home node gave way
- * across a one-way loss + cable cut and nobody re-acquires; 116, 137: two holders outlive the
- * heal bound after back-to-back partitions.
+ * 116, 137: two holders outlive the heal bound after back-to-back partitions (47 and 77, a
+ * group left unheld after a give-way, pass since uncoordinated releases drop the addresses
+ * first and the one-way-loss release). Over seeds 1–1000: 5 fail (116, 137, 343, 451, 469;
+ * four of them auto_failback legacy with failing starts).
  */
-const KNOWN_OPEN = new Set([47, 77, 116, 137]);
+const KNOWN_OPEN = new Set([116, 137]);
 
 function failuresOf(seeds: Iterable<number>): string[] {
   const failures: string[] = [];
