@@ -651,7 +651,9 @@ export class ResourceManager {
 
   /** A release the peer does not wait for: the addresses go at once (DropAddresses). */
   #dropAddresses(out: ClusterAction[], ops: readonly { readonly key: string; readonly op: "start" | "stop" }[]): void {
-    const keys = ops.filter((o) => o.op === "stop").map((o) => o.key);
+    // Only groups that are up: a start in flight may be about to add the address again (its
+    // address agent runs after our removal); such a group is stopped after its start, in order.
+    const keys = ops.filter((o) => o.op === "stop" && this.#group(o.key).state === "running").map((o) => o.key);
     if (keys.length > 0) out.push({ type: "drop-addresses", keys });
   }
 
