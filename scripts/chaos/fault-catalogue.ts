@@ -104,14 +104,22 @@ export function expectedLogPatterns(kind: FaultKind): readonly RegExp[] {
   const httpdFailed = /(ERROR|CRIT): ((Return code \d+ from|Timed out)[^\n]*\/resource\.d\/httpd\b|Giving up resources due to failure of httpd\b|Giving up resource group \S+: (start|stop) failed: httpd\b)/;
   // The resource guard releasing what a killed daemon held (its whole purpose).
   const guard = [/twinbeat-guard\[\d+\]: .*CRIT: The Twinbeat daemon on \S+ died without releasing its resources/];
+  // A daemon frozen past deadtime: the core's stall rule, the guard dropping the addresses, the core told so.
+  const frozen = [
+    /CRIT: Local stall of \d+ ms detected: .*Treating it as a partition/,
+    /twinbeat-guard\[\d+\]: .*CRIT: The Twinbeat daemon on \S+ has been silent for \d+ ms/,
+    /CRIT: This node was frozen past the peer's deadtime: the resource guard removed the addresses/,
+    /CRIT: Resource guard removed the addresses of .* while this node was frozen: releasing every group and rejoining/,
+  ];
   switch (kind) {
+    case "sigstop":
+      return [...silence, ...frozen];
     case "kill9":
     case "kill9-mid-takeover":
     case "kill9-mid-standby":
     case "kill9-mid-failback":
     case "sighup-mid-transition": // a death by SIGHUP is itself reported as an unexpected exit
       return [...silence, ...guard];
-    case "sigstop":
     case "cable-pull":
     case "ifdown":
     case "hb-switch-dead":
