@@ -118,6 +118,24 @@ function ipResourceTokens(text: string): Array<{ agent: "IPaddr" | "IPaddr2"; to
   return out;
 }
 
+/**
+ * Script resources of haresources (`name` or `name::args`), not IP addresses, OCF names or the
+ * built-in IP agents: those a machine has or lacks (an init script comes with its package).
+ */
+function scriptResourceNames(text: string): string[] {
+  const joined = text.replace(/\\\n/g, "");
+  const out = new Set<string>();
+  for (const raw of joined.split("\n")) {
+    const words = raw.replace(/#.*/, "").replace(/\r$/, "").trim().split(/[ \t]+/).slice(1);
+    for (const w of words) {
+      const name = w.split("::")[0]!;
+      if (name === "" || /^[0-9]/.test(name) || /^(IPaddr2?|IPv6addr|OCF)$/.test(name) || /^ocf:/i.test(name) || name.includes("/") || name.includes(":")) continue;
+      out.add(name);
+    }
+  }
+  return [...out];
+}
+
 function readSet(dir: string): ConfigSet {
   const read = (name: string, fallback: string): Buffer => {
     const file = path.join(dir, name);
@@ -264,6 +282,16 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
     fixes.push(`${program} missing here: stood in by ${source}`);
   }
   fs.writeFileSync(path.join(w, "standins"), standins.join("\n") + (standins.length > 0 ? "\n" : ""));
+  // Resource scripts this machine lacks (an init script comes with its package; Heartbeat does not
+  // look for them at start, \`twinbeat check\` does): a stub in the set's resource.d stands in.
+  const stubbed: string[] = [];
+  for (const name of scriptResourceNames(set.haresources.toString("latin1"))) {
+    if (fs.existsSync(path.join(w, "etc", "resource.d", name)) || fs.existsSync(path.join("/etc/init.d", name))) continue;
+    fs.mkdirSync(path.join(w, "etc", "resource.d"), { recursive: true });
+    fs.writeFileSync(path.join(w, "etc", "resource.d", name), "#!/bin/sh\n# stand-in written by the differential harness\nexit 0\n", { mode: 0o755 });
+    stubbed.push(name);
+  }
+  if (stubbed.length > 0) fixes.push(`resource scripts ${stubbed.join(", ")} missing here: stood in by stubs in resource.d`);
   // Serial ports: a pseudo-terminal in the namespace stands in for each one.
   const ttys = facts.ttys.filter((t) => /^\/dev\/[A-Za-z0-9_/-]+$/.test(t));
   fs.writeFileSync(path.join(w, "ttys"), ttys.join("\n") + "\n");
@@ -296,7 +324,7 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
   const tbErr = readText(path.join(w, "twinbeat.err"));
   const tbErrors = tbErr
     .split("\n")
-    .filter((l) => /^\S+?(:\d+)?: (?!warning: )/.test(l) && !/: (valid|not valid) for node/.test(l))
+    .filter((l) => /^\S+?(:\d+)?: (?!warning: |note: )/.test(l) && !/: (valid|not valid) for node/.test(l))
     .map((l) => l.replace(/^\/etc\/ha\.d\//, ""));
   const tbVerdict: Verdict = tbRc === "0" ? "accepted" : tbRc === "1" ? "refused" : "unknown";
   let explained: { autoFailback?: string; media?: string[]; pingNodes?: string[]; groups?: Array<{ resources: string[] }> } = {};
