@@ -84,12 +84,15 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 
 /**
- * Whether this fault is the one row of DESIGN.md's split-brain table where both nodes may
- * hold the VIP: the standby's own heartbeat cable cut while both still reach the witness
- * ("the standby cannot tell this from a dead switch"). Taking the standby's eth1 down is
- * the same situation seen from the node. Everything else allows at most one holder.
+ * Whether this fault is one of the rows of DESIGN.md's split-brain table where both nodes may
+ * hold the VIP (until the heal + rtt + stop): the standby's own heartbeat cable cut while both
+ * still reach the witness ("the standby cannot tell this from a dead switch"; taking the
+ * standby's eth1 down is the same seen from the node), and the path between the nodes broken
+ * while both reach every ping node (a partial partition: to the standby exactly a peer death,
+ * which only fencing or a quorum device could tell apart). Everything else allows one holder.
  */
 export function allowsDoubleHolding(plan: Pick<FaultPlan, "kind" | "target" | "ifName">): boolean {
+  if (plan.kind === "partial-partition") return true;
   return (plan.kind === "cable-pull" || plan.kind === "ifdown") && plan.ifName === "eth1" && plan.target === "standby";
 }
 
