@@ -701,6 +701,12 @@ export class ClusterNode {
     }
     if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead);
     this.#maybeCommUp(at, out);
+    // A peer that gave way without being dead to us leaves its groups to nobody (takeForeignOrphans).
+    if (peer.pingCount !== undefined && peer.status === "active" && this.#commUp && !this.#shuttingDown) {
+      const mine = this.#ping.freshCount(at, this.#pingSettleMs());
+      if (peer.pingCount < mine) this.#resources.takeForeignOrphans(at, out, `${peer.name} reaches ${peer.pingCount} ping node(s) and we reach ${mine}`);
+      else this.#resources.onPeerConnected(at, out);
+    }
   }
 
   /**

@@ -116,6 +116,8 @@ export class ResourceManager {
   #peerDeaf = false;
   /** Look for orphans once the work under way is done (see onPeerHearsUs). */
   #orphansDue = false;
+  /** We took the peer's groups after it gave way (takeForeignOrphans): fail back once its network is back. */
+  #orphanFailbackDue = false;
   /** The handshake's acquisition of our local groups is queued or running. */
   #acquiringLocal = false;
   /**
@@ -628,10 +630,11 @@ export class ResourceManager {
   onPeerDeaf(at: Millis, out: ClusterAction[], why: string): void {
     // Legacy mode (ip-request handshake) has no way back for a group released this way: there the one-way-loss rule alone applies.
     if (this.#peerDeaf || this.#state === "shutdown" || this.#state === "init" || this.#opts.autoFailback === "legacy") return;
+    const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    // Holding nothing, there is nothing to hand over and nothing to hold back afterwards.
+    if (ops.length === 0) return;
     this.#peerDeaf = true;
     this.#failbackDue = false;
-    const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
-    if (ops.length === 0) return;
     log(out, "warn", `${why}: releasing every resource group before it takes them over (one-way loss)`);
     this.#dropAddresses(out, ops);
     this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
@@ -669,6 +672,30 @@ export class ResourceManager {
     if (orphans.length === 0) return;
     log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: acquiring ${orphans.length > 1 ? "them" : "it"} here, at home`);
     this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
+  }
+
+  /**
+   * The peer's groups that nobody holds while the peer is up, stable, says it holds none of
+   * them and reaches fewer ping nodes than we do: it gave way (it believes it is the node cut
+   * off, e.g. it cannot receive on the heartbeat network, which is also the witness's) but it
+   * is not dead to us, so no deadtime will ever hand them over. We take them, as arbitration
+   * would: the better-connected node serves. It gets them back by the usual failback.
+   */
+  takeForeignOrphans(at: Millis, out: ClusterAction[], why: string): void {
+    if (this.#state !== "stable" || this.#busy() || this.#standby || !this.#peerAlive || !this.#peerStable || this.#peerDeaf || this.#opts.autoFailback === "legacy") return;
+    const orphans = this.#groups.filter((g) => !g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
+    if (orphans.length === 0) return;
+    log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: ${why}, so it gave way: acquiring ${orphans.length > 1 ? "them" : "it"} here`);
+    this.#orphanFailbackDue = true;
+    this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
+  }
+
+  /** The peer reaches as many ping nodes as we do again: groups taken by takeForeignOrphans go home by the usual failback. */
+  onPeerConnected(at: Millis, out: ClusterAction[]): void {
+    if (!this.#orphanFailbackDue) return;
+    this.#orphanFailbackDue = false;
+    this.#failbackDue = true;
+    this.#maybeFailback(at, out);
   }
 
   // ---- standby ---------------------------------------------------------------------------

@@ -176,6 +176,22 @@ describe("partial partitions", () => {
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 
+  it("the holder cannot receive on the heartbeat network (it loses the peer and the witness; the peer hears it): it gives way and the peer, which never saw it dead, takes the group", () => {
+    const sim = started(seedPair());
+    sim.network.cutOneWay("srv6", "srv5");
+    sim.setPingReachable("srv5", WITNESS, false);
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", DEADTIME + 2000), transcript(sim));
+    assert.equal(sim.longestDoubleHolding(VIP), 0, transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv6", transcript(sim));
+    sim.network.healOneWay("srv6", "srv5");
+    sim.setPingReachable("srv5", WITNESS, true);
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 10_000), transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+
   it("one-way loss srv6 → srv5 (the holder cannot hear, or the standby cannot send): the holder declares the standby dead and keeps the group, the standby sees it alive: one holder", () => {
     const sim = started(seedPair());
     sim.network.cutOneWay("srv6", "srv5");
