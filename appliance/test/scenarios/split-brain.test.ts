@@ -53,6 +53,24 @@ function acquiredAt(sim: SimCluster, node: string, since: number): number | unde
   return sim.holderHistory.find((h) => h.key === VIP && h.at >= since && h.holders.includes(node))?.at;
 }
 
+describe("the seed's cable test at every phase of the two heartbeat timers", () => {
+  for (const offsetMs of [0, 40, 90, 140, 190]) {
+    it(`srv6 started ${offsetMs} ms after srv5: srv5 gives way before srv6 can take over, never two holders`, () => {
+      const sim = seedPair();
+      sim.start("srv5");
+      sim.runFor(offsetMs);
+      sim.start("srv6");
+      sim.runFor(8000);
+      assert.equal(held(sim), "srv5");
+      cutPrimaryEth1(sim);
+      assert.ok(sim.runUntil(() => held(sim) === "srv6", DEADTIME + 1000), transcript(sim));
+      sim.runFor(5000);
+      assert.equal(held(sim), "srv6", transcript(sim));
+      assert.equal(sim.longestDoubleHolding(VIP), 0, transcript(sim));
+    });
+  }
+});
+
 describe("re-arbitration after giving way (the cut-off node's network returns)", () => {
   it("the heal brings the peer's heartbeats back within deadtime: the node that gave way does not take over", () => {
     const sim = started(seedPair());
