@@ -65,6 +65,32 @@ interface StandbyExchange {
 }
 
 /**
+ * Where this node stands in Heartbeat's resource handshake (nice_failback), each phase with
+ * only the data that is valid in it: INIT → STARTING → RSCRCVD → STABLE → SHUTDOWN.
+ * A local stall goes back from STABLE to STARTING (rejoining); legacy mode goes from INIT
+ * straight to STABLE (it has no handshake).
+ */
+type LocalPhase = { readonly state: "init" } | Handshake | { readonly state: "stable"; standby: StandbyExchange | undefined } | { readonly state: "shutdown" };
+
+/** STARTING (we sent `starting`) or RSCRCVD (the peer's `resource` came): waiting to acquire our groups. */
+interface Handshake {
+  state: "starting" | "rscrcvd";
+  /** When to stop waiting for an unsettled peer; cleared once acquisition begins or the peer dies. */
+  handshakeDeadline: Millis | undefined;
+  /** The acquisition of our local groups is queued or running. */
+  acquiringLocal: boolean;
+  /**
+   * We run the handshake again after a local stall (see onLocalStall): once the peer
+   * reports stable, we also take its groups that nobody holds.
+   */
+  readonly rejoining: boolean;
+}
+
+function isHandshake(p: LocalPhase): p is Handshake {
+  return p.state === "starting" || p.state === "rscrcvd";
+}
+
+/**
  * Decides which groups this node starts and stops, from membership changes, the
  * peer's resource messages and the operator's hb_standby / hb_takeover. It only
  * emits StartGroup / StopGroup actions and messages; the group runner does the
@@ -77,7 +103,7 @@ export class ResourceManager {
   #groups: GroupRecord[];
   /** Groups a reload removed that still run here: stopped, then forgotten. */
   #retiring: GroupRecord[] = [];
-  #state: RscState = "init";
+  #phase: LocalPhase = { state: "init" };
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
   /** The peer's last `isstable`. */
@@ -89,9 +115,6 @@ export class ResourceManager {
   readonly #batches: Batch[] = [];
   /** The group operation the runner is doing now. */
   #inFlight: { readonly key: string; readonly op: "start" | "stop" } | undefined;
-  #standby: StandbyExchange | undefined;
-  /** While starting: when to stop waiting for an unsettled peer. */
-  #handshakeDeadline: Millis | undefined;
   /** Legacy ip-requests not answered yet: group key → when to ask again. */
   readonly #pendingIpRequests = new Map<string, Millis>();
   /**
@@ -116,13 +139,6 @@ export class ResourceManager {
   #peerDeaf = false;
   /** Look for orphans once the work under way is done (see onPeerHearsUs). */
   #orphansDue = false;
-  /** The handshake's acquisition of our local groups is queued or running. */
-  #acquiringLocal = false;
-  /**
-   * We are running the start-up handshake again after a local stall (see onLocalStall):
-   * once the peer reports stable, we also take its groups that nobody holds.
-   */
-  #rejoining = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
   #takeoverStartedAt: Millis | undefined;
 
@@ -132,13 +148,32 @@ export class ResourceManager {
   }
 
   get state(): RscState {
-    return this.#state;
+    return this.#phase.state;
+  }
+
+  /** The hb_standby exchange under way (only ever while stable). */
+  get #standby(): StandbyExchange | undefined {
+    return this.#phase.state === "stable" ? this.#phase.standby : undefined;
+  }
+
+  #endStandby(): void {
+    if (this.#phase.state === "stable") this.#phase.standby = undefined;
+  }
+
+  /** Enters STABLE; an exchange under way there stays. */
+  #enterStable(): void {
+    if (this.#phase.state !== "stable") this.#phase = { state: "stable", standby: undefined };
+  }
+
+  /** Starting or rejoining ends the handshake deadline, once acquisition begins or the peer dies. */
+  #clearHandshakeDeadline(): void {
+    if (isHandshake(this.#phase)) this.#phase.handshakeDeadline = undefined;
   }
 
   /** What `cl_status rscstatus` says: the held set when stable, `transition` otherwise. */
   rscStatus(): HeldSet | "transition" {
     if (this.#opts.autoFailback === "legacy") return this.heldSet();
-    if (this.#state !== "stable" || this.#inFlight || this.#batches.length > 0) return "transition";
+    if (this.#phase.state !== "stable" || this.#inFlight || this.#batches.length > 0) return "transition";
     return this.heldSet();
   }
 
@@ -148,7 +183,7 @@ export class ResourceManager {
     // bits do after its acquisition scripts ran (a node homing nothing says `all` after mach_down).
     const held = (local: boolean) => {
       const side = this.#groups.filter((g) => g.local === local);
-      return side.length === 0 ? local && this.#state === "stable" : side.some((g) => isHeld(g.state));
+      return side.length === 0 ? local && this.#phase.state === "stable" : side.some((g) => isHeld(g.state));
     };
     return setWord(held(true), held(false));
   }
@@ -167,7 +202,7 @@ export class ResourceManager {
   }
 
   nextWakeAt(): Millis | undefined {
-    const times = [this.#handshakeDeadline, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
+    const times = [isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
   }
 
@@ -179,14 +214,10 @@ export class ResourceManager {
       this.#legacyAcquire(at, out);
       return;
     }
-    this.#state = "starting";
+    this.#phase = { state: "starting", handshakeDeadline: peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: false };
     this.#opts.send(out, [str("t", "starting")]);
-    if (!peerAlive) {
-      // Alone (the peer was declared dead at initdead): nothing to negotiate.
-      this.#acquireAlone(at, out, "peer not heard within initdead");
-      return;
-    }
-    this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
+    // Alone (the peer was declared dead at initdead): nothing to negotiate.
+    if (!peerAlive) this.#acquireAlone(at, out, "peer not heard within initdead");
   }
 
   /**
@@ -202,13 +233,13 @@ export class ResourceManager {
     this.#peerHolds.clear();
     if (this.#standby) {
       log(out, "info", "Standby exchange cancelled: peer is dead");
-      this.#standby = undefined;
+      this.#endStandby();
     }
-    if (!this.#commUp || this.#state === "shutdown") return;
+    if (!this.#commUp || this.#phase.state === "shutdown") return;
     const peer = this.#opts.peer ?? "peer";
     if (verdict === "give-up") {
       this.#gaveUp = true;
-      this.#handshakeDeadline = undefined;
+      this.#clearHandshakeDeadline();
       const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
       this.#dropAddresses(out, ops);
@@ -225,7 +256,7 @@ export class ResourceManager {
     }
     log(out, "info", `Resources being acquired from ${peer}.`);
     this.#takeoverStartedAt = at;
-    this.#handshakeDeadline = undefined;
+    this.#clearHandshakeDeadline();
     const ops = this.#groups.filter((g) => !isHeld(g.state) || g.state === "stopping").map((g) => ({ key: g.key, op: "start" as const }));
     // Our own groups first, then the dead node's, as Heartbeat's req_our_resources + mach_down do.
     ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
@@ -245,13 +276,13 @@ export class ResourceManager {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
-      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
       else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
-    if (this.#state === "stable") {
+    if (this.#phase.state === "stable") {
       this.#settleConflicts(at, out);
       this.#maybeFailback(at, out);
     }
@@ -270,8 +301,8 @@ export class ResourceManager {
    * handshake and auto_failback decide where each group ends up.
    */
   onLocalStall(at: Millis, out: ClusterAction[]): void {
-    if (!this.#commUp || this.#state === "shutdown" || this.#state === "init") return;
-    this.#standby = undefined;
+    if (!this.#commUp || this.#phase.state === "shutdown" || this.#phase.state === "init") return;
+    this.#endStandby();
     this.#pendingIpRequests.clear();
     this.#failbackDue = false;
     this.#gaveUp = false;
@@ -286,12 +317,9 @@ export class ResourceManager {
       return;
     }
     this.#enqueue(out, at, ops, () => undefined);
-    this.#rejoining = true;
-    this.#acquiringLocal = false;
-    this.#state = "starting";
+    this.#phase = { state: "starting", handshakeDeadline: this.#peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: true };
     this.#opts.send(out, [str("t", "starting")]);
-    if (this.#peerAlive) this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
-    else this.#acquireAlone(at, out, "no peer after the stall");
+    if (!this.#peerAlive) this.#acquireAlone(at, out, "no peer after the stall");
   }
 
   /**
@@ -329,19 +357,18 @@ export class ResourceManager {
     const stops = [...this.#retiring].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
     const ours = added.filter((g) => (this.#peerAlive ? g.local && !this.#peerHolds.has(g.key) : true));
     for (const g of added) log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
-    if (!this.#commUp || this.#state === "init" || this.#state === "shutdown") {
+    if (!this.#commUp || this.#phase.state === "init" || this.#phase.state === "shutdown") {
       if (stops.length > 0) this.#enqueue(out, at, stops, () => undefined);
       return; // the start-up handshake (or shutdown) handles the rest
     }
-    const handshaking = this.#state === "starting" || this.#state === "rscrcvd";
-    const starts = handshaking && !this.#acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
+    const starts = isHandshake(this.#phase) && !this.#phase.acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
     if (!this.#peerAlive && ours.some((g) => !g.local)) this.#failbackDue = true;
     if (stops.length === 0 && starts.length === 0) {
       this.#maybeFailback(at, out);
       return;
     }
     this.#enqueue(out, at, [...stops, ...starts], (o) => {
-      if (this.#state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
     });
   }
 
@@ -365,12 +392,10 @@ export class ResourceManager {
     if (f && this.#batches.length === 0) breaches.push("an operation in flight outside any batch");
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
-    if (this.#state === "stable" && this.#handshakeDeadline !== undefined) breaches.push("a handshake deadline while stable");
-    if (this.#standby && this.#state !== "stable") breaches.push(`a standby exchange while ${this.#state}`);
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
     if (this.#gaveUp && this.#peerAlive) breaches.push("gave way although the peer is alive");
-    if (this.#rejoining && this.#state !== "starting" && this.#state !== "rscrcvd") breaches.push(`rejoining while ${this.#state}`);
-    if (!this.#commUp && (this.#state === "stable" || this.#state === "starting" || this.#state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${this.#state} before comm-up`);
+    const state = this.#phase.state;
+    if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${state} before comm-up`);
     return breaches;
   }
 
@@ -388,7 +413,7 @@ export class ResourceManager {
         this.#peerStarting = true;
         this.#peerStable = false;
         this.#peerHolds.clear();
-        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
         break;
       case "resource":
         this.#onResource(msg, at, out);
@@ -469,12 +494,11 @@ export class ResourceManager {
 
   /** Graceful stop: release everything (after the operation in progress), then `then`. */
   onShutdown(at: Millis, out: ClusterAction[], then: (out: ClusterAction[]) => void): void {
-    const wasStable = this.#state;
-    this.#state = "shutdown";
-    this.#standby = undefined;
-    this.#handshakeDeadline = undefined;
+    const before = this.#phase.state;
+    // Any standby exchange or handshake deadline ends here.
+    this.#phase = { state: "shutdown" };
     if (this.#inFlight) log(out, "info", "Shutdown delayed until current resource activity finishes.");
-    if (this.#commUp && this.#opts.autoFailback !== "legacy" && wasStable !== "init") {
+    if (this.#commUp && this.#opts.autoFailback !== "legacy" && before !== "init") {
       this.#opts.send(out, [str("t", "resource"), str("rsc_hold", "none"), str("rtype", "full"), str("isstable", "0"), str("info", "shutdown")]);
     }
     log(out, "info", "Giving up all HA resources.");
@@ -490,19 +514,19 @@ export class ResourceManager {
     for (const [key, due] of this.#pendingIpRequests) {
       if (at < due) continue;
       const g = this.#group(key);
-      if (!this.#peerAlive || isHeld(g.state) || this.#state === "shutdown") this.#pendingIpRequests.delete(key);
+      if (!this.#peerAlive || isHeld(g.state) || this.#phase.state === "shutdown") this.#pendingIpRequests.delete(key);
       else this.#sendIpRequest(key, at, out);
     }
-    if (this.#standby?.replyDeadline !== undefined && at >= this.#standby.replyDeadline && this.#standby.phase === "asked") {
+    const sb = this.#standby;
+    if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
       log(out, "warn", "No reply to standby request.  Standby request cancelled.");
-      this.#standby = undefined;
+      this.#endStandby();
     }
-    if (this.#handshakeDeadline !== undefined && at >= this.#handshakeDeadline) {
-      this.#handshakeDeadline = undefined;
-      if (this.#state === "starting" || this.#state === "rscrcvd") {
-        log(out, "info", `Peer did not settle within ${HANDSHAKE_FALLBACK_MS / 1000} s: acquiring local resources anyway`);
-        this.#acquireLocal(at, out);
-      }
+    const hs = this.#phase;
+    if (isHandshake(hs) && hs.handshakeDeadline !== undefined && at >= hs.handshakeDeadline) {
+      hs.handshakeDeadline = undefined;
+      log(out, "info", `Peer did not settle within ${HANDSHAKE_FALLBACK_MS / 1000} s: acquiring local resources anyway`);
+      this.#acquireLocal(hs, at, out);
     }
   }
 
@@ -522,16 +546,17 @@ export class ResourceManager {
     this.#peerStable = stable;
     if (stable) this.#peerStarting = false;
     if (info === "shutdown") return; // shutdone follows
-    if (this.#state === "starting" || this.#state === "rscrcvd") {
-      this.#state = "rscrcvd";
+    const hs = this.#phase;
+    if (isHandshake(hs)) {
+      hs.state = "rscrcvd";
       if (stable) log(out, "info", "remote resource transition completed.");
       if (stable || this.#peerStarting) {
         if (stable) this.#sendResource(out, false);
-        this.#acquireLocal(at, out);
+        this.#acquireLocal(hs, at, out);
       }
       return;
     }
-    if (this.#state !== "stable") return;
+    if (hs.state !== "stable") return;
     this.#settleConflicts(at, out);
     if (stable) this.#takeOrphans(at, out);
     // The peer's stable claims agree with ours: whatever partition there was is settled.
@@ -547,7 +572,7 @@ export class ResourceManager {
    */
   #maybeFailback(at: Millis, out: ClusterAction[]): void {
     if (!this.#failbackDue || this.#opts.autoFailback !== "on" || !this.#peerAlive || !this.#peerStable) return;
-    if (this.#state !== "stable" || this.#standby || this.#busy() || this.#peerDeaf) return;
+    if (this.#phase.state !== "stable" || this.#standby || this.#busy() || this.#peerDeaf) return;
     this.#failbackDue = false;
     if (!this.#groups.some((g) => !g.local && isHeld(g.state))) return;
     log(out, "info", "Initiating auto failback: the peer is back and stable");
@@ -555,20 +580,21 @@ export class ResourceManager {
   }
 
   /** Start our local groups the peer does not hold, then report stable. */
-  #acquireLocal(at: Millis, out: ClusterAction[]): void {
-    if (this.#acquiringLocal) return; // a second peer message during the same handshake
-    this.#acquiringLocal = true;
-    this.#handshakeDeadline = undefined;
+  #acquireLocal(hs: Handshake, at: Millis, out: ClusterAction[]): void {
+    if (hs.acquiringLocal) return; // a second peer message during the same handshake
+    hs.acquiringLocal = true;
+    hs.handshakeDeadline = undefined;
     // Held groups are not filtered out here: one still queued to stop (a rejoin) must start
     // again afterwards; the queue skips a group that is running when its turn comes.
     // Rejoining after a stall, the peer's own groups that it reports not holding are ours too.
-    const takeForeign = this.#rejoining && this.#peerStable;
+    const takeForeign = hs.rejoining && this.#peerStable;
     const ops = this.#groups.filter((g) => (g.local || takeForeign) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
     ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
     const needed = ops.filter((o) => this.#group(o.key).state !== "running");
     if (needed.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
     this.#enqueue(out, at, ops, (o, _at, failed) => {
-      this.#acquiringLocal = false;
+      // On the phase current then: a stall may have started a new handshake meanwhile.
+      if (isHandshake(this.#phase)) this.#phase.acquiringLocal = false;
       if (needed.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
       this.#becomeStable(o);
     });
@@ -583,9 +609,8 @@ export class ResourceManager {
   }
 
   #becomeStable(out: ClusterAction[]): void {
-    if (this.#state === "shutdown") return;
-    this.#state = "stable";
-    this.#rejoining = false;
+    if (this.#phase.state === "shutdown") return;
+    this.#enterStable();
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
   }
 
@@ -609,7 +634,7 @@ export class ResourceManager {
     if (release.length === 0) {
       // We keep what the peer claims (its home is here): tell it again, in case our
       // `resource` crossed its declaring us dead (which wiped what it knew of us).
-      if (both.length > 0) this.#sendResource(out, this.#state === "stable");
+      if (both.length > 0) this.#sendResource(out, this.#phase.state === "stable");
       return;
     }
     for (const g of release) {
@@ -627,7 +652,7 @@ export class ResourceManager {
    */
   onPeerDeaf(at: Millis, out: ClusterAction[], why: string): void {
     // Legacy mode (ip-request handshake) has no way back for a group released this way: there the one-way-loss rule alone applies.
-    if (this.#peerDeaf || this.#state === "shutdown" || this.#state === "init" || this.#opts.autoFailback === "legacy") return;
+    if (this.#peerDeaf || this.#phase.state === "shutdown" || this.#phase.state === "init" || this.#opts.autoFailback === "legacy") return;
     this.#peerDeaf = true;
     this.#failbackDue = false;
     const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
@@ -646,7 +671,7 @@ export class ResourceManager {
     if (!this.#peerDeaf) return;
     this.#peerDeaf = false;
     if (this.#busy()) this.#orphansDue = true;
-    else if (this.#state === "stable" && this.#peerStable) this.#takeOrphans(at, out);
+    else if (this.#phase.state === "stable" && this.#peerStable) this.#takeOrphans(at, out);
   }
 
   /** A release the peer does not wait for: the addresses go at once (DropAddresses). */
@@ -678,12 +703,13 @@ export class ResourceManager {
       log(out, "warn", `Standby [${set}] ignored: the peer is not alive to take the resources`);
       return;
     }
-    if (this.#state !== "stable" || this.#busy() || this.#standby) {
+    const p = this.#phase;
+    if (p.state !== "stable" || this.#busy() || p.standby) {
       log(out, "warn", `Standby [${set}] ignored: local resources in flux`);
       return;
     }
     log(out, "info", `Going standby [${set}].`);
-    this.#standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
+    p.standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
     this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "me")]);
   }
 
@@ -693,7 +719,8 @@ export class ResourceManager {
     if (!set || set === "failback" || set === "none") return;
     if (info === "me") {
       // The peer wants to give `set` (its view) to us.
-      if (!this.#peerAlive || this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
+      const p = this.#phase;
+      if (!this.#peerAlive || p.state !== "stable" || this.#busy() || (p.standby && p.standby.role === "requester")) {
         log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
         return;
       }
@@ -709,7 +736,7 @@ export class ResourceManager {
         return;
       }
       log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
-      this.#standby = { role: "taker", set, phase: "asked" };
+      p.standby = { role: "taker", set, phase: "asked" };
       this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "other")]);
       return;
     }
@@ -726,7 +753,7 @@ export class ResourceManager {
       this.#enqueue(out, at, ops, (o, _at, failed) => {
         if (failed.length) {
           log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
-          this.#standby = undefined;
+          this.#endStandby();
           this.#becomeStable(o);
           return;
         }
@@ -743,7 +770,7 @@ export class ResourceManager {
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
       this.#enqueue(out, at, ops, (o) => {
         log(o, "info", `Standby resource acquisition done [${mine}].`);
-        this.#standby = undefined;
+        this.#endStandby();
         this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
         this.#becomeStable(o);
       });
@@ -751,7 +778,7 @@ export class ResourceManager {
     }
     if (info === "done" && sb.role === "requester" && sb.phase === "releasing") {
       log(out, "info", `Standby [${set}] complete: the peer holds the resources.`);
-      this.#standby = undefined;
+      this.#endStandby();
       this.#becomeStable(out);
     }
   }
@@ -766,7 +793,7 @@ export class ResourceManager {
     const set = g.local ? "local" : "foreign";
     // Wait until the current batch ends; then ask.
     this.#enqueue(out, at, [], (o, doneAt) => {
-      if (this.#state !== "stable") this.#becomeStable(o);
+      if (this.#phase.state !== "stable") this.#becomeStable(o);
       this.#beginStandby(doneAt, o, set);
     });
   }
@@ -781,7 +808,7 @@ export class ResourceManager {
 
   /** True when nothing is queued or running and no standby exchange is under way: checks may run. */
   quiet(): boolean {
-    return this.#state === "stable" && !this.#busy() && this.#standby === undefined;
+    return this.#phase.state === "stable" && !this.#busy() && this.#standby === undefined;
   }
 
   /** Gives group `key` (with the rest of its local/foreign set) to the peer by the standby handshake; false if it could not ask. */
@@ -826,7 +853,8 @@ export class ResourceManager {
   // ---- legacy (auto_failback legacy): ip-request ----------------------------------------
 
   #legacyAcquire(at: Millis, out: ClusterAction[]): void {
-    this.#state = "stable";
+    // Unconditional, as it always was: even a shutdown under way comes back to STABLE here.
+    this.#enterStable();
     if (!this.#peerAlive) {
       this.#acquireAlone(at, out, "no other node is active");
       return;
@@ -884,7 +912,7 @@ export class ResourceManager {
       if (b.index >= b.ops.length) {
         this.#batches.shift();
         b.onDone(out, at, b.failed);
-        if (this.#batches.length === 0 && !this.#inFlight && this.#state === "stable") {
+        if (this.#batches.length === 0 && !this.#inFlight && this.#phase.state === "stable") {
           // Whatever the peer claimed while we were busy is settled now that our work ended.
           this.#settleConflicts(at, out);
           if (!this.#busy()) this.#maybeFailback(at, out);
