@@ -86,6 +86,20 @@ interface Handshake {
   readonly rejoining: boolean;
 }
 
+/**
+ * The peer's liveness as membership last reported it. Only a dead peer can have made us give
+ * way (arbitration found us the node cut off), and hearing it again undoes that.
+ */
+type PeerLiveness = { readonly status: "unknown" } | { readonly status: "dead"; gaveUp: boolean } | { readonly status: "alive" };
+
+/**
+ * What the peer last said of its own handshake: `starting` (it boots like us and has not
+ * reported stable since), `stable` (its last `resource` had isstable=1), or `transition`
+ * (anything else, or nothing heard since it died or we stalled). Its messages count even
+ * while membership calls it dead: a `resource` may overtake the status that brings it back.
+ */
+type PeerSays = "transition" | "starting" | "stable";
+
 function isHandshake(p: LocalPhase): p is Handshake {
   return p.state === "starting" || p.state === "rscrcvd";
 }
@@ -106,11 +120,10 @@ export class ResourceManager {
   #phase: LocalPhase = { state: "init" };
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
-  /** The peer's last `isstable`. */
-  #peerStable = false;
-  /** The peer sent `starting` since it last came up: it is booting like us. */
-  #peerStarting = false;
-  #peerAlive = false;
+  /** The peer's handshake as it last reported it. */
+  #peerSays: PeerSays = "transition";
+  /** The peer's liveness (membership's verdict), with our give-way while it is dead. */
+  #peer: PeerLiveness = { status: "unknown" };
   #commUp = false;
   readonly #batches: Batch[] = [];
   /** The group operation the runner is doing now. */
@@ -123,8 +136,6 @@ export class ResourceManager {
    * after a deliberate hb_standby / hb_takeover.
    */
   #failbackDue = false;
-  /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
-  #gaveUp = false;
   /**
    * We saw the peer dead since its claims last agreed with ours: a group both of us hold is
    * then a partition both sides saw, and its home node keeps it. Without it, the peer took our
@@ -154,6 +165,20 @@ export class ResourceManager {
   /** The hb_standby exchange under way (only ever while stable). */
   get #standby(): StandbyExchange | undefined {
     return this.#phase.state === "stable" ? this.#phase.standby : undefined;
+  }
+
+  get #peerAlive(): boolean {
+    return this.#peer.status === "alive";
+  }
+
+  get #peerStable(): boolean {
+    return this.#peerSays === "stable";
+  }
+
+  /** Forgets what the peer said of its resources (it died, or we stalled and it may have moved on). */
+  #forgetPeerReport(): void {
+    this.#peerSays = "transition";
+    this.#peerHolds.clear();
   }
 
   #endStandby(): void {
@@ -209,7 +234,7 @@ export class ResourceManager {
   /** Our communication came up (every peer heard from or dead): the handshake starts. */
   onCommUp(at: Millis, out: ClusterAction[], peerAlive: boolean): void {
     this.#commUp = true;
-    this.#peerAlive = peerAlive;
+    this.#peer = peerAlive ? { status: "alive" } : { status: "dead", gaveUp: false };
     if (this.#opts.autoFailback === "legacy") {
       this.#legacyAcquire(at, out);
       return;
@@ -225,12 +250,12 @@ export class ResourceManager {
    * when arbitration found that we are the node cut off from the network, give ours up.
    */
   onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
-    this.#peerAlive = false;
+    // A give-way of ours stands until the peer is heard again.
+    const dead = this.#peer.status === "dead" ? this.#peer : { status: "dead" as const, gaveUp: false };
+    this.#peer = dead;
     this.#peerWasDead = true;
     this.#pendingIpRequests.clear();
-    this.#peerStable = false;
-    this.#peerStarting = false;
-    this.#peerHolds.clear();
+    this.#forgetPeerReport();
     if (this.#standby) {
       log(out, "info", "Standby exchange cancelled: peer is dead");
       this.#endStandby();
@@ -238,7 +263,7 @@ export class ResourceManager {
     if (!this.#commUp || this.#phase.state === "shutdown") return;
     const peer = this.#opts.peer ?? "peer";
     if (verdict === "give-up") {
-      this.#gaveUp = true;
+      dead.gaveUp = true;
       this.#clearHandshakeDeadline();
       const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
@@ -246,7 +271,7 @@ export class ResourceManager {
       this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
       return;
     }
-    this.#gaveUp = false;
+    dead.gaveUp = false;
     this.#failbackDue = true;
     if (cause === "deadtime") {
       log(out, "warn", "No STONITH device configured.");
@@ -269,8 +294,7 @@ export class ResourceManager {
 
   /** The peer is alive again (restarted, or back after a partition). */
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
-    this.#peerAlive = true;
-    this.#gaveUp = false;
+    this.#peer = { status: "alive" }; // a give-way of ours is undone
     if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
@@ -290,7 +314,7 @@ export class ResourceManager {
 
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
-    return this.#gaveUp;
+    return this.#peer.status === "dead" && this.#peer.gaveUp;
   }
 
   /**
@@ -305,10 +329,8 @@ export class ResourceManager {
     this.#endStandby();
     this.#pendingIpRequests.clear();
     this.#failbackDue = false;
-    this.#gaveUp = false;
-    this.#peerStable = false;
-    this.#peerStarting = false;
-    this.#peerHolds.clear();
+    if (this.#peer.status === "dead") this.#peer.gaveUp = false;
+    this.#forgetPeerReport();
     const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
     log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
     this.#dropAddresses(out, ops);
@@ -393,7 +415,6 @@ export class ResourceManager {
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
-    if (this.#gaveUp && this.#peerAlive) breaches.push("gave way although the peer is alive");
     const state = this.#phase.state;
     if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${state} before comm-up`);
     return breaches;
@@ -410,8 +431,7 @@ export class ResourceManager {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
-        this.#peerStarting = true;
-        this.#peerStable = false;
+        this.#peerSays = "starting";
         this.#peerHolds.clear();
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
         break;
@@ -543,14 +563,15 @@ export class ResourceManager {
       if (full) this.#peerHolds = new Set(peerKeys);
       else for (const k of peerKeys) this.#peerHolds.add(k);
     }
-    this.#peerStable = stable;
-    if (stable) this.#peerStarting = false;
+    // A `starting` peer stays starting until it reports stable.
+    if (stable) this.#peerSays = "stable";
+    else if (this.#peerSays === "stable") this.#peerSays = "transition";
     if (info === "shutdown") return; // shutdone follows
     const hs = this.#phase;
     if (isHandshake(hs)) {
       hs.state = "rscrcvd";
       if (stable) log(out, "info", "remote resource transition completed.");
-      if (stable || this.#peerStarting) {
+      if (stable || this.#peerSays === "starting") {
         if (stable) this.#sendResource(out, false);
         this.#acquireLocal(hs, at, out);
       }
