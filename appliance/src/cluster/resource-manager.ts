@@ -49,6 +49,8 @@ interface GroupRecord {
 interface Batch {
   readonly ops: readonly { readonly key: string; readonly op: "start" | "stop" }[];
   index: number;
+  /** The runner is doing `ops[index]` now (only ever the batch at the head of the queue). */
+  running: boolean;
   readonly failed: string[];
   readonly onDone: (out: ClusterAction[], at: Millis, failed: readonly string[]) => void;
 }
@@ -117,6 +119,7 @@ export class ResourceManager {
   #groups: GroupRecord[];
   /** Groups a reload removed that still run here: stopped, then forgotten. */
   #retiring: GroupRecord[] = [];
+  /** Where our handshake stands (see LocalPhase). */
   #phase: LocalPhase = { state: "init" };
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
@@ -124,12 +127,18 @@ export class ResourceManager {
   #peerSays: PeerSays = "transition";
   /** The peer's liveness (membership's verdict), with our give-way while it is dead. */
   #peer: PeerLiveness = { status: "unknown" };
+  /**
+   * Our communication came up (once, for good). Not folded into the phase: an hb_takeover
+   * with a dead peer can make us STABLE before it, and a shutdown can come before or after it.
+   */
   #commUp = false;
+  /** The operation queue; the head batch's `running` says whether the runner is busy with it. */
   readonly #batches: Batch[] = [];
-  /** The group operation the runner is doing now. */
-  #inFlight: { readonly key: string; readonly op: "start" | "stop" } | undefined;
   /** Legacy ip-requests not answered yet: group key → when to ask again. */
   readonly #pendingIpRequests = new Map<string, Millis>();
+  // The obligations below outlive phase changes on purpose (a failback due is set while the
+  // peer is dead and met once it is alive; the peer stays deaf through its death until it
+  // hears us), so they are fields of their own rather than data of a phase.
   /**
    * We took the peer's groups over (mach_down, or alone at start-up): when it is back and
    * reports stable, auto failback returns them. Heartbeat fails back only then, never
@@ -165,6 +174,12 @@ export class ResourceManager {
   /** The hb_standby exchange under way (only ever while stable). */
   get #standby(): StandbyExchange | undefined {
     return this.#phase.state === "stable" ? this.#phase.standby : undefined;
+  }
+
+  /** The group operation the runner is doing now: the current one of the batch at the head of the queue. */
+  get #inFlight(): Batch["ops"][number] | undefined {
+    const b = this.#batches[0];
+    return b?.running ? b.ops[b.index] : undefined;
   }
 
   get #peerAlive(): boolean {
@@ -411,7 +426,6 @@ export class ResourceManager {
     } else if (moving.length > 0) {
       breaches.push(`group ${moving[0]!.key} is ${moving[0]!.state} with no operation in flight`);
     }
-    if (f && this.#batches.length === 0) breaches.push("an operation in flight outside any batch");
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
@@ -465,9 +479,9 @@ export class ResourceManager {
       log(out, "error", `Invariant violated: group result for ${event.key} ${event.operation} was not expected`);
       return;
     }
-    this.#inFlight = undefined;
-    const g = this.#group(event.key);
     const batch = this.#batches[0]!;
+    batch.running = false;
+    const g = this.#group(event.key);
     if (event.succeeded) {
       g.state = event.operation === "start" ? "running" : "stopped";
       out.push({ type: "report-transition", key: g.key, state: event.operation === "start" ? "acquired" : "released", reason: event.detail ?? "" });
@@ -922,7 +936,7 @@ export class ResourceManager {
   }
 
   #enqueue(out: ClusterAction[], at: Millis, ops: Batch["ops"], onDone: Batch["onDone"]): void {
-    this.#batches.push({ ops, index: 0, failed: [], onDone });
+    this.#batches.push({ ops, index: 0, running: false, failed: [], onDone });
     this.#pump(out, at);
   }
 
@@ -954,7 +968,7 @@ export class ResourceManager {
         continue;
       }
       g.state = op === "start" ? "starting" : "stopping";
-      this.#inFlight = { key, op };
+      b.running = true;
       out.push(op === "start" ? { type: "start-group", key } : { type: "stop-group", key });
     }
   }
