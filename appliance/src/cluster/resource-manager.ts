@@ -72,7 +72,19 @@ interface StandbyExchange {
  * A local stall goes back from STABLE to STARTING (rejoining); legacy mode goes from INIT
  * straight to STABLE (it has no handshake).
  */
-type LocalPhase = { readonly state: "init" } | Handshake | { readonly state: "stable"; standby: StandbyExchange | undefined } | { readonly state: "shutdown" };
+type LocalPhase = { readonly state: "init" } | Handshake | Stable | { readonly state: "shutdown" };
+
+interface Stable {
+  readonly state: "stable";
+  /** The hb_standby exchange under way, if any. */
+  standby: StandbyExchange | undefined;
+  /**
+   * We got here from a handshake whose deadline was still pending, neither acquisition nor a
+   * dead peer having ended it: older work finishing (a standby acquisition done after a stall)
+   * cut the handshake short. A bug, which invariantBreaches reports while this phase lasts.
+   */
+  readonly handshakeCutShort: boolean;
+}
 
 /** STARTING (we sent `starting`) or RSCRCVD (the peer's `resource` came): waiting to acquire our groups. */
 interface Handshake {
@@ -202,7 +214,8 @@ export class ResourceManager {
 
   /** Enters STABLE; an exchange under way there stays. */
   #enterStable(): void {
-    if (this.#phase.state !== "stable") this.#phase = { state: "stable", standby: undefined };
+    const p = this.#phase;
+    if (p.state !== "stable") this.#phase = { state: "stable", standby: undefined, handshakeCutShort: isHandshake(p) && p.handshakeDeadline !== undefined };
   }
 
   /** Starting or rejoining ends the handshake deadline, once acquisition begins or the peer dies. */
@@ -428,6 +441,7 @@ export class ResourceManager {
     }
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
+    if (this.#phase.state === "stable" && this.#phase.handshakeCutShort) breaches.push("a handshake deadline while stable: the handshake was cut short by older work finishing");
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
     const state = this.#phase.state;
     if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${state} before comm-up`);
