@@ -49,6 +49,8 @@ interface GroupRecord {
 interface Batch {
   readonly ops: readonly { readonly key: string; readonly op: "start" | "stop" }[];
   index: number;
+  /** The runner is doing `ops[index]` now (only ever the batch at the head of the queue). */
+  running: boolean;
   readonly failed: string[];
   readonly onDone: (out: ClusterAction[], at: Millis, failed: readonly string[]) => void;
 }
@@ -65,6 +67,58 @@ interface StandbyExchange {
 }
 
 /**
+ * Where this node stands in Heartbeat's resource handshake (nice_failback), each phase with
+ * only the data that is valid in it: INIT → STARTING → RSCRCVD → STABLE → SHUTDOWN.
+ * A local stall goes back from STABLE to STARTING (rejoining); legacy mode goes from INIT
+ * straight to STABLE (it has no handshake).
+ */
+type LocalPhase = { readonly state: "init" } | Handshake | Stable | { readonly state: "shutdown" };
+
+interface Stable {
+  readonly state: "stable";
+  /** The hb_standby exchange under way, if any. */
+  standby: StandbyExchange | undefined;
+  /**
+   * We got here from a handshake whose deadline was still pending, neither acquisition nor a
+   * dead peer having ended it: older work finishing (a standby acquisition done after a stall)
+   * cut the handshake short. A bug, which invariantBreaches reports while this phase lasts.
+   */
+  readonly handshakeCutShort: boolean;
+}
+
+/** STARTING (we sent `starting`) or RSCRCVD (the peer's `resource` came): waiting to acquire our groups. */
+interface Handshake {
+  state: "starting" | "rscrcvd";
+  /** When to stop waiting for an unsettled peer; cleared once acquisition begins or the peer dies. */
+  handshakeDeadline: Millis | undefined;
+  /** The acquisition of our local groups is queued or running. */
+  acquiringLocal: boolean;
+  /**
+   * We run the handshake again after a local stall (see onLocalStall): once the peer
+   * reports stable, we also take its groups that nobody holds.
+   */
+  readonly rejoining: boolean;
+}
+
+/**
+ * The peer's liveness as membership last reported it. Only a dead peer can have made us give
+ * way (arbitration found us the node cut off), and hearing it again undoes that.
+ */
+type PeerLiveness = { readonly status: "unknown" } | { readonly status: "dead"; gaveUp: boolean } | { readonly status: "alive" };
+
+/**
+ * What the peer last said of its own handshake: `starting` (it boots like us and has not
+ * reported stable since), `stable` (its last `resource` had isstable=1), or `transition`
+ * (anything else, or nothing heard since it died or we stalled). Its messages count even
+ * while membership calls it dead: a `resource` may overtake the status that brings it back.
+ */
+type PeerSays = "transition" | "starting" | "stable";
+
+function isHandshake(p: LocalPhase): p is Handshake {
+  return p.state === "starting" || p.state === "rscrcvd";
+}
+
+/**
  * Decides which groups this node starts and stops, from membership changes, the
  * peer's resource messages and the operator's hb_standby / hb_takeover. It only
  * emits StartGroup / StopGroup actions and messages; the group runner does the
@@ -77,31 +131,32 @@ export class ResourceManager {
   #groups: GroupRecord[];
   /** Groups a reload removed that still run here: stopped, then forgotten. */
   #retiring: GroupRecord[] = [];
-  #state: RscState = "init";
+  /** Where our handshake stands (see LocalPhase). */
+  #phase: LocalPhase = { state: "init" };
   /** Groups the peer said it holds (its last `resource` message), by key. */
   #peerHolds = new Set<string>();
-  /** The peer's last `isstable`. */
-  #peerStable = false;
-  /** The peer sent `starting` since it last came up: it is booting like us. */
-  #peerStarting = false;
-  #peerAlive = false;
+  /** The peer's handshake as it last reported it. */
+  #peerSays: PeerSays = "transition";
+  /** The peer's liveness (membership's verdict), with our give-way while it is dead. */
+  #peer: PeerLiveness = { status: "unknown" };
+  /**
+   * Our communication came up (once, for good). Not folded into the phase: an hb_takeover
+   * with a dead peer can make us STABLE before it, and a shutdown can come before or after it.
+   */
   #commUp = false;
+  /** The operation queue; the head batch's `running` says whether the runner is busy with it. */
   readonly #batches: Batch[] = [];
-  /** The group operation the runner is doing now. */
-  #inFlight: { readonly key: string; readonly op: "start" | "stop" } | undefined;
-  #standby: StandbyExchange | undefined;
-  /** While starting: when to stop waiting for an unsettled peer. */
-  #handshakeDeadline: Millis | undefined;
   /** Legacy ip-requests not answered yet: group key → when to ask again. */
   readonly #pendingIpRequests = new Map<string, Millis>();
+  // The obligations below outlive phase changes on purpose (a failback due is set while the
+  // peer is dead and met once it is alive; the peer stays deaf through its death until it
+  // hears us), so they are fields of their own rather than data of a phase.
   /**
    * We took the peer's groups over (mach_down, or alone at start-up): when it is back and
    * reports stable, auto failback returns them. Heartbeat fails back only then, never
    * after a deliberate hb_standby / hb_takeover.
    */
   #failbackDue = false;
-  /** We released everything because arbitration found us cut off; undone when the peer is heard again. */
-  #gaveUp = false;
   /**
    * We saw the peer dead since its claims last agreed with ours: a group both of us hold is
    * then a partition both sides saw, and its home node keeps it. Without it, the peer took our
@@ -118,13 +173,6 @@ export class ResourceManager {
   #orphansDue = false;
   /** We took the peer's groups after it gave way (takeForeignOrphans): fail back once its network is back. */
   #orphanFailbackDue = false;
-  /** The handshake's acquisition of our local groups is queued or running. */
-  #acquiringLocal = false;
-  /**
-   * We are running the start-up handshake again after a local stall (see onLocalStall):
-   * once the peer reports stable, we also take its groups that nobody holds.
-   */
-  #rejoining = false;
   /** When the last takeover of the peer's groups began (for the timing in the log). */
   #takeoverStartedAt: Millis | undefined;
 
@@ -134,13 +182,53 @@ export class ResourceManager {
   }
 
   get state(): RscState {
-    return this.#state;
+    return this.#phase.state;
+  }
+
+  /** The hb_standby exchange under way (only ever while stable). */
+  get #standby(): StandbyExchange | undefined {
+    return this.#phase.state === "stable" ? this.#phase.standby : undefined;
+  }
+
+  /** The group operation the runner is doing now: the current one of the batch at the head of the queue. */
+  get #inFlight(): Batch["ops"][number] | undefined {
+    const b = this.#batches[0];
+    return b?.running ? b.ops[b.index] : undefined;
+  }
+
+  get #peerAlive(): boolean {
+    return this.#peer.status === "alive";
+  }
+
+  get #peerStable(): boolean {
+    return this.#peerSays === "stable";
+  }
+
+  /** Forgets what the peer said of its resources (it died, or we stalled and it may have moved on). */
+  #forgetPeerReport(): void {
+    this.#peerSays = "transition";
+    this.#peerHolds.clear();
+  }
+
+  #endStandby(): void {
+    if (this.#phase.state === "stable") this.#phase.standby = undefined;
+  }
+
+  /** Enters STABLE; an exchange under way there stays. */
+  #enterStable(): void {
+    const p = this.#phase;
+    if (p.state !== "stable") this.#phase = { state: "stable", standby: undefined, handshakeCutShort: isHandshake(p) && p.handshakeDeadline !== undefined };
+  }
+
+  /** Starting or rejoining ends the handshake deadline, once acquisition begins or the peer dies. */
+  #clearHandshakeDeadline(): void {
+    if (isHandshake(this.#phase)) this.#phase.handshakeDeadline = undefined;
   }
 
   /** What `cl_status rscstatus` says: the held set when stable, `transition` otherwise. */
   rscStatus(): HeldSet | "transition" {
     if (this.#opts.autoFailback === "legacy") return this.heldSet();
-    if (this.#state !== "stable" || this.#inFlight || this.#batches.length > 0) return "transition";
+    if (this.#phase.state !== "stable" || this.#inFlight || this.#batches.length > 0) return "transition";
     return this.heldSet();
   }
 
@@ -150,7 +238,7 @@ export class ResourceManager {
     // bits do after its acquisition scripts ran (a node homing nothing says `all` after mach_down).
     const held = (local: boolean) => {
       const side = this.#groups.filter((g) => g.local === local);
-      return side.length === 0 ? local && this.#state === "stable" : side.some((g) => isHeld(g.state));
+      return side.length === 0 ? local && this.#phase.state === "stable" : side.some((g) => isHeld(g.state));
     };
     return setWord(held(true), held(false));
   }
@@ -169,26 +257,22 @@ export class ResourceManager {
   }
 
   nextWakeAt(): Millis | undefined {
-    const times = [this.#handshakeDeadline, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
+    const times = [isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
   }
 
   /** Our communication came up (every peer heard from or dead): the handshake starts. */
   onCommUp(at: Millis, out: ClusterAction[], peerAlive: boolean): void {
     this.#commUp = true;
-    this.#peerAlive = peerAlive;
+    this.#peer = peerAlive ? { status: "alive" } : { status: "dead", gaveUp: false };
     if (this.#opts.autoFailback === "legacy") {
       this.#legacyAcquire(at, out);
       return;
     }
-    this.#state = "starting";
+    this.#phase = { state: "starting", handshakeDeadline: peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: false };
     this.#opts.send(out, [str("t", "starting")]);
-    if (!peerAlive) {
-      // Alone (the peer was declared dead at initdead): nothing to negotiate.
-      this.#acquireAlone(at, out, "peer not heard within initdead");
-      return;
-    }
-    this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
+    // Alone (the peer was declared dead at initdead): nothing to negotiate.
+    if (!peerAlive) this.#acquireAlone(at, out, "peer not heard within initdead");
   }
 
   /**
@@ -196,28 +280,28 @@ export class ResourceManager {
    * when arbitration found that we are the node cut off from the network, give ours up.
    */
   onPeerDead(at: Millis, out: ClusterAction[], cause: "deadtime" | "shutdone", verdict: "take-over" | "give-up" = "take-over"): void {
-    this.#peerAlive = false;
+    // A give-way of ours stands until the peer is heard again.
+    const dead = this.#peer.status === "dead" ? this.#peer : { status: "dead" as const, gaveUp: false };
+    this.#peer = dead;
     this.#peerWasDead = true;
     this.#pendingIpRequests.clear();
-    this.#peerStable = false;
-    this.#peerStarting = false;
-    this.#peerHolds.clear();
+    this.#forgetPeerReport();
     if (this.#standby) {
       log(out, "info", "Standby exchange cancelled: peer is dead");
-      this.#standby = undefined;
+      this.#endStandby();
     }
-    if (!this.#commUp || this.#state === "shutdown") return;
+    if (!this.#commUp || this.#phase.state === "shutdown") return;
     const peer = this.#opts.peer ?? "peer";
     if (verdict === "give-up") {
-      this.#gaveUp = true;
-      this.#handshakeDeadline = undefined;
+      dead.gaveUp = true;
+      this.#clearHandshakeDeadline();
       const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
       this.#dropAddresses(out, ops);
       this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
       return;
     }
-    this.#gaveUp = false;
+    dead.gaveUp = false;
     this.#failbackDue = true;
     if (cause === "deadtime") {
       log(out, "warn", "No STONITH device configured.");
@@ -227,7 +311,7 @@ export class ResourceManager {
     }
     log(out, "info", `Resources being acquired from ${peer}.`);
     this.#takeoverStartedAt = at;
-    this.#handshakeDeadline = undefined;
+    this.#clearHandshakeDeadline();
     const ops = this.#groups.filter((g) => !isHeld(g.state) || g.state === "stopping").map((g) => ({ key: g.key, op: "start" as const }));
     // Our own groups first, then the dead node's, as Heartbeat's req_our_resources + mach_down do.
     ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
@@ -240,20 +324,19 @@ export class ResourceManager {
 
   /** The peer is alive again (restarted, or back after a partition). */
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
-    this.#peerAlive = true;
-    this.#gaveUp = false;
+    this.#peer = { status: "alive" }; // a give-way of ours is undone
     if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
-      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
       else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
-    if (this.#state === "stable") {
+    if (this.#phase.state === "stable") {
       this.#settleConflicts(at, out);
       this.#maybeFailback(at, out);
     }
@@ -261,7 +344,7 @@ export class ResourceManager {
 
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
-    return this.#gaveUp;
+    return this.#peer.status === "dead" && this.#peer.gaveUp;
   }
 
   /**
@@ -272,14 +355,12 @@ export class ResourceManager {
    * handshake and auto_failback decide where each group ends up.
    */
   onLocalStall(at: Millis, out: ClusterAction[]): void {
-    if (!this.#commUp || this.#state === "shutdown" || this.#state === "init") return;
-    this.#standby = undefined;
+    if (!this.#commUp || this.#phase.state === "shutdown" || this.#phase.state === "init") return;
+    this.#endStandby();
     this.#pendingIpRequests.clear();
     this.#failbackDue = false;
-    this.#gaveUp = false;
-    this.#peerStable = false;
-    this.#peerStarting = false;
-    this.#peerHolds.clear();
+    if (this.#peer.status === "dead") this.#peer.gaveUp = false;
+    this.#forgetPeerReport();
     const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
     log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
     this.#dropAddresses(out, ops);
@@ -288,12 +369,9 @@ export class ResourceManager {
       return;
     }
     this.#enqueue(out, at, ops, () => undefined);
-    this.#rejoining = true;
-    this.#acquiringLocal = false;
-    this.#state = "starting";
+    this.#phase = { state: "starting", handshakeDeadline: this.#peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: true };
     this.#opts.send(out, [str("t", "starting")]);
-    if (this.#peerAlive) this.#handshakeDeadline = at + HANDSHAKE_FALLBACK_MS;
-    else this.#acquireAlone(at, out, "no peer after the stall");
+    if (!this.#peerAlive) this.#acquireAlone(at, out, "no peer after the stall");
   }
 
   /**
@@ -331,19 +409,18 @@ export class ResourceManager {
     const stops = [...this.#retiring].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
     const ours = added.filter((g) => (this.#peerAlive ? g.local && !this.#peerHolds.has(g.key) : true));
     for (const g of added) log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
-    if (!this.#commUp || this.#state === "init" || this.#state === "shutdown") {
+    if (!this.#commUp || this.#phase.state === "init" || this.#phase.state === "shutdown") {
       if (stops.length > 0) this.#enqueue(out, at, stops, () => undefined);
       return; // the start-up handshake (or shutdown) handles the rest
     }
-    const handshaking = this.#state === "starting" || this.#state === "rscrcvd";
-    const starts = handshaking && !this.#acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
+    const starts = isHandshake(this.#phase) && !this.#phase.acquiringLocal ? [] : ours.map((g) => ({ key: g.key, op: "start" as const }));
     if (!this.#peerAlive && ours.some((g) => !g.local)) this.#failbackDue = true;
     if (stops.length === 0 && starts.length === 0) {
       this.#maybeFailback(at, out);
       return;
     }
     this.#enqueue(out, at, [...stops, ...starts], (o) => {
-      if (this.#state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
     });
   }
 
@@ -364,15 +441,12 @@ export class ResourceManager {
     } else if (moving.length > 0) {
       breaches.push(`group ${moving[0]!.key} is ${moving[0]!.state} with no operation in flight`);
     }
-    if (f && this.#batches.length === 0) breaches.push("an operation in flight outside any batch");
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
-    if (this.#state === "stable" && this.#handshakeDeadline !== undefined) breaches.push("a handshake deadline while stable");
-    if (this.#standby && this.#state !== "stable") breaches.push(`a standby exchange while ${this.#state}`);
+    if (this.#phase.state === "stable" && this.#phase.handshakeCutShort) breaches.push("a handshake deadline while stable: the handshake was cut short by older work finishing");
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
-    if (this.#gaveUp && this.#peerAlive) breaches.push("gave way although the peer is alive");
-    if (this.#rejoining && this.#state !== "starting" && this.#state !== "rscrcvd") breaches.push(`rejoining while ${this.#state}`);
-    if (!this.#commUp && (this.#state === "stable" || this.#state === "starting" || this.#state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${this.#state} before comm-up`);
+    const state = this.#phase.state;
+    if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${state} before comm-up`);
     return breaches;
   }
 
@@ -387,10 +461,9 @@ export class ResourceManager {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
-        this.#peerStarting = true;
-        this.#peerStable = false;
+        this.#peerSays = "starting";
         this.#peerHolds.clear();
-        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#state === "stable");
+        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
         break;
       case "resource":
         this.#onResource(msg, at, out);
@@ -422,9 +495,9 @@ export class ResourceManager {
       log(out, "error", `Invariant violated: group result for ${event.key} ${event.operation} was not expected`);
       return;
     }
-    this.#inFlight = undefined;
-    const g = this.#group(event.key);
     const batch = this.#batches[0]!;
+    batch.running = false;
+    const g = this.#group(event.key);
     if (event.succeeded) {
       g.state = event.operation === "start" ? "running" : "stopped";
       out.push({ type: "report-transition", key: g.key, state: event.operation === "start" ? "acquired" : "released", reason: event.detail ?? "" });
@@ -471,12 +544,11 @@ export class ResourceManager {
 
   /** Graceful stop: release everything (after the operation in progress), then `then`. */
   onShutdown(at: Millis, out: ClusterAction[], then: (out: ClusterAction[]) => void): void {
-    const wasStable = this.#state;
-    this.#state = "shutdown";
-    this.#standby = undefined;
-    this.#handshakeDeadline = undefined;
+    const before = this.#phase.state;
+    // Any standby exchange or handshake deadline ends here.
+    this.#phase = { state: "shutdown" };
     if (this.#inFlight) log(out, "info", "Shutdown delayed until current resource activity finishes.");
-    if (this.#commUp && this.#opts.autoFailback !== "legacy" && wasStable !== "init") {
+    if (this.#commUp && this.#opts.autoFailback !== "legacy" && before !== "init") {
       this.#opts.send(out, [str("t", "resource"), str("rsc_hold", "none"), str("rtype", "full"), str("isstable", "0"), str("info", "shutdown")]);
     }
     log(out, "info", "Giving up all HA resources.");
@@ -492,19 +564,19 @@ export class ResourceManager {
     for (const [key, due] of this.#pendingIpRequests) {
       if (at < due) continue;
       const g = this.#group(key);
-      if (!this.#peerAlive || isHeld(g.state) || this.#state === "shutdown") this.#pendingIpRequests.delete(key);
+      if (!this.#peerAlive || isHeld(g.state) || this.#phase.state === "shutdown") this.#pendingIpRequests.delete(key);
       else this.#sendIpRequest(key, at, out);
     }
-    if (this.#standby?.replyDeadline !== undefined && at >= this.#standby.replyDeadline && this.#standby.phase === "asked") {
+    const sb = this.#standby;
+    if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
       log(out, "warn", "No reply to standby request.  Standby request cancelled.");
-      this.#standby = undefined;
+      this.#endStandby();
     }
-    if (this.#handshakeDeadline !== undefined && at >= this.#handshakeDeadline) {
-      this.#handshakeDeadline = undefined;
-      if (this.#state === "starting" || this.#state === "rscrcvd") {
-        log(out, "info", `Peer did not settle within ${HANDSHAKE_FALLBACK_MS / 1000} s: acquiring local resources anyway`);
-        this.#acquireLocal(at, out);
-      }
+    const hs = this.#phase;
+    if (isHandshake(hs) && hs.handshakeDeadline !== undefined && at >= hs.handshakeDeadline) {
+      hs.handshakeDeadline = undefined;
+      log(out, "info", `Peer did not settle within ${HANDSHAKE_FALLBACK_MS / 1000} s: acquiring local resources anyway`);
+      this.#acquireLocal(hs, at, out);
     }
   }
 
@@ -521,19 +593,21 @@ export class ResourceManager {
       if (full) this.#peerHolds = new Set(peerKeys);
       else for (const k of peerKeys) this.#peerHolds.add(k);
     }
-    this.#peerStable = stable;
-    if (stable) this.#peerStarting = false;
+    // A `starting` peer stays starting until it reports stable.
+    if (stable) this.#peerSays = "stable";
+    else if (this.#peerSays === "stable") this.#peerSays = "transition";
     if (info === "shutdown") return; // shutdone follows
-    if (this.#state === "starting" || this.#state === "rscrcvd") {
-      this.#state = "rscrcvd";
+    const hs = this.#phase;
+    if (isHandshake(hs)) {
+      hs.state = "rscrcvd";
       if (stable) log(out, "info", "remote resource transition completed.");
-      if (stable || this.#peerStarting) {
+      if (stable || this.#peerSays === "starting") {
         if (stable) this.#sendResource(out, false);
-        this.#acquireLocal(at, out);
+        this.#acquireLocal(hs, at, out);
       }
       return;
     }
-    if (this.#state !== "stable") return;
+    if (hs.state !== "stable") return;
     this.#settleConflicts(at, out);
     if (stable) this.#takeOrphans(at, out);
     // The peer's stable claims agree with ours: whatever partition there was is settled.
@@ -549,7 +623,7 @@ export class ResourceManager {
    */
   #maybeFailback(at: Millis, out: ClusterAction[]): void {
     if (!this.#failbackDue || this.#opts.autoFailback !== "on" || !this.#peerAlive || !this.#peerStable) return;
-    if (this.#state !== "stable" || this.#standby || this.#busy() || this.#peerDeaf) return;
+    if (this.#phase.state !== "stable" || this.#standby || this.#busy() || this.#peerDeaf) return;
     this.#failbackDue = false;
     if (!this.#groups.some((g) => !g.local && isHeld(g.state))) return;
     log(out, "info", "Initiating auto failback: the peer is back and stable");
@@ -557,20 +631,21 @@ export class ResourceManager {
   }
 
   /** Start our local groups the peer does not hold, then report stable. */
-  #acquireLocal(at: Millis, out: ClusterAction[]): void {
-    if (this.#acquiringLocal) return; // a second peer message during the same handshake
-    this.#acquiringLocal = true;
-    this.#handshakeDeadline = undefined;
+  #acquireLocal(hs: Handshake, at: Millis, out: ClusterAction[]): void {
+    if (hs.acquiringLocal) return; // a second peer message during the same handshake
+    hs.acquiringLocal = true;
+    hs.handshakeDeadline = undefined;
     // Held groups are not filtered out here: one still queued to stop (a rejoin) must start
     // again afterwards; the queue skips a group that is running when its turn comes.
     // Rejoining after a stall, the peer's own groups that it reports not holding are ours too.
-    const takeForeign = this.#rejoining && this.#peerStable;
+    const takeForeign = hs.rejoining && this.#peerStable;
     const ops = this.#groups.filter((g) => (g.local || takeForeign) && !this.#peerHolds.has(g.key)).map((g) => ({ key: g.key, op: "start" as const }));
     ops.sort((a, b) => Number(!this.#group(a.key).local) - Number(!this.#group(b.key).local));
     const needed = ops.filter((o) => this.#group(o.key).state !== "running");
     if (needed.length === 0) log(out, "info", "Local Resource acquisition completed. (none)");
     this.#enqueue(out, at, ops, (o, _at, failed) => {
-      this.#acquiringLocal = false;
+      // On the phase current then: a stall may have started a new handshake meanwhile.
+      if (isHandshake(this.#phase)) this.#phase.acquiringLocal = false;
       if (needed.length > 0) log(o, "info", `Local Resource acquisition completed.${failed.length ? ` (failed: ${failed.join(", ")})` : ""}`);
       this.#becomeStable(o);
     });
@@ -585,9 +660,8 @@ export class ResourceManager {
   }
 
   #becomeStable(out: ClusterAction[]): void {
-    if (this.#state === "shutdown") return;
-    this.#state = "stable";
-    this.#rejoining = false;
+    if (this.#phase.state === "shutdown") return;
+    this.#enterStable();
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
   }
 
@@ -611,7 +685,7 @@ export class ResourceManager {
     if (release.length === 0) {
       // We keep what the peer claims (its home is here): tell it again, in case our
       // `resource` crossed its declaring us dead (which wiped what it knew of us).
-      if (both.length > 0) this.#sendResource(out, this.#state === "stable");
+      if (both.length > 0) this.#sendResource(out, this.#phase.state === "stable");
       return;
     }
     for (const g of release) {
@@ -629,7 +703,7 @@ export class ResourceManager {
    */
   onPeerDeaf(at: Millis, out: ClusterAction[], why: string): void {
     // Legacy mode (ip-request handshake) has no way back for a group released this way: there the one-way-loss rule alone applies.
-    if (this.#peerDeaf || this.#state === "shutdown" || this.#state === "init" || this.#opts.autoFailback === "legacy") return;
+    if (this.#peerDeaf || this.#phase.state === "shutdown" || this.#phase.state === "init" || this.#opts.autoFailback === "legacy") return;
     const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
     // Holding nothing, there is nothing to hand over and nothing to hold back afterwards.
     if (ops.length === 0) return;
@@ -649,7 +723,7 @@ export class ResourceManager {
     if (!this.#peerDeaf) return;
     this.#peerDeaf = false;
     if (this.#busy()) this.#orphansDue = true;
-    else if (this.#state === "stable" && this.#peerStable) this.#takeOrphans(at, out);
+    else if (this.#phase.state === "stable" && this.#peerStable) this.#takeOrphans(at, out);
   }
 
   /** A release the peer does not wait for: the addresses go at once (DropAddresses). */
@@ -682,7 +756,7 @@ export class ResourceManager {
    * would: the better-connected node serves. It gets them back by the usual failback.
    */
   takeForeignOrphans(at: Millis, out: ClusterAction[], why: string): void {
-    if (this.#state !== "stable" || this.#busy() || this.#standby || !this.#peerAlive || !this.#peerStable || this.#peerDeaf || this.#opts.autoFailback === "legacy") return;
+    if (this.#phase.state !== "stable" || this.#busy() || this.#standby || !this.#peerAlive || !this.#peerStable || this.#peerDeaf || this.#opts.autoFailback === "legacy") return;
     const orphans = this.#groups.filter((g) => !g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
     if (orphans.length === 0) return;
     log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: ${why}, so it gave way: acquiring ${orphans.length > 1 ? "them" : "it"} here`);
@@ -705,12 +779,13 @@ export class ResourceManager {
       log(out, "warn", `Standby [${set}] ignored: the peer is not alive to take the resources`);
       return;
     }
-    if (this.#state !== "stable" || this.#busy() || this.#standby) {
+    const p = this.#phase;
+    if (p.state !== "stable" || this.#busy() || p.standby) {
       log(out, "warn", `Standby [${set}] ignored: local resources in flux`);
       return;
     }
     log(out, "info", `Going standby [${set}].`);
-    this.#standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
+    p.standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
     this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "me")]);
   }
 
@@ -720,7 +795,8 @@ export class ResourceManager {
     if (!set || set === "failback" || set === "none") return;
     if (info === "me") {
       // The peer wants to give `set` (its view) to us.
-      if (!this.#peerAlive || this.#state !== "stable" || this.#busy() || (this.#standby && this.#standby.role === "requester")) {
+      const p = this.#phase;
+      if (!this.#peerAlive || p.state !== "stable" || this.#busy() || (p.standby && p.standby.role === "requester")) {
         log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
         return;
       }
@@ -736,7 +812,7 @@ export class ResourceManager {
         return;
       }
       log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
-      this.#standby = { role: "taker", set, phase: "asked" };
+      p.standby = { role: "taker", set, phase: "asked" };
       this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "other")]);
       return;
     }
@@ -753,7 +829,7 @@ export class ResourceManager {
       this.#enqueue(out, at, ops, (o, _at, failed) => {
         if (failed.length) {
           log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
-          this.#standby = undefined;
+          this.#endStandby();
           this.#becomeStable(o);
           return;
         }
@@ -770,7 +846,7 @@ export class ResourceManager {
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
       this.#enqueue(out, at, ops, (o) => {
         log(o, "info", `Standby resource acquisition done [${mine}].`);
-        this.#standby = undefined;
+        this.#endStandby();
         this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
         this.#becomeStable(o);
       });
@@ -778,7 +854,7 @@ export class ResourceManager {
     }
     if (info === "done" && sb.role === "requester" && sb.phase === "releasing") {
       log(out, "info", `Standby [${set}] complete: the peer holds the resources.`);
-      this.#standby = undefined;
+      this.#endStandby();
       this.#becomeStable(out);
     }
   }
@@ -793,7 +869,7 @@ export class ResourceManager {
     const set = g.local ? "local" : "foreign";
     // Wait until the current batch ends; then ask.
     this.#enqueue(out, at, [], (o, doneAt) => {
-      if (this.#state !== "stable") this.#becomeStable(o);
+      if (this.#phase.state !== "stable") this.#becomeStable(o);
       this.#beginStandby(doneAt, o, set);
     });
   }
@@ -808,7 +884,7 @@ export class ResourceManager {
 
   /** True when nothing is queued or running and no standby exchange is under way: checks may run. */
   quiet(): boolean {
-    return this.#state === "stable" && !this.#busy() && this.#standby === undefined;
+    return this.#phase.state === "stable" && !this.#busy() && this.#standby === undefined;
   }
 
   /** Gives group `key` (with the rest of its local/foreign set) to the peer by the standby handshake; false if it could not ask. */
@@ -853,7 +929,8 @@ export class ResourceManager {
   // ---- legacy (auto_failback legacy): ip-request ----------------------------------------
 
   #legacyAcquire(at: Millis, out: ClusterAction[]): void {
-    this.#state = "stable";
+    // Unconditional, as it always was: even a shutdown under way comes back to STABLE here.
+    this.#enterStable();
     if (!this.#peerAlive) {
       this.#acquireAlone(at, out, "no other node is active");
       return;
@@ -900,7 +977,7 @@ export class ResourceManager {
   }
 
   #enqueue(out: ClusterAction[], at: Millis, ops: Batch["ops"], onDone: Batch["onDone"]): void {
-    this.#batches.push({ ops, index: 0, failed: [], onDone });
+    this.#batches.push({ ops, index: 0, running: false, failed: [], onDone });
     this.#pump(out, at);
   }
 
@@ -911,7 +988,7 @@ export class ResourceManager {
       if (b.index >= b.ops.length) {
         this.#batches.shift();
         b.onDone(out, at, b.failed);
-        if (this.#batches.length === 0 && !this.#inFlight && this.#state === "stable") {
+        if (this.#batches.length === 0 && !this.#inFlight && this.#phase.state === "stable") {
           // Whatever the peer claimed while we were busy is settled now that our work ended.
           this.#settleConflicts(at, out);
           if (!this.#busy()) this.#maybeFailback(at, out);
@@ -932,7 +1009,7 @@ export class ResourceManager {
         continue;
       }
       g.state = op === "start" ? "starting" : "stopping";
-      this.#inFlight = { key, op };
+      b.running = true;
       out.push(op === "start" ? { type: "start-group", key } : { type: "stop-group", key });
     }
   }
