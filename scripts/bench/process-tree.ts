@@ -39,15 +39,13 @@ function kbField(text: string, name: string): number {
 export function processCost(pid: number): ProcessCost | undefined {
   const st = readStat(pid);
   if (!st) return undefined;
-  let rssKb = 0;
-  let pssKb = 0;
   try {
-    rssKb = kbField(readFileSync(`/proc/${pid}/status`, "utf8"), "VmRSS");
-    pssKb = kbField(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"), "Pss");
+    const rssKb = kbField(readFileSync(`/proc/${pid}/status`, "utf8"), "VmRSS");
+    const pssKb = kbField(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"), "Pss");
+    return { pid, ppid: st.ppid, comm: st.comm, cpuS: st.cpuS, rssKb, pssKb };
   } catch {
     return undefined;
   }
-  return { pid, ppid: st.ppid, comm: st.comm, cpuS: st.cpuS, rssKb, pssKb };
 }
 
 /** `root` and every process descended from it (children found through their ppid), root first. */
