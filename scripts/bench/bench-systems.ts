@@ -1,7 +1,7 @@
 // The three systems the bench compares (Twinbeat, Debian's heartbeat 3.0.6, keepalived), each driven the same way in the seed's lab.
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NetnsLab } from "../lab/netns-lab";
 import { LAB_ADDR, writeSeedConfigs, type SeedNodeKey } from "../lab/seed-topology";
@@ -181,8 +181,11 @@ export function heartbeatSystem(lab: NetnsLab, work: string, budget: Budget): Be
       await (await get(node)).start();
     },
     async crash(node) {
-      await (await get(node)).kill9({ all: true });
+      const n = await get(node);
+      await n.kill9({ all: true });
       await dropVip(lab, node);
+      // A reboot empties /run: heartbeat would otherwise take a recycled pid for itself still running.
+      rmSync(`/proc/${n.keeperPid}/root/run/heartbeat.pid`, { force: true });
     },
     async killDaemon(node) {
       await (await get(node)).kill9();

@@ -1,8 +1,8 @@
 // `npm run bench`: Twinbeat, Debian's heartbeat and keepalived side by side in the seed's lab; writes bench/results/<date>.json, BENCHMARKS.md and an SVG.
-// Usage (root): node .out/scripts/bench/run-bench.js [--runs 10] [--idle-seconds 60] [--systems twinbeat,heartbeat,keepalived] [--out DIR] [--no-write]
+// Usage (root): node .out/scripts/bench/run-bench.js [--runs 10] [--idle-seconds 60] [--systems twinbeat,heartbeat,keepalived] [--out DIR] [--seed N] [--no-write] [--merge]
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,6 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
 
 type Factory = (lab: NetnsLab, work: string, budget: Budget) => BenchSystem;
+const ORDER: readonly SystemName[] = ["twinbeat", "heartbeat", "keepalived"];
 const FACTORIES: Record<SystemName, Factory> = { twinbeat: twinbeatSystem, heartbeat: heartbeatSystem, keepalived: keepalivedSystem };
 
 /** A random phase of the system's timer: the fault comes after 0..timerMs. */
@@ -149,6 +150,7 @@ async function benchSystem(name: SystemName, runs: number, idleSeconds: number, 
             } catch (err) {
               errors.push(`run ${i}: ${(err as Error).message.split("\n")[0]}`);
               log(`${name} run ${i}/${runs} FAILED: ${(err as Error).message.split("\n")[0]} (after ${got.join(", ")})`);
+              if (process.env.TWINBEAT_BENCH_VERBOSE) log((err as Error).message);
               for (const n of NODES) {
                 await sys.stop(n).catch(() => undefined);
                 await sys.crash(n).catch(() => undefined);
@@ -198,6 +200,7 @@ async function main(): Promise<void> {
       out: { type: "string", default: "." },
       seed: { type: "string" },
       "no-write": { type: "boolean", default: false },
+      merge: { type: "boolean", default: false },
     },
   });
   const runs = Number(values.runs);
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
   log(`bench: ${systems.join(", ")}, ${runs} runs each, idle ${idleSeconds} s, seed ${seed}, ${process.env.TWINBEAT_BIN ?? "node main.js"}`);
   const results: SystemResult[] = [];
   for (const s of systems) results.push(await benchSystem(s, runs, idleSeconds, budget, rand));
-  const r: BenchResults = {
+  let r: BenchResults = {
     date,
     machine: { cpus: cpus().length, kernel: release(), node: process.version, loadavgAtStart: loadAtStart },
     budget,
@@ -223,6 +226,12 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   const day = date.slice(0, 10);
   const jsonFile = join(out, "bench", "results", `${day}.json`);
+  if (values.merge && existsSync(jsonFile)) {
+    // --merge: the systems not run now keep their results from today's earlier run.
+    const old = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResults;
+    const kept = old.systems.filter((s) => !systems.includes(s.name as SystemName));
+    r = { ...r, ...(r.executableStartMs || !old.executableStartMs ? {} : { executableStartMs: old.executableStartMs }), systems: [...kept, ...results].sort((a, b) => ORDER.indexOf(a.name as SystemName) - ORDER.indexOf(b.name as SystemName)) };
+  }
   const svgFile = join(out, "bench", "results", `${day}-failover.svg`);
   const md = renderMarkdown(r, relative(out, jsonFile), relative(out, svgFile));
   if (values["no-write"]) {
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
     writeFileSync(join(out, "BENCHMARKS.md"), md);
     log(`wrote ${relative(process.cwd(), jsonFile)}, ${relative(process.cwd(), svgFile)}, ${relative(process.cwd(), join(out, "BENCHMARKS.md"))}`);
   }
-  if (results.some((s) => s.errors.length > 0)) process.exitCode = 1;
+  if (r.systems.some((s) => s.errors.length > 0)) process.exitCode = 1;
 }
 
 main().catch((err) => {

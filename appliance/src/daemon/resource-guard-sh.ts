@@ -57,11 +57,12 @@ cancel() {
 limit=; pre=
 snapshot "$@"
 [ -n "$limit" ] || { echo "twinbeat-guard: cannot read the stall limit from $cfg" >&2; exit 1; }
-mem=; held='held []'; armed=0; ticked=0; last=0; clean=0; dropped=0
+mem=; held='held []'; armed=0; ticked=0; last=0; clean=0; dropped=0; fresh=0
 while :; do
   wait_cs=
   if [ $armed = 1 ] && [ $ticked = 1 ]; then
-    now
+    # Right after a tick the clock was just read: one /proc/uptime read per tick is enough.
+    [ $fresh = 1 ] || now
     if [ -n "$pre" ]; then wait_cs=$(( last + limit - now )); else wait_cs=$(( last + limit - lead - now )); fi
   fi
   timed_out=0
@@ -75,6 +76,7 @@ while :; do
     IFS= read -r line; rc=$?
   fi
   if [ $timed_out = 1 ]; then
+    fresh=0
     if [ -z "$pre" ]; then prestart "$@"; continue; fi
     now
     echo "go $(( (now - last) * 10 ))" >&3; exec 3>&-; wait "$pre"; r=$?; pre=
@@ -91,7 +93,7 @@ while :; do
       now
       cancel
       if [ $dropped = 1 ]; then run_act woke $(( (now - last) * 10 )) "$@" < /dev/null; dropped=2; fi
-      ticked=1; last=$now ;;
+      ticked=1; last=$now; fresh=2 ;;
     clean) clean=1 ;;
     reload) cancel; snapshot "$@" ;;
     "held "*)
@@ -101,6 +103,8 @@ while :; do
       if [ "$line" = 'held []' ]; then armed=0; else armed=1; fi ;;
   esac
   [ $rc = 0 ] || break
+  # fresh: 2 just after a tick, read as 1 at the top of the next pass, 0 after any other line.
+  if [ $fresh = 2 ]; then fresh=1; else fresh=0; fi
 done
 cancel
 [ $clean = 1 ] && exit 0
