@@ -1,5 +1,5 @@
 // `npm run bench`: Twinbeat, Debian's heartbeat and keepalived side by side in the seed's lab; writes bench/results/<date>.json, BENCHMARKS.md and an SVG.
-// Usage (root): node .out/scripts/bench/run-bench.js [--runs 10] [--idle-seconds 60] [--systems twinbeat,heartbeat,keepalived] [--out DIR] [--seed N] [--no-write] [--merge]
+// Usage (root): node .out/scripts/bench/run-bench.js [--runs 10] [--idle-seconds 60] [--systems twinbeat,heartbeat,keepalived] [--out DIR] [--seed N] [--no-write] [--merge] [--render bench/results/<date>.json]
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -201,8 +201,19 @@ async function main(): Promise<void> {
       seed: { type: "string" },
       "no-write": { type: "boolean", default: false },
       merge: { type: "boolean", default: false },
+      render: { type: "string" },
     },
   });
+  if (values.render) {
+    // Re-renders BENCHMARKS.md and the SVG from a results file (after a change to the report only).
+    const file = resolve(values.render);
+    const r = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+    const out = resolve(values.out!);
+    const svgFile = file.replace(/\.json$/, "-failover.svg");
+    writeFileSync(svgFile, renderSvg(r));
+    writeFileSync(join(out, "BENCHMARKS.md"), renderMarkdown(r, relative(out, file), relative(out, svgFile)));
+    return;
+  }
   const runs = Number(values.runs);
   const idleSeconds = Number(values["idle-seconds"]);
   const systems = values.systems!.split(",") as SystemName[];
@@ -230,7 +241,8 @@ async function main(): Promise<void> {
     // --merge: the systems not run now keep their results from today's earlier run.
     const old = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResults;
     const kept = old.systems.filter((s) => !systems.includes(s.name as SystemName));
-    r = { ...r, ...(r.executableStartMs || !old.executableStartMs ? {} : { executableStartMs: old.executableStartMs }), systems: [...kept, ...results].sort((a, b) => ORDER.indexOf(a.name as SystemName) - ORDER.indexOf(b.name as SystemName)) };
+    const notes = [...(old.notes ?? []), `${kept.map((s) => s.name).join(", ")} from the run started ${old.date}; ${systems.join(", ")} re-run at ${date} (--merge).`];
+    r = { ...r, notes, ...(r.executableStartMs || !old.executableStartMs ? {} : { executableStartMs: old.executableStartMs }), systems: [...kept, ...results].sort((a, b) => ORDER.indexOf(a.name as SystemName) - ORDER.indexOf(b.name as SystemName)) };
   }
   const svgFile = join(out, "bench", "results", `${day}-failover.svg`);
   const md = renderMarkdown(r, relative(out, jsonFile), relative(out, svgFile));
