@@ -1,7 +1,7 @@
 // The fastest safe budget: a Twinbeat pair on two media soaks with 20 % loss on one link and both cores busy; false failovers per keepalive/deadtime.
 // Usage (root): node .out/scripts/bench/soak-budget.js [--minutes 5] [--budgets 200/1000,100/500,50/250,25/100] [--loss 20] [--no-stress] [--out DIR]
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -9,6 +9,7 @@ import { NetnsLab } from "../lab/netns-lab";
 import { buildSeedTopology, LAB_ADDR, writeSeedConfigs } from "../lab/seed-topology";
 import { startNode, statusSeen, waitFor, type RunningNode } from "../lab/lab-daemon";
 import { ServicePoller } from "./service-poller";
+import { HTTPD_SCRIPT } from "../lab/seed-pair";
 
 export interface SoakResult {
   readonly keepaliveMs: number;
@@ -16,7 +17,7 @@ export interface SoakResult {
   readonly minutes: number;
   readonly lossPercent: number;
   readonly stress: boolean;
-  /** "node X: is dead" declared by either daemon during the soak: each is a false failover (nothing failed). */
+  /** "node srvN: is dead" (the peer) declared by either daemon during the soak: each is a false failover (nothing failed). */
   readonly falseDeadDeclarations: number;
   /** How often the page the client got changed node (a VIP move). */
   readonly vipMoves: number;
@@ -61,8 +62,18 @@ export async function soakOnce(keepaliveMs: number, deadtimeMs: number, minutes:
           },
           extraHaCf: ["bcast eth0"],
         });
+        // The service the client reads: httpd moves with the VIP, as in the bench.
+        for (const node of ["srv5", "srv6"] as const) {
+          const dir = cfg.dirs[node];
+          writeFileSync(join(dir, "haresources"), `srv5 IPaddr::${LAB_ADDR.vip}/32 httpd\n`);
+          mkdirSync(join(dir, "resource.d"), { recursive: true });
+          copyFileSync(HTTPD_SCRIPT, join(dir, "resource.d", "httpd"));
+          mkdirSync(join(dir, "www"), { recursive: true });
+          writeFileSync(join(dir, "www", "index.html"), node === "srv5" ? "NodeA\n" : "NodeB\n");
+        }
         const nodes = [startNode(lab, "srv5", "srv5", cfg.dirs.srv5, work), startNode(lab, "srv6", "srv6", cfg.dirs.srv6, work)];
-        const dead = nodes.map((n) => counter(n, /: is dead/));
+        // The peer declared dead (not a ping node: 192.0.2.7 sits behind the lossy link and may go).
+        const dead = nodes.map((n) => counter(n, /node srv[56]: is dead/));
         const late = nodes.map((n) => counter(n, /Late heartbeat/));
         await waitFor("both active", async () => (await statusSeen(nodes[0]!, "srv6")) === "active" && (await statusSeen(nodes[1]!, "srv5")) === "active", 30_000);
         const poller = new ServicePoller(lab, `http://${LAB_ADDR.vip}/`, 100, 1000);
@@ -124,7 +135,7 @@ async function main(): Promise<void> {
   if (!values["no-write"]) {
     const dir = resolve(values.out!, "bench", "results");
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `soak-budget-${new Date().toISOString().slice(0, 10)}.json`);
+    const file = join(dir, `soak-budget-${new Date().toISOString().slice(0, 16).replace(":", "")}.json`);
     writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), results, smallestSafe: safe ?? null }, null, 2) + "\n");
     process.stdout.write(`wrote ${file}\n`);
   }
