@@ -2,12 +2,28 @@
 
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfigDir } from "../config/load-config-dir";
-import { GuardState, guardTickMs, parseGuardLine, stallLimitMs } from "./resource-guard";
+import { GuardState, guardArgv, guardTickMs, parseGuardLine, stallLimitMs } from "./resource-guard";
+import { guardShell } from "./resource-guard-sh";
+import { replayGuardMemory } from "./resource-guard-act";
+
+/** The guards the daemon can start: the shell loop (when this machine has a shell for it) and the Node one. */
+const FLAVOURS: { name: string; shell: string[] | undefined }[] = [
+  ...(guardShell() ? [{ name: `shell (${guardShell()!.join(" ")})`, shell: guardShell() }] : []),
+  ...(guardShell()?.[0] !== "/bin/bash" && existsSync("/bin/bash") ? [{ name: "shell (/bin/bash)", shell: ["/bin/bash"] }] : []),
+  { name: "node", shell: undefined },
+];
+
+/** Starts a guard for node alpha of `dir` the way the daemon does (guardArgv). */
+function startGuard(dir: string, shell: string[] | undefined) {
+  const main = resolve(__dirname, "../main.js");
+  const [file, ...args] = guardArgv([process.execPath, main], { configDir: dir, localNode: "alpha" }, shell);
+  return spawn(file!, args, { stdio: ["pipe", "pipe", "pipe"] });
+}
 
 function configWith(haCf: string, haresources: string): { dir: string; root: string } {
   const root = mkdtempSync(join(tmpdir(), "tb-guard-"));
@@ -70,12 +86,21 @@ describe("stall limits", () => {
   });
 });
 
-describe("the resource-guard process", () => {
+describe("the guard's memory (shell guard)", () => {
+  it("replays held and dropped lines like the pipe: a group released after a drop is guarded afresh", () => {
+    const s = replayGuardMemory('held ["g1","g2"]\ndropped ["g1","g2"]\nheld ["g2"]\nheld ["g1","g2"]\n', 800);
+    assert.deepEqual(s.undropped(), ["g1"]);
+    assert.deepEqual(s.dropped, ["g2"]);
+    assert.deepEqual(replayGuardMemory('\nheld ["g1"]\n', 800).undropped(), ["g1"]);
+  });
+});
+
+for (const flavour of FLAVOURS)
+describe(`the resource-guard process: ${flavour.name}`, () => {
   it("when ticks stop it reports the drop on its stdout within the limit, leaving other resources alone", async () => {
     // A group with no address: what is "dropped" is an empty set of resources, so this runs as any user.
     const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
-    const main = resolve(__dirname, "../main.js");
-    const guard = spawn(process.execPath, [main, "resource-guard", "--config-dir", dir, "--node-name", "alpha"], { stdio: ["pipe", "pipe", "pipe"] });
+    const guard = startGuard(dir, flavour.shell);
     try {
       let out = "";
       guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -101,10 +126,28 @@ describe("the resource-guard process", () => {
     }
   });
 
+  it("when the pipe closes without `clean` it stops the held groups (the daemon died); with `clean` it does nothing", async () => {
+    const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
+    const calls = join(dir, "resource.d", "svc.calls");
+    try {
+      const dying = startGuard(dir, flavour.shell);
+      dying.stdin!.write('held ["svc"]\ntick\n');
+      await new Promise((r) => setTimeout(r, 300));
+      dying.stdin!.end();
+      assert.equal(await new Promise<number | null>((r) => dying.once("exit", r)), 0);
+      assert.equal(readFileSync(calls, "utf8"), "stop\n", "the group was stopped once");
+      const clean = startGuard(dir, flavour.shell);
+      clean.stdin!.end('held ["svc"]\ntick\nheld []\nheld ["svc"]\nclean\n');
+      assert.equal(await new Promise<number | null>((r) => clean.once("exit", r)), 0);
+      assert.equal(readFileSync(calls, "utf8"), "stop\n", "nothing more after a clean exit");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("re-reads the configuration on `reload`: a longer deadtime moves the limit", async () => {
     const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
-    const main = resolve(__dirname, "../main.js");
-    const guard = spawn(process.execPath, [main, "resource-guard", "--config-dir", dir, "--node-name", "alpha"], { stdio: ["pipe", "pipe", "pipe"] });
+    const guard = startGuard(dir, flavour.shell);
     try {
       let out = "";
       guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));

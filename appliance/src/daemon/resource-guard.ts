@@ -7,6 +7,7 @@ import { HeartbeatLogger } from "../adapters/heartbeat-logger";
 import { monotonicNow } from "../adapters/monotonic-clock";
 import { createGroupRunner } from "./group-runner-factory";
 import type { GuardPort, GuardReport, GuardSpec } from "./daemon-ports";
+import { GUARD_SH, guardShell } from "./resource-guard-sh";
 
 /**
  * Why it exists: when the daemon is killed (kill -9, OOM, a crash) its resources stay
@@ -30,7 +31,8 @@ export class ResourceGuardLink implements GuardPort {
 
   constructor(argvPrefix: readonly string[], spec: GuardSpec) {
     try {
-      const child = spawn(argvPrefix[0]!, [...argvPrefix.slice(1), "resource-guard", "--config-dir", spec.configDir, "--node-name", spec.localNode], {
+      const [file, ...args] = guardArgv(argvPrefix, spec);
+      const child = spawn(file!, args, {
         // Its own process group: a signal to the daemon's group (SIGSTOP included) must not reach the guard.
         detached: true,
         stdio: ["pipe", "pipe", "inherit"],
@@ -78,6 +80,16 @@ export class ResourceGuardLink implements GuardPort {
   }
 }
 
+/**
+ * How the daemon starts its guard: the shell loop (resource-guard-sh.ts) where a shell with
+ * `read -t` exists, else `twinbeat resource-guard` (a second Node runtime). TWINBEAT_GUARD=node
+ * forces the latter.
+ */
+export function guardArgv(argvPrefix: readonly string[], spec: Pick<GuardSpec, "configDir" | "localNode">, shell = guardShell()): string[] {
+  if (shell) return [...shell, "-c", GUARD_SH, "twinbeat-guard", spec.configDir, spec.localNode, ...argvPrefix];
+  return [...argvPrefix, "resource-guard", "--config-dir", spec.configDir, "--node-name", spec.localNode];
+}
+
 /** One line from the guard's stdout: `dropped ["key",…]`. */
 export function parseGuardLine(line: string): GuardReport | undefined {
   if (!line.startsWith("dropped ")) return undefined;
@@ -105,7 +117,7 @@ export function guardTickMs(config: ClusterConfig): number {
 }
 
 /** A group with only its IP address resources (IPaddr, IPaddr2, IPv6addr). */
-function addressesOf(group: ResourceGroup): ResourceGroup {
+export function addressesOf(group: ResourceGroup): ResourceGroup {
   return { ...group, resources: group.resources.filter((r) => isIpAgent(r.name)) };
 }
 
@@ -169,6 +181,16 @@ export class GuardState {
 
   silentMs(now: number): number {
     return this.#lastTickAt === undefined ? 0 : now - this.#lastTickAt;
+  }
+
+  /** Held groups whose addresses were not removed yet (what a stall would drop). */
+  undropped(): string[] {
+    return this.#held.filter((k) => !this.#dropped.has(k));
+  }
+
+  /** Groups whose addresses were removed during the current stall. */
+  get dropped(): readonly string[] {
+    return [...this.#dropped];
   }
 
   markDropped(keys: readonly string[]): readonly string[] {
