@@ -4,8 +4,13 @@
 #   dist/twinbeat-<v>.sqfs                                    (squashfs holding the executable; /twinbeat/ on the boot partition)
 #   dist/twinbeat-<v>.img                                     (raw disk image: BIOS + UEFI, config partition)
 #   dist/twinbeat-<v>.manifest.txt                            (packages and versions, sizes, sha256)
+#   dist/twinbeat-<v>.update                                  (signed update bundle: kernel, initramfs, squashfs)
 # No root needed for the image itself (no mounts, no loop devices); apt needs root the first time.
 # Usage: bash image/build-image.sh     env: KERNEL_PACKAGE=linux-image-6.1.0-NN-amd64 to pin the kernel
+#   TWINBEAT_UPDATE_KEY=/path/release-key.pem   the release signing key (Ed25519 PEM; `twinbeat update keygen`):
+#       its public half is baked into the image, the bundle is signed with it. Unset: a throwaway
+#       development key pair in dist/dev-update-key/ (made once, reused), labelled as such everywhere.
+#   TWINBEAT_VERSION_OVERRIDE=V   version written into the image and bundle (tests build a "newer" one)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -29,6 +34,19 @@ bash "$here/install-deps.sh" image
 [ -x "$exe" ] || die "$exe missing: run npm run build first"
 version=$("$exe" --version | awk '{print $2}')
 [ -n "$version" ] || die "$exe --version printed nothing"
+version=${TWINBEAT_VERSION_OVERRIDE:-$version}
+
+# The update signing key: the release key when given, else a development key that says so.
+if [ -n "${TWINBEAT_UPDATE_KEY:-}" ]; then
+  update_key=$TWINBEAT_UPDATE_KEY
+  [ -r "$update_key" ] || die "TWINBEAT_UPDATE_KEY=$update_key cannot be read"
+  update_key_kind=release
+else
+  update_key=$dist/dev-update-key/update-key.pem
+  [ -f "$update_key" ] || "$exe" update keygen "$dist/dev-update-key" \
+    --label "DEVELOPMENT KEY made by build-image.sh: throwaway, for tests and dev builds; never sign a release with it" >/dev/null
+  update_key_kind="development (throwaway, dist/dev-update-key)"
+fi
 img=$dist/twinbeat-$version.img
 
 rm -rf "$work"
@@ -150,6 +168,12 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "kernel $kver ($kpkg $kver_pkg)"
   echo "node $(awk -F'"' '/nodeVersion/ { print $4 }' "$dist/build/manifest.json" 2>/dev/null)"
 } > "$root/etc/twinbeat-release"
+# The public key update bundles must be signed with (update-keys/<id>.pub; `twinbeat update verify`).
+update_pub=$work/update-key.pub
+update_key_id=$("$exe" update pubkey "$update_key" "$update_pub")
+mkdir -p "$root/etc/twinbeat/update-keys"
+cp "$update_pub" "$root/etc/twinbeat/update-keys/$update_key_id.pub"
+echo "update-key $update_key_id $update_key_kind" >> "$root/etc/twinbeat-release"
 # /var/run is /run: the tools' default run dir (/var/run/heartbeat) is where the daemon runs.
 rm -rf "$root/var/run" && ln -s /run "$root/var/run"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
@@ -161,6 +185,8 @@ printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
 # --- initramfs: newc cpio, zstd (the kernel has RD_ZSTD); owned by root whatever the builder is.
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | zstd -q -"$ZSTD_LEVEL" -T0 > "$work/initrd.img"
 record_pkg cpio "initramfs archive (build)"
+# The update bundle: this slot's three files, signed (the same bytes the image boots).
+"$exe" update make "$dist/twinbeat-$version.update" --key "$update_key" --dir "$work" --version "$version" --commit "$commit" >/dev/null
 record_pkg zstd "initramfs compression (build)"
 cp "$work/vmlinuz" "$dist/twinbeat-$version-vmlinuz"
 cp "$work/initrd.img" "$dist/twinbeat-$version-initrd.img"
@@ -223,12 +249,13 @@ mv "$tmpimg" "$img"
   echo "twinbeat $version image"
   cat "$root/etc/twinbeat-release" | sed 's/^/release: /'
   echo "files:"
-  for f in "$img" "$dist/twinbeat-$version-vmlinuz" "$dist/twinbeat-$version-initrd.img" "$dist/twinbeat-$version.sqfs" "$exe"; do
+  for f in "$img" "$dist/twinbeat-$version.update" "$dist/twinbeat-$version-vmlinuz" "$dist/twinbeat-$version-initrd.img" "$dist/twinbeat-$version.sqfs" "$exe"; do
     printf '  %s %s bytes sha256 %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
   done
   printf '  initramfs unpacked %s KiB\n' "$(du -sk "$root" | cut -f1)"
   printf '  partitions: boot %s MiB (FAT32, TWINBOOT), config %s MiB (FAT16, TWINCFG)\n' "$BOOT_MIB" "$CFG_MIB"
   echo "kernel command line: $CMDLINE"
+  echo "update key: $update_key_id, $update_key_kind"
   echo "Debian packages:"
   sed 's/^package /  /' "$manifest"
 } > "$dist/twinbeat-$version.manifest.txt"

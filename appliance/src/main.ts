@@ -9,6 +9,7 @@ import { adminCommand } from "./cli/admin-commands";
 import { clStatusCommand } from "./cli/cl-status-command";
 import { isSingleExecutable, selfCommand } from "./cli/self-command";
 import { resourceGuardCommand } from "./cli/resource-guard-command";
+import { updateCommand, UPDATE_USAGE } from "./cli/update-command";
 
 const TWINBEAT_USAGE = `Twinbeat ${TWINBEAT_VERSION}: a Heartbeat-compatible failover stack for a pair of appliances.
 usage: twinbeat <command> [args]
@@ -22,6 +23,8 @@ usage: twinbeat <command> [args]
                  take resource groups over from the peer
   cl_status <sub-command> [options] [params] [--run-dir DIR] [--config-dir DIR]
                  Heartbeat's status tool (cl_status -h lists its sub-commands)
+  update verify|make|keygen …
+                 check, make or sign a firmware update bundle (twinbeat update -h)
 The same file called as "heartbeat", "cl_status", "hb_standby" or "hb_takeover" behaves as that tool.`;
 
 type Command = (args: readonly string[]) => number | Promise<number>;
@@ -47,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     hb_standby: (a) => adminCommand("hb_standby", a),
     hb_takeover: (a) => adminCommand("hb_takeover", a),
     "resource-guard": resourceGuardCommand,
+    update: updateCommand,
   };
   let usage = TWINBEAT_USAGE;
   let name = tool;
@@ -69,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (name === "heartbeat") usage = HEARTBEAT_USAGE;
   else if (name === "check") usage = CHECK_USAGE;
+  else if (name === "update") usage = UPDATE_USAGE;
   try {
     return await command(args);
   } catch (err) {
