@@ -217,21 +217,21 @@ record_pkg dosfstools "mkfs.vfat (build)"
 boot="$tmpimg@@$((p1_start * sector))"
 cfgp="$tmpimg@@$((p2_start * sector))"
 export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
-subst() { sed -e "s|@CMDLINE@|$CMDLINE|g" -e "s|@VERSION@|$version|g" "$1"; }
-mmd -i "$boot" ::/twinbeat ::/syslinux ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
-mcopy -i "$boot" "$work/vmlinuz" ::/twinbeat/vmlinuz
-mcopy -i "$boot" "$work/initrd.img" ::/twinbeat/initrd.img
-mcopy -i "$boot" "$work/twinbeat.sqfs" ::/twinbeat/twinbeat.sqfs
-subst "$here/boot/syslinux.cfg" > "$work/syslinux.cfg"
-mcopy -i "$boot" "$work/syslinux.cfg" ::/syslinux/syslinux.cfg
+# Slot a holds this build; slot b is empty until the first `twinbeat update apply`. The slot record
+# (/twinbeat/slots.txt) and every boot loader file come from the executable's own generator, the
+# same code that rewrites them on the appliance (appliance/src/update/boot-loader-config.ts).
+mmd -i "$boot" ::/twinbeat ::/twinbeat/a ::/syslinux ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+mcopy -i "$boot" "$work/vmlinuz" ::/twinbeat/a/vmlinuz
+mcopy -i "$boot" "$work/initrd.img" ::/twinbeat/a/initrd.img
+mcopy -i "$boot" "$work/twinbeat.sqfs" ::/twinbeat/a/twinbeat.sqfs
+rm -rf "$work/bootfs"
+"$exe" update init-slots "$work/bootfs" --version "$version" --cmdline "$CMDLINE"
+mcopy -i "$boot" "$work/bootfs/twinbeat/slots.txt" ::/twinbeat/slots.txt
+mcopy -i "$boot" "$work/bootfs/syslinux/syslinux.cfg" ::/syslinux/syslinux.cfg
+mcopy -i "$boot" "$work/bootfs/loader/loader.conf" ::/loader/loader.conf
+mcopy -i "$boot" "$work/bootfs"/loader/entries/*.conf ::/loader/entries/
 mcopy -i "$boot" /usr/lib/systemd/boot/efi/systemd-bootx64.efi ::/EFI/BOOT/BOOTX64.EFI
 record_pkg systemd-boot-efi "UEFI boot loader (in image)"
-subst "$here/boot/loader.conf" > "$work/loader.conf"
-subst "$here/boot/twinbeat.conf" > "$work/twinbeat.conf"
-subst "$here/boot/recovery.conf" > "$work/recovery.conf"
-mcopy -i "$boot" "$work/loader.conf" ::/loader/loader.conf
-mcopy -i "$boot" "$work/twinbeat.conf" ::/loader/entries/twinbeat.conf
-mcopy -i "$boot" "$work/recovery.conf" ::/loader/entries/twinbeat-recovery.conf
 cp "$root/etc/twinbeat-release" "$work/RELEASE.TXT"
 mcopy -i "$boot" "$work/RELEASE.TXT" ::/RELEASE.TXT
 syslinux --offset $((p1_start * sector)) --directory /syslinux --install "$tmpimg"
