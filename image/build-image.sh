@@ -5,6 +5,7 @@
 #   dist/twinbeat-<v>.img                                     (raw disk image: BIOS + UEFI, config partition)
 #   dist/twinbeat-<v>.manifest.txt                            (packages and versions, sizes, sha256)
 #   dist/twinbeat-<v>.update                                  (signed update bundle: kernel, initramfs, squashfs)
+#   dist/twinbeat-<v>.img.zst, dist/SHA256SUMS                (the release: compressed image, checksums of every file)
 # No root needed for the image itself (no mounts, no loop devices); apt needs root the first time.
 # Usage: bash image/build-image.sh     env: KERNEL_PACKAGE=linux-image-6.1.0-NN-amd64 to pin the kernel
 #   TWINBEAT_UPDATE_KEY=/path/release-key.pem   the release signing key (Ed25519 PEM; `twinbeat update keygen`):
@@ -133,6 +134,7 @@ copy_elf() { # file [dest]
 copy_elf /usr/bin/ip /sbin/ip;                         record_pkg iproute2 "ip -j (IP agents)"
 copy_elf /usr/sbin/arping /usr/sbin/arping;            record_pkg "$(owner /usr/sbin/arping)" "gratuitous ARP"
 copy_elf /usr/libexec/heartbeat/send_ua;               record_pkg resource-agents "send_ua (IPv6 NA)"
+copy_elf /usr/sbin/fsck.fat /usr/sbin/fsck.fat;        record_pkg dosfstools "fsck.fat of the config partition at boot (in image); mkfs.vfat (build)"
 # The executable's libraries (it is dynamically linked like node); the executable itself goes in the squashfs.
 for lib in $(ldd "$exe" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
   mkdir -p "$root$(dirname "$lib")"
@@ -213,7 +215,6 @@ record_pkg fdisk "sfdisk (build)"
 # (mkfs.vfat warns that the file is larger than the partition: that is the point of --offset.)
 mkfs.vfat -F 32 -n TWINBOOT -i 7b1b0001 --offset $p1_start "$tmpimg" $((p1_sectors / 2)) 2>&1 >/dev/null | grep -v 'block count mismatch' >&2 || true
 mkfs.vfat -F 16 -n TWINCFG -i 7b1b0002 --offset $p2_start "$tmpimg" $((p2_sectors / 2)) 2>&1 >/dev/null | grep -v 'block count mismatch' >&2 || true
-record_pkg dosfstools "mkfs.vfat (build)"
 boot="$tmpimg@@$((p1_start * sector))"
 cfgp="$tmpimg@@$((p2_start * sector))"
 export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
@@ -259,6 +260,11 @@ mv "$tmpimg" "$img"
   echo "Debian packages:"
   sed 's/^package /  /' "$manifest"
 } > "$dist/twinbeat-$version.manifest.txt"
+# --- the release: the raw image compressed (mostly free space: 193 MiB to ~40 MB), and checksums.
+zstd -q -f -"${RELEASE_ZSTD_LEVEL:-19}" -T0 "$img" -o "$img.zst"
+(cd "$dist" && sha256sum "twinbeat-$version.img" "twinbeat-$version.img.zst" "twinbeat-$version.update" \
+  "twinbeat-$version-vmlinuz" "twinbeat-$version-initrd.img" "twinbeat-$version.sqfs" "twinbeat-$version.manifest.txt" > SHA256SUMS)
 rm -rf "$kroot" "$work/sqfs"   # 400 MB of unpacked kernel modules; the .deb stays in dist/cache
 log "$(basename "$img"): $(du -h --apparent-size "$img" | cut -f1) (initramfs $(du -h "$work/initrd.img" | cut -f1), kernel $(du -h "$work/vmlinuz" | cut -f1))"
 log "manifest: dist/twinbeat-$version.manifest.txt"
+log "release: $(basename "$img").zst $(du -h --apparent-size "$img.zst" | cut -f1), SHA256SUMS (check: cd dist && sha256sum -c SHA256SUMS)"
