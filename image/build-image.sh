@@ -4,8 +4,14 @@
 #   dist/twinbeat-<v>.sqfs                                    (squashfs holding the executable; /twinbeat/ on the boot partition)
 #   dist/twinbeat-<v>.img                                     (raw disk image: BIOS + UEFI, config partition)
 #   dist/twinbeat-<v>.manifest.txt                            (packages and versions, sizes, sha256)
+#   dist/twinbeat-<v>.update                                  (signed update bundle: kernel, initramfs, squashfs)
+#   dist/twinbeat-<v>.img.zst, dist/SHA256SUMS                (the release: compressed image, checksums of every file)
 # No root needed for the image itself (no mounts, no loop devices); apt needs root the first time.
 # Usage: bash image/build-image.sh     env: KERNEL_PACKAGE=linux-image-6.1.0-NN-amd64 to pin the kernel
+#   TWINBEAT_UPDATE_KEY=/path/release-key.pem   the release signing key (Ed25519 PEM; `twinbeat update keygen`):
+#       its public half is baked into the image, the bundle is signed with it. Unset: a throwaway
+#       development key pair in dist/dev-update-key/ (made once, reused), labelled as such everywhere.
+#   TWINBEAT_VERSION_OVERRIDE=V   version written into the image and bundle (tests build a "newer" one)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -29,6 +35,19 @@ bash "$here/install-deps.sh" image
 [ -x "$exe" ] || die "$exe missing: run npm run build first"
 version=$("$exe" --version | awk '{print $2}')
 [ -n "$version" ] || die "$exe --version printed nothing"
+version=${TWINBEAT_VERSION_OVERRIDE:-$version}
+
+# The update signing key: the release key when given, else a development key that says so.
+if [ -n "${TWINBEAT_UPDATE_KEY:-}" ]; then
+  update_key=$TWINBEAT_UPDATE_KEY
+  [ -r "$update_key" ] || die "TWINBEAT_UPDATE_KEY=$update_key cannot be read"
+  update_key_kind=release
+else
+  update_key=$dist/dev-update-key/update-key.pem
+  [ -f "$update_key" ] || "$exe" update keygen "$dist/dev-update-key" \
+    --label "DEVELOPMENT KEY made by build-image.sh: throwaway, for tests and dev builds; never sign a release with it" >/dev/null
+  update_key_kind="development (throwaway, dist/dev-update-key)"
+fi
 img=$dist/twinbeat-$version.img
 
 rm -rf "$work"
@@ -115,6 +134,7 @@ copy_elf() { # file [dest]
 copy_elf /usr/bin/ip /sbin/ip;                         record_pkg iproute2 "ip -j (IP agents)"
 copy_elf /usr/sbin/arping /usr/sbin/arping;            record_pkg "$(owner /usr/sbin/arping)" "gratuitous ARP"
 copy_elf /usr/libexec/heartbeat/send_ua;               record_pkg resource-agents "send_ua (IPv6 NA)"
+copy_elf /usr/sbin/fsck.fat /usr/sbin/fsck.fat;        record_pkg dosfstools "fsck.fat of the config partition at boot (in image); mkfs.vfat (build)"
 # The executable's libraries (it is dynamically linked like node); the executable itself goes in the squashfs.
 for lib in $(ldd "$exe" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
   mkdir -p "$root$(dirname "$lib")"
@@ -150,6 +170,12 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "kernel $kver ($kpkg $kver_pkg)"
   echo "node $(awk -F'"' '/nodeVersion/ { print $4 }' "$dist/build/manifest.json" 2>/dev/null)"
 } > "$root/etc/twinbeat-release"
+# The public key update bundles must be signed with (update-keys/<id>.pub; `twinbeat update verify`).
+update_pub=$work/update-key.pub
+update_key_id=$("$exe" update pubkey "$update_key" "$update_pub")
+mkdir -p "$root/etc/twinbeat/update-keys"
+cp "$update_pub" "$root/etc/twinbeat/update-keys/$update_key_id.pub"
+echo "update-key $update_key_id $update_key_kind" >> "$root/etc/twinbeat-release"
 # /var/run is /run: the tools' default run dir (/var/run/heartbeat) is where the daemon runs.
 rm -rf "$root/var/run" && ln -s /run "$root/var/run"
 echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
@@ -161,6 +187,8 @@ printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
 # --- initramfs: newc cpio, zstd (the kernel has RD_ZSTD); owned by root whatever the builder is.
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | zstd -q -"$ZSTD_LEVEL" -T0 > "$work/initrd.img"
 record_pkg cpio "initramfs archive (build)"
+# The update bundle: this slot's three files, signed (the same bytes the image boots).
+"$exe" update make "$dist/twinbeat-$version.update" --key "$update_key" --dir "$work" --version "$version" --commit "$commit" >/dev/null
 record_pkg zstd "initramfs compression (build)"
 cp "$work/vmlinuz" "$dist/twinbeat-$version-vmlinuz"
 cp "$work/initrd.img" "$dist/twinbeat-$version-initrd.img"
@@ -187,25 +215,24 @@ record_pkg fdisk "sfdisk (build)"
 # (mkfs.vfat warns that the file is larger than the partition: that is the point of --offset.)
 mkfs.vfat -F 32 -n TWINBOOT -i 7b1b0001 --offset $p1_start "$tmpimg" $((p1_sectors / 2)) 2>&1 >/dev/null | grep -v 'block count mismatch' >&2 || true
 mkfs.vfat -F 16 -n TWINCFG -i 7b1b0002 --offset $p2_start "$tmpimg" $((p2_sectors / 2)) 2>&1 >/dev/null | grep -v 'block count mismatch' >&2 || true
-record_pkg dosfstools "mkfs.vfat (build)"
 boot="$tmpimg@@$((p1_start * sector))"
 cfgp="$tmpimg@@$((p2_start * sector))"
 export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
-subst() { sed -e "s|@CMDLINE@|$CMDLINE|g" -e "s|@VERSION@|$version|g" "$1"; }
-mmd -i "$boot" ::/twinbeat ::/syslinux ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
-mcopy -i "$boot" "$work/vmlinuz" ::/twinbeat/vmlinuz
-mcopy -i "$boot" "$work/initrd.img" ::/twinbeat/initrd.img
-mcopy -i "$boot" "$work/twinbeat.sqfs" ::/twinbeat/twinbeat.sqfs
-subst "$here/boot/syslinux.cfg" > "$work/syslinux.cfg"
-mcopy -i "$boot" "$work/syslinux.cfg" ::/syslinux/syslinux.cfg
+# Slot a holds this build; slot b is empty until the first `twinbeat update apply`. The slot record
+# (/twinbeat/slots.txt) and every boot loader file come from the executable's own generator, the
+# same code that rewrites them on the appliance (appliance/src/update/boot-loader-config.ts).
+mmd -i "$boot" ::/twinbeat ::/twinbeat/a ::/syslinux ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+mcopy -i "$boot" "$work/vmlinuz" ::/twinbeat/a/vmlinuz
+mcopy -i "$boot" "$work/initrd.img" ::/twinbeat/a/initrd.img
+mcopy -i "$boot" "$work/twinbeat.sqfs" ::/twinbeat/a/twinbeat.sqfs
+rm -rf "$work/bootfs"
+"$exe" update init-slots "$work/bootfs" --version "$version" --cmdline "$CMDLINE"
+mcopy -i "$boot" "$work/bootfs/twinbeat/slots.txt" ::/twinbeat/slots.txt
+mcopy -i "$boot" "$work/bootfs/syslinux/syslinux.cfg" ::/syslinux/syslinux.cfg
+mcopy -i "$boot" "$work/bootfs/loader/loader.conf" ::/loader/loader.conf
+mcopy -i "$boot" "$work/bootfs"/loader/entries/*.conf ::/loader/entries/
 mcopy -i "$boot" /usr/lib/systemd/boot/efi/systemd-bootx64.efi ::/EFI/BOOT/BOOTX64.EFI
 record_pkg systemd-boot-efi "UEFI boot loader (in image)"
-subst "$here/boot/loader.conf" > "$work/loader.conf"
-subst "$here/boot/twinbeat.conf" > "$work/twinbeat.conf"
-subst "$here/boot/recovery.conf" > "$work/recovery.conf"
-mcopy -i "$boot" "$work/loader.conf" ::/loader/loader.conf
-mcopy -i "$boot" "$work/twinbeat.conf" ::/loader/entries/twinbeat.conf
-mcopy -i "$boot" "$work/recovery.conf" ::/loader/entries/twinbeat-recovery.conf
 cp "$root/etc/twinbeat-release" "$work/RELEASE.TXT"
 mcopy -i "$boot" "$work/RELEASE.TXT" ::/RELEASE.TXT
 syslinux --offset $((p1_start * sector)) --directory /syslinux --install "$tmpimg"
@@ -223,15 +250,21 @@ mv "$tmpimg" "$img"
   echo "twinbeat $version image"
   cat "$root/etc/twinbeat-release" | sed 's/^/release: /'
   echo "files:"
-  for f in "$img" "$dist/twinbeat-$version-vmlinuz" "$dist/twinbeat-$version-initrd.img" "$dist/twinbeat-$version.sqfs" "$exe"; do
+  for f in "$img" "$dist/twinbeat-$version.update" "$dist/twinbeat-$version-vmlinuz" "$dist/twinbeat-$version-initrd.img" "$dist/twinbeat-$version.sqfs" "$exe"; do
     printf '  %s %s bytes sha256 %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
   done
   printf '  initramfs unpacked %s KiB\n' "$(du -sk "$root" | cut -f1)"
   printf '  partitions: boot %s MiB (FAT32, TWINBOOT), config %s MiB (FAT16, TWINCFG)\n' "$BOOT_MIB" "$CFG_MIB"
   echo "kernel command line: $CMDLINE"
+  echo "update key: $update_key_id, $update_key_kind"
   echo "Debian packages:"
   sed 's/^package /  /' "$manifest"
 } > "$dist/twinbeat-$version.manifest.txt"
+# --- the release: the raw image compressed (mostly free space: 193 MiB to ~40 MB), and checksums.
+zstd -q -f -"${RELEASE_ZSTD_LEVEL:-19}" -T0 "$img" -o "$img.zst"
+(cd "$dist" && sha256sum "twinbeat-$version.img" "twinbeat-$version.img.zst" "twinbeat-$version.update" \
+  "twinbeat-$version-vmlinuz" "twinbeat-$version-initrd.img" "twinbeat-$version.sqfs" "twinbeat-$version.manifest.txt" > SHA256SUMS)
 rm -rf "$kroot" "$work/sqfs"   # 400 MB of unpacked kernel modules; the .deb stays in dist/cache
 log "$(basename "$img"): $(du -h --apparent-size "$img" | cut -f1) (initramfs $(du -h "$work/initrd.img" | cut -f1), kernel $(du -h "$work/vmlinuz" | cut -f1))"
 log "manifest: dist/twinbeat-$version.manifest.txt"
+log "release: $(basename "$img").zst $(du -h --apparent-size "$img.zst" | cut -f1), SHA256SUMS (check: cd dist && sha256sum -c SHA256SUMS)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reads or writes the config partition (FAT, label TWINCFG) of a Twinbeat image file or of a written
 # disk/stick, without mounting it (mtools). Any computer can do the same with its file manager.
-#   config-partition.sh put IMAGE|DEVICE DIR    DIR's network.conf, ha.d/ (and recovery.txt) replace the partition's
+#   config-partition.sh put IMAGE|DEVICE DIR    DIR's network.conf, ha.d/ (and recovery.txt, console-password) replace the partition's
 #   config-partition.sh get IMAGE|DEVICE DIR    copies the whole partition into DIR
 #   config-partition.sh ls  IMAGE|DEVICE
 set -euo pipefail
@@ -26,7 +26,7 @@ case "$cmd" in
       mdeltree -i "$p" ::/ha.d 2>/dev/null || true
       mcopy -i "$p" -s -Q "$dir/ha.d" ::/
     fi
-    for f in network.conf recovery.txt; do
+    for f in network.conf recovery.txt console-password; do
       if [ -f "$dir/$f" ]; then mcopy -i "$p" -o -Q "$dir/$f" "::/$f"; fi
     done
     ;;

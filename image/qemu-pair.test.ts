@@ -115,6 +115,7 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
           return st && st.daemon.running && st.daemon.starts > (before?.daemon.starts ?? 1) ? st : undefined;
         }).catch(async (e: Error) => assert.fail(`${e.message}\n${(await httpGet(b.urls.log)).body ?? ""}`));
         t.diagnostic(`beta: Twinbeat killed with -9 and restarted by init (start number ${restarted.daemon.starts}, pid ${restarted.daemon.pid})`);
+        assert.match(b.serial(), /Twinbeat console of beta\. Password: /, "the console asked for the password (console-password is set)");
         result.respawned = true;
         // The tools work on the console with their defaults (/etc/ha.d, /var/run/heartbeat).
         await b.type(["heartbeat -s"]);
@@ -198,7 +199,16 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
       assert.match(serial, /state unconfigured/);
       assert.match(serial, /NOTHING IS STARTED/);
       assert.match(serial, /status page: http:\/\/203\.0\.113\.15:80\//, "address from DHCP (qemu's user-mode network) shown on the console");
-      t.diagnostic(`factory image: safe state, page up ${(Number(result.factoryBootMs) / 1000).toFixed(1)} s after qemu started`);
+      // No console password: the console shows the status only, and the page says how to set one.
+      assert.match(page.body ?? "", /Console: <b>status only<\/b>/);
+      const before = fresh.serial().length;
+      await fresh.type(["id"]);
+      const consoleOut = await until("the status-only console", 30_000, async () => (/Console: STATUS ONLY/.test(fresh.serial().slice(before)) ? fresh.serial().slice(before) : undefined)).catch(
+        (e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`),
+      );
+      assert.match(consoleOut, /console-password on the\s+TWINCFG/);
+      assert.doesNotMatch(consoleOut, /uid=0/, "no shell: `id` typed there did not run");
+      t.diagnostic(`factory image: safe state, page up ${(Number(result.factoryBootMs) / 1000).toFixed(1)} s after qemu started; console status only`);
       await fresh.kill();
 
       // 2. A configured appliance disk plus the same image on a stick with recovery.txt "action reset", booted from the stick.

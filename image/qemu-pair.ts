@@ -20,6 +20,8 @@ export interface PairMode {
 
 /** The VIP of the test pair (test-pair/*​/ha.d/haresources). */
 export const VIP = "198.51.100.100";
+/** The console password of the test pair (lab only: image/test-pair/<node>/console-password is its hash). */
+export const TEST_CONSOLE_PASSWORD = "twinbeat-lab";
 /** The guest's management address (network.conf eth0; qemu user-mode network 203.0.113.0/24). */
 const GUEST_MGMT = "203.0.113.15";
 const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
@@ -235,14 +237,25 @@ export class ApplianceVm {
     return m?.[1];
   }
 
-  /** Types lines on the serial console (the first Enter activates the console shell). */
+  /**
+   * Types lines on the serial console. The first Enter activates the console; when it asks for the
+   * console password (test-pair/<node>/console-password is the hash of TEST_CONSOLE_PASSWORD), it is typed first.
+   */
   type(lines: readonly string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       const sock = createConnection(this.serialSock);
       sock.once("error", reject);
       sock.once("connect", async () => {
+        const from = this.serial().length;
         sock.write("\n");
         await sleep(1500);
+        // The shell's prompt ends with a cursor-position query (ESC [6n).
+        // eslint-disable-next-line no-control-regex
+        for (let i = 0; i < 20 && !/Password: $/.test(this.serial().slice(from)) && !/# (\x1b\[6n)?$/.test(this.serial().slice(from)); i++) await sleep(500);
+        if (/Password: $/.test(this.serial().slice(from))) {
+          sock.write(`${TEST_CONSOLE_PASSWORD}\n`);
+          await sleep(1500);
+        }
         for (const l of lines) {
           sock.write(`${l}\n`);
           await sleep(500);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:image: builds what is missing (executable, image), then boots the qemu pair
 # (image/qemu-pair.test.ts). About 6-8 minutes on 2 cores; stops by itself (every wait is bounded,
-# every qemu is killed by its PID). TWINBEAT_IMAGE_MODES=bios|uefi-usb runs one mode only.
+# every qemu is killed by its PID). TWINBEAT_IMAGE_MODES=bios,uefi-usb,factory,upgrade picks the runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash image/install-deps.sh test
@@ -14,4 +14,4 @@ fi
 rm -rf dist/image-test-js
 npx tsc -p image/tsconfig.json
 export TWINBEAT_TEST_IMAGE=1
-exec node --test --test-concurrency=1 dist/image-test-js/image/qemu-pair.test.js
+exec node --test --test-concurrency=1 dist/image-test-js/image/qemu-pair.test.js dist/image-test-js/image/qemu-upgrade.test.js

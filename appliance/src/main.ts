@@ -11,6 +11,8 @@ import { clStatusCommand } from "./cli/cl-status-command";
 import { isSingleExecutable, selfCommand } from "./cli/self-command";
 import { resourceGuardCommand } from "./cli/resource-guard-command";
 import { resourceResetCommand, statusCommand } from "./cli/status-command";
+import { updateCommand, UPDATE_USAGE } from "./cli/update-command";
+import { upgradeCommand, UPGRADE_USAGE } from "./cli/upgrade-command";
 
 const TWINBEAT_USAGE = `Twinbeat ${TWINBEAT_VERSION}: a Heartbeat-compatible failover stack for a pair of appliances.
 usage: twinbeat <command> [args]
@@ -30,6 +32,10 @@ usage: twinbeat <command> [args]
                  nodes, groups and resource monitoring (healthy/failing, failures)
   resource-reset [GROUP] [--run-dir DIR]
                  forget monitor failures; a group stopped for failures starts again
+  update verify|make|keygen …
+                 check, make or sign a firmware update bundle (twinbeat update -h)
+  upgrade BUNDLE [--no-reboot] [--peer-wait-s N]
+                 this box's step of the pair's rolling upgrade (hand over, apply, reboot)
 The same file called as "heartbeat", "cl_status", "hb_standby" or "hb_takeover" behaves as that tool.`;
 
 type Command = (args: readonly string[]) => number | Promise<number>;
@@ -58,6 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     "resource-guard": resourceGuardCommand,
     status: statusCommand,
     "resource-reset": resourceResetCommand,
+    update: updateCommand,
+    upgrade: upgradeCommand,
   };
   let usage = TWINBEAT_USAGE;
   let name = tool;
@@ -81,6 +89,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === "heartbeat") usage = HEARTBEAT_USAGE;
   else if (name === "check") usage = CHECK_USAGE;
   else if (name === "export") usage = EXPORT_USAGE;
+  else if (name === "update") usage = UPDATE_USAGE;
+  else if (name === "upgrade") usage = UPGRADE_USAGE;
   try {
     return await command(args);
   } catch (err) {

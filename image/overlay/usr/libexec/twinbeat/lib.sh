@@ -72,3 +72,24 @@ is_configured() {
 ipv4_of() {
   /sbin/ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }'
 }
+
+# How long a slot on trial has to become healthy (network.conf "trial_limit SECONDS", default 300).
+trial_limit() {
+  t=$(netconf_get trial_limit)
+  case "$t" in ''|*[!0-9]*) echo 300 ;; *) echo "$t" ;; esac
+}
+
+# Spends a trial's one boot: the prepared files (loaders' default back to the good slot, the record
+# saying "being tried") replace the live ones, each by copy and rename; the record last.
+spend_trial() {
+  src=$BOOT_MNT/twinbeat/on-trial-boot
+  mount -o remount,rw "$BOOT_MNT" || return 1
+  (cd "$src" && find . -type f ! -path ./twinbeat/slots.txt) | while read -r f; do
+    mkdir -p "$(dirname "$BOOT_MNT/$f")"
+    cp "$src/$f" "$BOOT_MNT/$f.tmp" && mv "$BOOT_MNT/$f.tmp" "$BOOT_MNT/$f"
+  done
+  cp "$src/twinbeat/slots.txt" "$BOOT_MNT/twinbeat/slots.txt.tmp" && mv "$BOOT_MNT/twinbeat/slots.txt.tmp" "$BOOT_MNT/twinbeat/slots.txt"
+  rm -rf "$src"
+  sync
+  mount -o remount,ro "$BOOT_MNT"
+}
