@@ -91,7 +91,7 @@ function packageVersion(name: string, repoRoot: string): string {
 /** Twinbeat's version: package.json's "version", the one place it lives (cli/version.ts and the bundle read it). */
 export function twinbeatVersion(repoRoot: string): string {
   const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version?: unknown }).version;
-  if (typeof version !== "string" || version === "") throw new Error("build: no \"version\" in package.json");
+  if (typeof version !== "string" || version === "") throw new Error('build: no "version" in package.json');
   return version;
 }
 
@@ -142,7 +142,8 @@ function commonBundleOptions(repoRoot: string): Record<string, unknown> {
 export function bundle(repoRoot: string, outFile: string): { esbuildVersion: string; workerBundleBytes: number } {
   const esbuild = loadBuildTool<EsbuildApi>("esbuild", repoRoot);
   const worker = esbuild.buildSync({ ...commonBundleOptions(repoRoot), entryPoints: [join(repoRoot, STATUS_HTTP_WORKER_ENTRY)], write: false });
-  if (worker.errors.length > 0 || worker.outputFiles?.length !== 1) throw new Error(`build: esbuild failed on the status worker: ${JSON.stringify(worker.errors)}`);
+  if (worker.errors.length > 0 || worker.outputFiles?.length !== 1)
+    throw new Error(`build: esbuild failed on the status worker: ${JSON.stringify(worker.errors)}`);
   const workerCode = worker.outputFiles[0]!.text;
   const result = esbuild.buildSync({
     ...commonBundleOptions(repoRoot),

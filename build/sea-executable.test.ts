@@ -61,7 +61,21 @@ function runAsync(file: string, args: string[]): Promise<{ code: number | null; 
  */
 function writeConfig(dir: string): void {
   mkdirSync(join(dir, "resource.d"), { recursive: true });
-  writeFileSync(join(dir, "ha.cf"), ["udpport 20694", "ucast lo 127.0.0.1", "keepalive 200ms", "warntime 1", "deadtime 2", "initdead 4", "auto_failback on", "logfacility none", "node alpha beta", ""].join("\n"));
+  writeFileSync(
+    join(dir, "ha.cf"),
+    [
+      "udpport 20694",
+      "ucast lo 127.0.0.1",
+      "keepalive 200ms",
+      "warntime 1",
+      "deadtime 2",
+      "initdead 4",
+      "auto_failback on",
+      "logfacility none",
+      "node alpha beta",
+      "",
+    ].join("\n"),
+  );
   writeFileSync(join(dir, "haresources"), "alpha marker\n");
   const script = [
     "#!/bin/sh",
@@ -107,7 +121,9 @@ function httpGet(port: number, path: string): Promise<{ status: number; type: st
 
 function cmdline(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((a) => a !== "");
   } catch {
     return [];
   }

@@ -11,7 +11,19 @@ import * as assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { addressesOf, ApplianceVm, findImage, freePort, httpGet, prepareImage, readConfigPartition, STATUS_PAGE_ENABLED, until, VIP, type PairMode } from "./qemu-pair";
+import {
+  addressesOf,
+  ApplianceVm,
+  findImage,
+  freePort,
+  httpGet,
+  prepareImage,
+  readConfigPartition,
+  STATUS_PAGE_ENABLED,
+  until,
+  VIP,
+  type PairMode,
+} from "./qemu-pair";
 
 function findRepoRoot(): string {
   for (const start of [__dirname, process.cwd()]) {
@@ -97,8 +109,9 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
         }
 
         // 2. alpha (the home node) holds and serves the VIP; beta does not have it.
-        const vipAt = await until("the VIP served by alpha", 120_000, async () => ((await a.vipServedBy()) === "alpha" ? Date.now() : undefined)).catch(async (e: Error) =>
-          assert.fail(`${e.message}\n--- alpha log:\n${(await httpGet(a.urls.log)).body ?? ""}\n--- beta log:\n${(await httpGet(b.urls.log)).body ?? ""}`),
+        const vipAt = await until("the VIP served by alpha", 120_000, async () => ((await a.vipServedBy()) === "alpha" ? Date.now() : undefined)).catch(
+          async (e: Error) =>
+            assert.fail(`${e.message}\n--- alpha log:\n${(await httpGet(a.urls.log)).body ?? ""}\n--- beta log:\n${(await httpGet(b.urls.log)).body ?? ""}`),
         );
         result.vipServedAfterAlphaStartMs = vipAt - a.startedAt;
         const aStatus = await a.status();
@@ -119,9 +132,9 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
         result.respawned = true;
         // The tools work on the console with their defaults (/etc/ha.d, /var/run/heartbeat).
         await b.type(["heartbeat -s"]);
-        await until("heartbeat -s on beta's console", 30_000, async () => (/heartbeat OK \[pid \d+ et al\] is running on beta/.test(b.serial()) ? true : undefined)).catch((e: Error) =>
-          assert.fail(`${e.message}\n${tail(b.serial())}`),
-        );
+        await until("heartbeat -s on beta's console", 30_000, async () =>
+          /heartbeat OK \[pid \d+ et al\] is running on beta/.test(b.serial()) ? true : undefined,
+        ).catch((e: Error) => assert.fail(`${e.message}\n${tail(b.serial())}`));
         // Both running for a while: peers see each other again (beta stays standby).
         await new Promise((r) => setTimeout(r, 8000));
         assert.equal(await a.vipServedBy(), "alpha", "alpha kept the VIP while beta's daemon restarted");
@@ -130,8 +143,8 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
         // 3. The primary's power cord: SIGKILL to its qemu. beta must take the VIP over.
         const killedAt = Date.now();
         await a.kill();
-        const takenAt = await until("beta serving the VIP", 60_000, async () => ((await b.vipServedBy()) === "beta" ? Date.now() : undefined), 200).catch(async (e: Error) =>
-          assert.fail(`${e.message}\n--- beta log:\n${(await httpGet(b.urls.log)).body ?? ""}`),
+        const takenAt = await until("beta serving the VIP", 60_000, async () => ((await b.vipServedBy()) === "beta" ? Date.now() : undefined), 200).catch(
+          async (e: Error) => assert.fail(`${e.message}\n--- beta log:\n${(await httpGet(b.urls.log)).body ?? ""}`),
         );
         result.failoverMs = takenAt - killedAt;
         t.diagnostic(`failover: beta served the VIP ${((takenAt - killedAt) / 1000).toFixed(1)} s after alpha's qemu was killed (deadtime 5 s)`);
@@ -168,88 +181,99 @@ describe("the appliance image in qemu: a pair, failover, graceful poweroff", { t
     });
   }
 
-  it("factory image: safe state with what to fill in; a recovery stick (action reset) resets a configured disk", { timeout: 8 * 60_000, skip: !wanted.includes("factory") }, async (t) => {
-    const work = mkdtempSync(join(tmpdir(), "tb-image-factory-"));
-    const base = findImage(repoRoot, version);
-    const result: Record<string, unknown> = { mode: "factory+recovery", memoryMb: 256 };
-    const bios: PairMode = { firmware: "bios", disk: "virtio" };
-    try {
-      // 1. The image as written by dd, config partition untouched: nothing starts, the page and the console say what to fill in.
-      const fresh = new ApplianceVm({ name: "factory", image: join(work, "factory.img"), workDir: work, mode: bios, lan: { listen: await freePort() }, macIndex: 3 });
-      prepareImage(repoRoot, base, undefined, fresh.opts.image);
-      live.push(fresh);
-      await fresh.start();
-      const st = await until("the factory image's page", 240_000, async () => {
-        const x = await fresh.status();
-        return x?.state ? x : undefined;
-      }).catch((e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`));
-      result.factoryBootMs = Date.now() - fresh.startedAt;
-      assert.equal(st.state, "unconfigured");
-      assert.equal(st.daemon.running, false, "Twinbeat is not started");
-      const page = await until("the first-boot page", 30_000, async () => {
-        const x = await httpGet(fresh.urls.page);
-        return x.status === 200 ? x : undefined;
-      });
-      assert.match(page.body ?? "", /Nothing is started/);
-      assert.match(page.body ?? "", /What to fill in/);
-      assert.match(page.body ?? "", /ha\.d\/ha\.cf/);
-      const serial = await until("the console banner with the page's address", 60_000, async () =>
-        /What to fill in/.test(fresh.serial()) && /status page: http:\/\/203\.0\.113\.15:80\//.test(fresh.serial()) ? fresh.serial() : undefined,
-      ).catch((e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`));
-      assert.match(serial, /state unconfigured/);
-      assert.match(serial, /NOTHING IS STARTED/);
-      assert.match(serial, /status page: http:\/\/203\.0\.113\.15:80\//, "address from DHCP (qemu's user-mode network) shown on the console");
-      // No console password: the console shows the status only, and the page says how to set one.
-      assert.match(page.body ?? "", /Console: <b>status only<\/b>/);
-      const before = fresh.serial().length;
-      await fresh.type(["id"]);
-      const consoleOut = await until("the status-only console", 30_000, async () => (/Console: STATUS ONLY/.test(fresh.serial().slice(before)) ? fresh.serial().slice(before) : undefined)).catch(
-        (e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`),
-      );
-      assert.match(consoleOut, /console-password on the\s+TWINCFG/);
-      assert.doesNotMatch(consoleOut, /uid=0/, "no shell: `id` typed there did not run");
-      t.diagnostic(`factory image: safe state, page up ${(Number(result.factoryBootMs) / 1000).toFixed(1)} s after qemu started; console status only`);
-      await fresh.kill();
+  it(
+    "factory image: safe state with what to fill in; a recovery stick (action reset) resets a configured disk",
+    { timeout: 8 * 60_000, skip: !wanted.includes("factory") },
+    async (t) => {
+      const work = mkdtempSync(join(tmpdir(), "tb-image-factory-"));
+      const base = findImage(repoRoot, version);
+      const result: Record<string, unknown> = { mode: "factory+recovery", memoryMb: 256 };
+      const bios: PairMode = { firmware: "bios", disk: "virtio" };
+      try {
+        // 1. The image as written by dd, config partition untouched: nothing starts, the page and the console say what to fill in.
+        const fresh = new ApplianceVm({
+          name: "factory",
+          image: join(work, "factory.img"),
+          workDir: work,
+          mode: bios,
+          lan: { listen: await freePort() },
+          macIndex: 3,
+        });
+        prepareImage(repoRoot, base, undefined, fresh.opts.image);
+        live.push(fresh);
+        await fresh.start();
+        const st = await until("the factory image's page", 240_000, async () => {
+          const x = await fresh.status();
+          return x?.state ? x : undefined;
+        }).catch((e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`));
+        result.factoryBootMs = Date.now() - fresh.startedAt;
+        assert.equal(st.state, "unconfigured");
+        assert.equal(st.daemon.running, false, "Twinbeat is not started");
+        const page = await until("the first-boot page", 30_000, async () => {
+          const x = await httpGet(fresh.urls.page);
+          return x.status === 200 ? x : undefined;
+        });
+        assert.match(page.body ?? "", /Nothing is started/);
+        assert.match(page.body ?? "", /What to fill in/);
+        assert.match(page.body ?? "", /ha\.d\/ha\.cf/);
+        const serial = await until("the console banner with the page's address", 60_000, async () =>
+          /What to fill in/.test(fresh.serial()) && /status page: http:\/\/203\.0\.113\.15:80\//.test(fresh.serial()) ? fresh.serial() : undefined,
+        ).catch((e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`));
+        assert.match(serial, /state unconfigured/);
+        assert.match(serial, /NOTHING IS STARTED/);
+        assert.match(serial, /status page: http:\/\/203\.0\.113\.15:80\//, "address from DHCP (qemu's user-mode network) shown on the console");
+        // No console password: the console shows the status only, and the page says how to set one.
+        assert.match(page.body ?? "", /Console: <b>status only<\/b>/);
+        const before = fresh.serial().length;
+        await fresh.type(["id"]);
+        const consoleOut = await until("the status-only console", 30_000, async () =>
+          /Console: STATUS ONLY/.test(fresh.serial().slice(before)) ? fresh.serial().slice(before) : undefined,
+        ).catch((e: Error) => assert.fail(`${e.message}\n${tail(fresh.serial())}`));
+        assert.match(consoleOut, /console-password on the\s+TWINCFG/);
+        assert.doesNotMatch(consoleOut, /uid=0/, "no shell: `id` typed there did not run");
+        t.diagnostic(`factory image: safe state, page up ${(Number(result.factoryBootMs) / 1000).toFixed(1)} s after qemu started; console status only`);
+        await fresh.kill();
 
-      // 2. A configured appliance disk plus the same image on a stick with recovery.txt "action reset", booted from the stick.
-      const stickCfg = join(work, "stick-cfg");
-      mkdirSync(stickCfg, { recursive: true });
-      writeFileSync(join(stickCfg, "recovery.txt"), "# reset the appliance's configuration\r\naction reset\r\n");
-      const rec = new ApplianceVm({
-        name: "recovery",
-        image: join(work, "appliance.img"),
-        workDir: work,
-        mode: bios,
-        lan: { listen: await freePort() },
-        macIndex: 4,
-        stick: { image: join(work, "stick.img"), bootFirst: true },
-      });
-      prepareImage(repoRoot, base, "alpha", rec.opts.image);
-      prepareImage(repoRoot, base, stickCfg, rec.opts.stick!.image);
-      live.push(rec);
-      await rec.start();
-      const off = await rec.waitExit(240_000);
-      result.recoveryMs = Date.now() - rec.startedAt;
-      const rserial = rec.serial();
-      assert.ok(off, `the recovery boot did not power off by itself\n${tail(rserial)}`);
-      assert.match(rserial, /Twinbeat RECOVERY/);
-      assert.match(rserial, /recovery finished: ok/);
-      readConfigPartition(repoRoot, rec.opts.image, join(work, "appliance-after"));
-      readConfigPartition(repoRoot, rec.opts.stick!.image, join(work, "stick-after"));
-      const haCf = readFileSync(join(work, "appliance-after", "ha.d", "ha.cf"), "utf8");
-      assert.ok(!/^\s*node\s/m.test(haCf), `the appliance's ha.cf is back to the factory template:\n${haCf}`);
-      assert.ok(existsSync(join(work, "stick-after", "recovery.done")), "recovery.txt renamed recovery.done (one shot)");
-      assert.match(readFileSync(join(work, "stick-after", "recovery.log"), "utf8"), /reset to factory/);
-      const backups = join(work, "stick-after", "backups");
-      const saved = readdirSync(backups);
-      assert.equal(saved.length, 1, `one backup on the stick: ${saved.join(", ")}`);
-      assert.match(readFileSync(join(backups, saved[0]!, "ha.d", "ha.cf"), "utf8"), /node alpha beta/, "the previous configuration was saved on the stick");
-      t.diagnostic(`recovery stick: reset done and powered off ${(Number(result.recoveryMs) / 1000).toFixed(1)} s after qemu started`);
-    } finally {
-      for (const vm of live) await vm.kill();
-      mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(join(resultsDir, "factory-recovery.json"), JSON.stringify(result, null, 2) + "\n");
-      if (!keepArtifacts) rmSync(work, { recursive: true, force: true });
-    }
-  });
+        // 2. A configured appliance disk plus the same image on a stick with recovery.txt "action reset", booted from the stick.
+        const stickCfg = join(work, "stick-cfg");
+        mkdirSync(stickCfg, { recursive: true });
+        writeFileSync(join(stickCfg, "recovery.txt"), "# reset the appliance's configuration\r\naction reset\r\n");
+        const rec = new ApplianceVm({
+          name: "recovery",
+          image: join(work, "appliance.img"),
+          workDir: work,
+          mode: bios,
+          lan: { listen: await freePort() },
+          macIndex: 4,
+          stick: { image: join(work, "stick.img"), bootFirst: true },
+        });
+        prepareImage(repoRoot, base, "alpha", rec.opts.image);
+        prepareImage(repoRoot, base, stickCfg, rec.opts.stick!.image);
+        live.push(rec);
+        await rec.start();
+        const off = await rec.waitExit(240_000);
+        result.recoveryMs = Date.now() - rec.startedAt;
+        const rserial = rec.serial();
+        assert.ok(off, `the recovery boot did not power off by itself\n${tail(rserial)}`);
+        assert.match(rserial, /Twinbeat RECOVERY/);
+        assert.match(rserial, /recovery finished: ok/);
+        readConfigPartition(repoRoot, rec.opts.image, join(work, "appliance-after"));
+        readConfigPartition(repoRoot, rec.opts.stick!.image, join(work, "stick-after"));
+        const haCf = readFileSync(join(work, "appliance-after", "ha.d", "ha.cf"), "utf8");
+        assert.ok(!/^\s*node\s/m.test(haCf), `the appliance's ha.cf is back to the factory template:\n${haCf}`);
+        assert.ok(existsSync(join(work, "stick-after", "recovery.done")), "recovery.txt renamed recovery.done (one shot)");
+        assert.match(readFileSync(join(work, "stick-after", "recovery.log"), "utf8"), /reset to factory/);
+        const backups = join(work, "stick-after", "backups");
+        const saved = readdirSync(backups);
+        assert.equal(saved.length, 1, `one backup on the stick: ${saved.join(", ")}`);
+        assert.match(readFileSync(join(backups, saved[0]!, "ha.d", "ha.cf"), "utf8"), /node alpha beta/, "the previous configuration was saved on the stick");
+        t.diagnostic(`recovery stick: reset done and powered off ${(Number(result.recoveryMs) / 1000).toFixed(1)} s after qemu started`);
+      } finally {
+        for (const vm of live) await vm.kill();
+        mkdirSync(resultsDir, { recursive: true });
+        writeFileSync(join(resultsDir, "factory-recovery.json"), JSON.stringify(result, null, 2) + "\n");
+        if (!keepArtifacts) rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 });

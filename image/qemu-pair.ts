@@ -152,26 +152,37 @@ export class ApplianceVm {
     const o = this.opts;
     const mac = (lan: number) => `52:54:00:7b:${lan.toString(16).padStart(2, "0")}:${o.macIndex.toString(16).padStart(2, "0")}`;
     const args = [
-      "-name", `twinbeat-${o.name}`,
-      "-m", String(o.memoryMb ?? 256),
-      "-smp", "1",
-      "-display", "none",
+      "-name",
+      `twinbeat-${o.name}`,
+      "-m",
+      String(o.memoryMb ?? 256),
+      "-smp",
+      "1",
+      "-display",
+      "none",
       "-no-user-config",
       "-nodefaults",
       // The serial console: written to a file, and a socket to type into (the console shell).
-      "-chardev", `socket,id=ser,path=${this.serialSock},server=on,wait=off,logfile=${this.serialLog}`,
-      "-serial", "chardev:ser",
-      "-monitor", `unix:${this.monitorSock},server=on,wait=off`,
-      "-vga", "none",
+      "-chardev",
+      `socket,id=ser,path=${this.serialSock},server=on,wait=off,logfile=${this.serialLog}`,
+      "-serial",
+      "chardev:ser",
+      "-monitor",
+      `unix:${this.monitorSock},server=on,wait=off`,
+      "-vga",
+      "none",
       // Management: qemu's user-mode network, restricted (no way out), only the port forwards in.
       "-netdev",
       `user,id=mgmt,net=203.0.113.0/24,host=203.0.113.2,dhcpstart=${GUEST_MGMT},restrict=on,` +
         `hostfwd=tcp:127.0.0.1:${this.ports.mgmt}-${GUEST_MGMT}:80,hostfwd=tcp:127.0.0.1:${this.ports.status}-${GUEST_MGMT}:8080,` +
         `hostfwd=tcp:127.0.0.1:${this.ports.vip}-${VIP}:80`,
-      "-device", `virtio-net-pci,netdev=mgmt,mac=${mac(1)}`,
+      "-device",
+      `virtio-net-pci,netdev=mgmt,mac=${mac(1)}`,
       // The pair's LAN: a socket on loopback between the two qemus.
-      "-netdev", "listen" in o.lan ? `socket,id=lan,listen=127.0.0.1:${o.lan.listen}` : `socket,id=lan,connect=127.0.0.1:${o.lan.connect}`,
-      "-device", `virtio-net-pci,netdev=lan,mac=${mac(2)}`,
+      "-netdev",
+      "listen" in o.lan ? `socket,id=lan,listen=127.0.0.1:${o.lan.listen}` : `socket,id=lan,connect=127.0.0.1:${o.lan.connect}`,
+      "-device",
+      `virtio-net-pci,netdev=lan,mac=${mac(2)}`,
     ];
     if (o.mode.firmware === "uefi") {
       const vars = join(o.workDir, `${o.name}.OVMF_VARS.fd`);
@@ -186,7 +197,12 @@ export class ApplianceVm {
       args.push("-drive", `if=none,id=disk,format=raw,file=${o.image}`, "-device", `virtio-blk-pci,drive=disk,bootindex=${first}`);
     }
     if (o.stick) {
-      args.push("-drive", `if=none,id=stick,format=raw,file=${o.stick.image}`, "-device", `usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex=${o.stick.bootFirst ? 0 : 1}`);
+      args.push(
+        "-drive",
+        `if=none,id=stick,format=raw,file=${o.stick.image}`,
+        "-device",
+        `usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex=${o.stick.bootFirst ? 0 : 1}`,
+      );
     }
     return args;
   }

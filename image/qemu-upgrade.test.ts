@@ -7,7 +7,21 @@
 import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ApplianceVm, findImage, freePort, httpGet, prepareImage, until, type ApplianceStatus } from "./qemu-pair";
@@ -24,7 +38,12 @@ const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")
 const wanted = (process.env.TWINBEAT_IMAGE_MODES ?? "bios,uefi-usb,factory,upgrade").split(",");
 const resultsDir = join(repoRoot, "dist", "test-image");
 const keepArtifacts = process.env.TWINBEAT_KEEP_ARTIFACTS === "1";
-const skip = process.env.TWINBEAT_TEST_IMAGE !== "1" ? "run by npm run test:image (TWINBEAT_TEST_IMAGE=1)" : !wanted.includes("upgrade") ? "TWINBEAT_IMAGE_MODES has no upgrade" : false;
+const skip =
+  process.env.TWINBEAT_TEST_IMAGE !== "1"
+    ? "run by npm run test:image (TWINBEAT_TEST_IMAGE=1)"
+    : !wanted.includes("upgrade")
+      ? "TWINBEAT_IMAGE_MODES has no upgrade"
+      : false;
 /** The trial limit written into beta's network.conf (the default, 300 s, is long for a test). */
 const TRIAL_LIMIT_S = 90;
 
@@ -63,14 +82,27 @@ function makeBundle(work: string, name: string, newVersion: string, extra: Recor
   const initrd = join(repoRoot, `dist/twinbeat-${version}-initrd.img`);
   const cpio = spawnSync(
     "bash",
-    ["-c", `set -o pipefail; { zstd -dc '${initrd}'; cd '${overlay}' && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet; } | zstd -q -3 -T0 > '${join(dir, "initrd.img")}'`],
+    [
+      "-c",
+      `set -o pipefail; { zstd -dc '${initrd}'; cd '${overlay}' && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet; } | zstd -q -3 -T0 > '${join(dir, "initrd.img")}'`,
+    ],
     { encoding: "utf8" },
   );
   if (cpio.status !== 0) throw new Error(`initramfs for ${name}: ${cpio.stderr}`);
   symlinkSync(join(repoRoot, `dist/twinbeat-${version}-vmlinuz`), join(dir, "vmlinuz"));
   symlinkSync(join(repoRoot, `dist/twinbeat-${version}.sqfs`), join(dir, "twinbeat.sqfs"));
   const out = join(work, `${name}.update`);
-  run(join(repoRoot, "dist/twinbeat"), ["update", "make", out, "--key", join(repoRoot, "dist/dev-update-key/update-key.pem"), "--dir", dir, "--version", newVersion]);
+  run(join(repoRoot, "dist/twinbeat"), [
+    "update",
+    "make",
+    out,
+    "--key",
+    join(repoRoot, "dist/dev-update-key/update-key.pem"),
+    "--dir",
+    dir,
+    "--version",
+    newVersion,
+  ]);
   return out;
 }
 
@@ -89,13 +121,23 @@ describe("A/B slots in qemu: refused bundles, a trial that becomes good, a broke
       macIndex: 1,
       stick: { image: join(work, "updates-alpha.img"), bootFirst: false },
     });
-    const b = new ApplianceVm({ name: "beta", image: join(work, "beta.img"), workDir: work, mode: bios, lan: { connect: lanPort }, macIndex: 2, stick: { image: join(work, "updates.img"), bootFirst: false } });
+    const b = new ApplianceVm({
+      name: "beta",
+      image: join(work, "beta.img"),
+      workDir: work,
+      mode: bios,
+      lan: { connect: lanPort },
+      macIndex: 2,
+      stick: { image: join(work, "updates.img"), bootFirst: false },
+    });
     let vipPolling = true;
     const vipGaps: number[] = [];
     try {
       // The bundles and the stick (a bare FAT file system labelled TWINUPD: neither TWINBOOT nor TWINCFG).
       const good = makeBundle(work, "good", "0.1.1-test", {});
-      const broken = makeBundle(work, "broken", "0.1.2-broken", { "usr/sbin/heartbeat": "#!/bin/sh\necho 'heartbeat: deliberately broken build: exiting at start' >&2\nexit 1\n" });
+      const broken = makeBundle(work, "broken", "0.1.2-broken", {
+        "usr/sbin/heartbeat": "#!/bin/sh\necho 'heartbeat: deliberately broken build: exiting at start' >&2\nexit 1\n",
+      });
       const badSig = join(work, "badsig.update");
       copyFileSync(good, badSig);
       const text = readFileSync(badSig);
@@ -163,7 +205,10 @@ describe("A/B slots in qemu: refused bundles, a trial that becomes good, a broke
       assert.match(out, /refused: bad signature: .*\(nothing was written\)/);
       assert.match(out, /BADSIG-RC=1/);
       out = await typed("TRUNC", "twinbeat update apply /mnt/upd/truncated.update");
-      assert.match(out, /refused: truncated: part twinbeat\.sqfs needs bytes \d+\.\.\d+ of the file, which ends at \d+ \(4096 bytes missing in all\) \(nothing was written\)/);
+      assert.match(
+        out,
+        /refused: truncated: part twinbeat\.sqfs needs bytes \d+\.\.\d+ of the file, which ends at \d+ \(4096 bytes missing in all\) \(nothing was written\)/,
+      );
       out = await typed("STATUS1", "twinbeat update status");
       assert.match(out, /next boot a/);
       assert.doesNotMatch(out, /trial/);
@@ -191,7 +236,9 @@ describe("A/B slots in qemu: refused bundles, a trial that becomes good, a broke
       result.trialToGoodMs = goodAt - t0;
       const page = await httpGet(b.urls.page);
       assert.match(page.body ?? "", /Firmware slot: <b id="slot">b<\/b> \(<span id="slot-role">good<\/span>\)/);
-      t.diagnostic(`beta: slot b (0.1.1-test) on trial ${(Number(result.rebootToTrialMs) / 1000).toFixed(0)} s after reboot, good ${((goodAt - t0) / 1000).toFixed(0)} s after reboot`);
+      t.diagnostic(
+        `beta: slot b (0.1.1-test) on trial ${(Number(result.rebootToTrialMs) / 1000).toFixed(0)} s after reboot, good ${((goodAt - t0) / 1000).toFixed(0)} s after reboot`,
+      );
 
       // 3. The broken bundle: slot a, a trial that never becomes healthy, back to slot b by itself.
       await typed("MNT2", "mkdir -p /mnt/upd && mount -o ro /dev/sda /mnt/upd", 60_000);
@@ -218,7 +265,10 @@ describe("A/B slots in qemu: refused bundles, a trial that becomes good, a broke
       await new Promise((r) => setTimeout(r, 300));
       result.vipGapsMs = vipGaps;
       // alpha is never touched: a gap would be a poll lost to the load of two emulated machines, not an outage.
-      assert.ok(vipGaps.every((g) => g < 2000), `alpha served the VIP while beta was updated (gaps ${vipGaps.join(", ")} ms)`);
+      assert.ok(
+        vipGaps.every((g) => g < 2000),
+        `alpha served the VIP while beta was updated (gaps ${vipGaps.join(", ")} ms)`,
+      );
 
       // 4. The rolling upgrade's second step on alpha, which holds the VIP: `twinbeat upgrade` hands the
       // group to beta (hb_standby), applies, reboots into its trial. A client polls the VIP every 50 ms
@@ -247,8 +297,8 @@ describe("A/B slots in qemu: refused bundles, a trial that becomes good, a broke
       const upgradeFrom = a.serial().length;
       t0 = Date.now();
       await a.type(["twinbeat upgrade /mnt/upd/good.update"]);
-      await until("alpha's upgrade rebooting", 300_000, async () => (/rebooting now/.test(a.serial().slice(upgradeFrom)) ? true : undefined)).catch((e: Error) =>
-        assert.fail(`${e.message}\n${a.serial().slice(-3000)}`),
+      await until("alpha's upgrade rebooting", 300_000, async () => (/rebooting now/.test(a.serial().slice(upgradeFrom)) ? true : undefined)).catch(
+        (e: Error) => assert.fail(`${e.message}\n${a.serial().slice(-3000)}`),
       );
       const upgradeOut = a.serial().slice(upgradeFrom);
       assert.match(upgradeOut, /upgrade: beta is active: handing .* over \(hb_standby\)/);

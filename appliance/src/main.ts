@@ -48,7 +48,7 @@ function selfArgv(args: readonly string[]): string[] {
 /** Which tool we are: the name we were called by, or the first argument of `twinbeat`. */
 export async function main(argv: readonly string[]): Promise<number> {
   // A single executable is called by its link name (argv0); from sources, the script's link name is argv[1].
-  const called = basename(isSingleExecutable() ? process.argv0 : argv[1] ?? "twinbeat").replace(/\.(js|ts)$/, "");
+  const called = basename(isSingleExecutable() ? process.argv0 : (argv[1] ?? "twinbeat")).replace(/\.(js|ts)$/, "");
   let tool = called;
   let args = argv.slice(2);
   if (!["heartbeat", "cl_status", "hb_standby", "hb_takeover"].includes(tool)) {

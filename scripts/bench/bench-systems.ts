@@ -273,7 +273,11 @@ export function keepalivedSystem(lab: NetnsLab, work: string, budget: Budget): B
       // The web service runs on both nodes (keepalived moves only the address), as in the seed.
       await httpd(node, "start");
       const d = dirOf(node);
-      procs[node] = lab.spawn(node, ["keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", join(d, "keepalived.conf"), "-p", join(d, "keepalived.pid"), "-r", join(d, "vrrp.pid")], { logFile: join(d, "keepalived.log") });
+      procs[node] = lab.spawn(
+        node,
+        ["keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", join(d, "keepalived.conf"), "-p", join(d, "keepalived.pid"), "-r", join(d, "vrrp.pid")],
+        { logFile: join(d, "keepalived.log") },
+      );
     },
     async crash(node) {
       await killAllIn(lab, node);

@@ -59,7 +59,11 @@ export async function twinbeatIdleCost(seconds: number, settleS = 10): Promise<{
           haCfOverrides: { keepalive: "200ms", deadtime: "1", warntime: "500ms", initdead: "3" },
         });
         const nodes = [startNode(lab, "srv5", "srv5", cfg.dirs.srv5, work), startNode(lab, "srv6", "srv6", cfg.dirs.srv6, work)];
-        await waitFor("both active", async () => (await statusSeen(nodes[0]!, "srv6")) === "active" && (await statusSeen(nodes[1]!, "srv5")) === "active", 20_000);
+        await waitFor(
+          "both active",
+          async () => (await statusSeen(nodes[0]!, "srv6")) === "active" && (await statusSeen(nodes[1]!, "srv5")) === "active",
+          20_000,
+        );
         await new Promise((r) => setTimeout(r, settleS * 1000)); // settle: JIT warm-up, the first GCs
         const rows = await measureIdle(() => Object.fromEntries(nodes.map((n) => [n.name, [n.proc.pid!]])), seconds);
         const lateHeartbeats = nodes.some((n) => /Late heartbeat/.test(lab.outputOf(n.proc)));
@@ -75,11 +79,18 @@ export async function twinbeatIdleCost(seconds: number, settleS = 10): Promise<{
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 60);
   const { nodes, lateHeartbeats } = await twinbeatIdleCost(seconds);
-  console.log(`Idle cost of the seed's pair (ucast eth1, ping nodes, ipfail) at keepalive 200ms, whole process tree per node, over ${seconds} s (${process.env.TWINBEAT_BIN ?? "node main.js"}):`);
+  console.log(
+    `Idle cost of the seed's pair (ucast eth1, ping nodes, ipfail) at keepalive 200ms, whole process tree per node, over ${seconds} s (${process.env.TWINBEAT_BIN ?? "node main.js"}):`,
+  );
   for (const n of nodes) {
-    console.log(`  ${n.node}: ${n.cpuSPerMin.toFixed(3)} s CPU per minute, RSS ${n.rssMb.toFixed(1)} MB, PSS ${n.pssMb.toFixed(1)} MB (${n.processes} processes: ${n.tree})`);
+    console.log(
+      `  ${n.node}: ${n.cpuSPerMin.toFixed(3)} s CPU per minute, RSS ${n.rssMb.toFixed(1)} MB, PSS ${n.pssMb.toFixed(1)} MB (${n.processes} processes: ${n.tree})`,
+    );
   }
-  if (process.env.TWINBEAT_BENCH_VERBOSE) for (const n of nodes) for (const p of n.perProcess) console.log(`    ${n.node} ${p.comm}: RSS ${p.rssMb.toFixed(1)} MB, PSS ${p.pssMb.toFixed(1)} MB, ${p.cpuSPerMin.toFixed(3)} s CPU/min`);
+  if (process.env.TWINBEAT_BENCH_VERBOSE)
+    for (const n of nodes)
+      for (const p of n.perProcess)
+        console.log(`    ${n.node} ${p.comm}: RSS ${p.rssMb.toFixed(1)} MB, PSS ${p.pssMb.toFixed(1)} MB, ${p.cpuSPerMin.toFixed(3)} s CPU/min`);
   console.log(`  late heartbeats logged: ${lateHeartbeats ? "yes" : "none"}`);
 }
 

@@ -67,34 +67,46 @@ function checkLines(interval: string): string[] {
   return httpCheckLines(LAB_ADDR.vip).map((l) => l.replace("interval=500ms timeout=400ms", `interval=${interval} timeout=${interval}`));
 }
 
-async function twinbeat(seconds: number, crashes: number, withCheck: boolean, interval: string): Promise<{ cpu: number; restarts: number[]; failover?: number }> {
+async function twinbeat(
+  seconds: number,
+  crashes: number,
+  withCheck: boolean,
+  interval: string,
+): Promise<{ cpu: number; restarts: number[]; failover?: number }> {
   const work = mkdtempSync(join(tmpdir(), "tb-bench-mon-"));
   try {
-    return await NetnsLab.withLab(async (lab) => {
-      const pair = await setUpSeedPair(lab, work, { autoFailback: "on", nodeNames: "short", ...(withCheck ? { twinbeatCf: () => checkLines(interval) } : {}) });
-      const srv5 = pair.start("srv5");
-      const srv6 = pair.start("srv6");
-      const sampler = new ServiceSampler(lab, pair.vip, 20);
-      try {
-        await sampler.waitForPage("NodeA", 20_000);
-        await waitFor("both active", async () => (await statusSeen(srv6, "srv5")) === "active", 10_000);
-        await sleep(10_000); // JIT warm-up and first GCs
-        const cpu = await cpuPerMinute(srv5.proc.pid!, seconds);
-        if (!withCheck) return { cpu, restarts: [] };
-        const restarts: number[] = [];
-        // migration_threshold 3: the count is reset after each crash, so every crash is a restart and the last one a failover by the break.
-        const reset = () => execFileSync(process.execPath, [join(__dirname, "../../appliance/src/main.js"), "resource-reset", "--run-dir", srv5.runDir]);
-        for (let i = 0; i < crashes; i++) {
-          restarts.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeA", 10_000));
-          reset();
-          await sleep(1500 + Math.random() * 500); // a random phase against the check interval
+    return await NetnsLab.withLab(
+      async (lab) => {
+        const pair = await setUpSeedPair(lab, work, {
+          autoFailback: "on",
+          nodeNames: "short",
+          ...(withCheck ? { twinbeatCf: () => checkLines(interval) } : {}),
+        });
+        const srv5 = pair.start("srv5");
+        const srv6 = pair.start("srv6");
+        const sampler = new ServiceSampler(lab, pair.vip, 20);
+        try {
+          await sampler.waitForPage("NodeA", 20_000);
+          await waitFor("both active", async () => (await statusSeen(srv6, "srv5")) === "active", 10_000);
+          await sleep(10_000); // JIT warm-up and first GCs
+          const cpu = await cpuPerMinute(srv5.proc.pid!, seconds);
+          if (!withCheck) return { cpu, restarts: [] };
+          const restarts: number[] = [];
+          // migration_threshold 3: the count is reset after each crash, so every crash is a restart and the last one a failover by the break.
+          const reset = () => execFileSync(process.execPath, [join(__dirname, "../../appliance/src/main.js"), "resource-reset", "--run-dir", srv5.runDir]);
+          for (let i = 0; i < crashes; i++) {
+            restarts.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeA", 10_000));
+            reset();
+            await sleep(1500 + Math.random() * 500); // a random phase against the check interval
+          }
+          const failover = await crashToServed(sampler, () => (breakHttpd(pair, "srv5"), killHttpd(pair, "srv5")), "NodeB", 15_000);
+          return { cpu, restarts, failover };
+        } finally {
+          await sampler.stop();
         }
-        const failover = await crashToServed(sampler, () => (breakHttpd(pair, "srv5"), killHttpd(pair, "srv5")), "NodeB", 15_000);
-        return { cpu, restarts, failover };
-      } finally {
-        await sampler.stop();
-      }
-    }, { deadlineMs: (seconds + 120) * 1000 });
+      },
+      { deadlineMs: (seconds + 120) * 1000 },
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -109,7 +121,15 @@ function keepalivedConf(node: "srv5" | "srv6", withCheck: boolean): string {
     "  enable_script_security",
     "}",
     ...(withCheck
-      ? ["vrrp_script chk_httpd {", `  script "/usr/bin/curl -sf -o /dev/null --max-time 1 http://${node === "srv5" ? LAB_ADDR.srv5.eth0 : LAB_ADDR.srv6.eth0}/"`, "  interval 1", "  timeout 1", "  fall 2", "  rise 2", "}"]
+      ? [
+          "vrrp_script chk_httpd {",
+          `  script "/usr/bin/curl -sf -o /dev/null --max-time 1 http://${node === "srv5" ? LAB_ADDR.srv5.eth0 : LAB_ADDR.srv6.eth0}/"`,
+          "  interval 1",
+          "  timeout 1",
+          "  fall 2",
+          "  rise 2",
+          "}",
+        ]
       : []),
     "vrrp_instance VI_1 {",
     "  state BACKUP",
@@ -127,46 +147,53 @@ function keepalivedConf(node: "srv5" | "srv6", withCheck: boolean): string {
 async function keepalived(seconds: number, crashes: number, withCheck: boolean): Promise<{ cpu: number; failovers: number[] }> {
   const work = mkdtempSync(join(tmpdir(), "tb-bench-ka-"));
   try {
-    return await NetnsLab.withLab(async (lab) => {
-      await buildSeedTopology(lab, { nodeNames: "short" });
-      const procs: Record<string, ReturnType<NetnsLab["spawn"]>> = {};
-      for (const node of ["srv5", "srv6"] as const) {
-        const dir = join(work, node);
-        mkdirSync(join(dir, "www"), { recursive: true });
-        writeFileSync(join(dir, "www", "index.html"), node === "srv5" ? "NodeA\n" : "NodeB\n");
-        writeFileSync(join(dir, "keepalived.conf"), keepalivedConf(node, withCheck));
-        const started = lab.spawn(node, ["sh", HTTPD_SCRIPT, "start"], { env: { ...process.env, HA_DIR: dir } });
-        await new Promise((r) => started.once("exit", r));
-        procs[node] = lab.spawn(node, ["keepalived", "-n", "-l", "-P", "-f", join(dir, "keepalived.conf"), "-p", join(dir, "keepalived.pid"), "-r", join(dir, "vrrp.pid")], {});
-      }
-      const sampler = new ServiceSampler(lab, LAB_ADDR.vip, 20);
-      const restartHttpd = async (node: "srv5" | "srv6") => {
-        const p = lab.spawn(node, ["sh", HTTPD_SCRIPT, "start"], { env: { ...process.env, HA_DIR: join(work, node) } });
-        await new Promise((r) => p.once("exit", r));
-      };
-      const pair = { cfg: { dirs: { srv5: join(work, "srv5"), srv6: join(work, "srv6") } } } as Parameters<typeof killHttpd>[0];
-      try {
-        await sampler.waitForPage("NodeA", 20_000);
-        await sleep(10_000);
-        const cpu = await cpuPerMinute(procs.srv5!.pid!, seconds);
-        const failovers: number[] = [];
-        if (withCheck) {
-          for (let i = 0; i < crashes; i++) {
-            failovers.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeB", 15_000));
-            await restartHttpd("srv5");
-            await sampler.waitForPage("NodeA", 15_000); // srv5 preempts once its check rises again
-            await sleep(1500 + Math.random() * 1000);
+    return await NetnsLab.withLab(
+      async (lab) => {
+        await buildSeedTopology(lab, { nodeNames: "short" });
+        const procs: Record<string, ReturnType<NetnsLab["spawn"]>> = {};
+        for (const node of ["srv5", "srv6"] as const) {
+          const dir = join(work, node);
+          mkdirSync(join(dir, "www"), { recursive: true });
+          writeFileSync(join(dir, "www", "index.html"), node === "srv5" ? "NodeA\n" : "NodeB\n");
+          writeFileSync(join(dir, "keepalived.conf"), keepalivedConf(node, withCheck));
+          const started = lab.spawn(node, ["sh", HTTPD_SCRIPT, "start"], { env: { ...process.env, HA_DIR: dir } });
+          await new Promise((r) => started.once("exit", r));
+          procs[node] = lab.spawn(
+            node,
+            ["keepalived", "-n", "-l", "-P", "-f", join(dir, "keepalived.conf"), "-p", join(dir, "keepalived.pid"), "-r", join(dir, "vrrp.pid")],
+            {},
+          );
+        }
+        const sampler = new ServiceSampler(lab, LAB_ADDR.vip, 20);
+        const restartHttpd = async (node: "srv5" | "srv6") => {
+          const p = lab.spawn(node, ["sh", HTTPD_SCRIPT, "start"], { env: { ...process.env, HA_DIR: join(work, node) } });
+          await new Promise((r) => p.once("exit", r));
+        };
+        const pair = { cfg: { dirs: { srv5: join(work, "srv5"), srv6: join(work, "srv6") } } } as Parameters<typeof killHttpd>[0];
+        try {
+          await sampler.waitForPage("NodeA", 20_000);
+          await sleep(10_000);
+          const cpu = await cpuPerMinute(procs.srv5!.pid!, seconds);
+          const failovers: number[] = [];
+          if (withCheck) {
+            for (let i = 0; i < crashes; i++) {
+              failovers.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeB", 15_000));
+              await restartHttpd("srv5");
+              await sampler.waitForPage("NodeA", 15_000); // srv5 preempts once its check rises again
+              await sleep(1500 + Math.random() * 1000);
+            }
+          }
+          return { cpu, failovers };
+        } finally {
+          await sampler.stop();
+          for (const node of ["srv5", "srv6"] as const) {
+            const p = lab.spawn(node, ["sh", HTTPD_SCRIPT, "stop"], { env: { ...process.env, HA_DIR: join(work, node) } });
+            await new Promise((r) => p.once("exit", r));
           }
         }
-        return { cpu, failovers };
-      } finally {
-        await sampler.stop();
-        for (const node of ["srv5", "srv6"] as const) {
-          const p = lab.spawn(node, ["sh", HTTPD_SCRIPT, "stop"], { env: { ...process.env, HA_DIR: join(work, node) } });
-          await new Promise((r) => p.once("exit", r));
-        }
-      }
-    }, { deadlineMs: (seconds + 180) * 1000 });
+      },
+      { deadlineMs: (seconds + 180) * 1000 },
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -185,7 +212,9 @@ async function main(): Promise<void> {
   const tbBase = await twinbeat(seconds, 0, false, interval);
   const tb = await twinbeat(seconds, crashes, true, interval);
   const checksPerMinute = 60_000 / (parseTimeMs(interval, { allowSecondsUnit: true }) ?? 500);
-  say(`Twinbeat: ${tbBase.cpu.toFixed(3)} s CPU per minute without the check, ${tb.cpu.toFixed(3)} with it: ${(((tb.cpu - tbBase.cpu) * 1000) / checksPerMinute).toFixed(3)} ms per check`);
+  say(
+    `Twinbeat: ${tbBase.cpu.toFixed(3)} s CPU per minute without the check, ${tb.cpu.toFixed(3)} with it: ${(((tb.cpu - tbBase.cpu) * 1000) / checksPerMinute).toFixed(3)} ms per check`,
+  );
   if (twinbeatOnly) return;
   const kaBase = await keepalived(seconds, 0, false);
   const ka = await keepalived(seconds, crashes, true);
@@ -195,8 +224,12 @@ async function main(): Promise<void> {
   say(`Twinbeat restart in place:  ${stats(tb.restarts)}`);
   say(`Twinbeat failover to srv6:  ${tb.failover ?? "n/a"} ms (restart fails, standby handshake; n=1)`);
   say(`keepalived failover:        ${stats(ka.failovers)}`);
-  say(`CPU of srv5 (holder), s per minute: Twinbeat ${tbBase.cpu.toFixed(3)} without the check, ${tb.cpu.toFixed(3)} with it → ${tbCheck.toFixed(3)} for checking`);
-  say(`                                    keepalived ${kaBase.cpu.toFixed(3)} without the script, ${ka.cpu.toFixed(3)} with it → ${kaCheck.toFixed(3)} for checking (curl forks included)`);
+  say(
+    `CPU of srv5 (holder), s per minute: Twinbeat ${tbBase.cpu.toFixed(3)} without the check, ${tb.cpu.toFixed(3)} with it → ${tbCheck.toFixed(3)} for checking`,
+  );
+  say(
+    `                                    keepalived ${kaBase.cpu.toFixed(3)} without the script, ${ka.cpu.toFixed(3)} with it → ${kaCheck.toFixed(3)} for checking (curl forks included)`,
+  );
   say(`Checking CPU ratio Twinbeat / keepalived: ${kaCheck > 0 ? (tbCheck / kaCheck).toFixed(3) : "n/a"} (goal < 0.1; Twinbeat checks twice as often)`);
 }
 

@@ -38,7 +38,14 @@ function mulberry32(seed: number): () => number {
 }
 
 /** One run: start, handovers, crash + failback, daemon kill, cable cut + heal; every number as the client saw it. */
-async function oneRun(lab: NetnsLab, sys: BenchSystem, poller: ServicePoller, rand: () => number, add: (m: MetricName, v: number) => void, cut: (page: string) => void): Promise<void> {
+async function oneRun(
+  lab: NetnsLab,
+  sys: BenchSystem,
+  poller: ServicePoller,
+  rand: () => number,
+  add: (m: MetricName, v: number) => void,
+  cut: (page: string) => void,
+): Promise<void> {
   const A = PAGES.srv5;
   const B = PAGES.srv6;
   // Cold start: both at once.
@@ -117,7 +124,14 @@ async function idleCost(sys: BenchSystem, poller: ServicePoller, seconds: number
   await sleep(seconds * 1000);
   const rows = NODES.map((n, i) => {
     const after = treeCost(sys.treeRoots(n));
-    return { node: n, processes: after.processes.length, tree: describeTree(after), rssMb: after.rssKb / 1024, pssMb: after.pssKb / 1024, cpuSPerMin: (cpuBetween(before[i]!, after) * 60) / seconds };
+    return {
+      node: n,
+      processes: after.processes.length,
+      tree: describeTree(after),
+      rssMb: after.rssKb / 1024,
+      pssMb: after.pssKb / 1024,
+      cpuSPerMin: (cpuBetween(before[i]!, after) * 60) / seconds,
+    };
   });
   await Promise.all(NODES.map((n) => sys.stop(n).catch(() => undefined)));
   for (const n of NODES) await sys.crash(n);
@@ -142,10 +156,17 @@ async function benchSystem(name: SystemName, runs: number, idleSeconds: number, 
           for (let i = 1; i <= runs; i++) {
             const got: string[] = [];
             try {
-              await oneRun(lab, sys, poller, rand, (m, v) => {
-                (samples[m] ??= []).push(v);
-                got.push(`${m} ${v}`);
-              }, (p) => cableCutServedBy.push(p));
+              await oneRun(
+                lab,
+                sys,
+                poller,
+                rand,
+                (m, v) => {
+                  (samples[m] ??= []).push(v);
+                  got.push(`${m} ${v}`);
+                },
+                (p) => cableCutServedBy.push(p),
+              );
               log(`${name} run ${i}/${runs}: ${got.join(", ")}`);
             } catch (err) {
               errors.push(`run ${i}: ${(err as Error).message.split("\n")[0]}`);
@@ -161,7 +182,10 @@ async function benchSystem(name: SystemName, runs: number, idleSeconds: number, 
           }
           if (idleSeconds > 0) {
             idle = await idleCost(sys, poller, idleSeconds);
-            for (const r of idle) log(`${name} idle ${r.node}: ${r.cpuSPerMin.toFixed(3)} s CPU/min, RSS ${r.rssMb.toFixed(1)} MB, PSS ${r.pssMb.toFixed(1)} MB (${r.processes}: ${r.tree})`);
+            for (const r of idle)
+              log(
+                `${name} idle ${r.node}: ${r.cpuSPerMin.toFixed(3)} s CPU/min, RSS ${r.rssMb.toFixed(1)} MB, PSS ${r.pssMb.toFixed(1)} MB (${r.processes}: ${r.tree})`,
+              );
           }
         } finally {
           poller.stop();
@@ -241,8 +265,16 @@ async function main(): Promise<void> {
     // --merge: the systems not run now keep their results from today's earlier run.
     const old = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResults;
     const kept = old.systems.filter((s) => !systems.includes(s.name as SystemName));
-    const notes = [...(old.notes ?? []), `${kept.map((s) => s.name).join(", ")} from the run started ${old.date}; ${systems.join(", ")} re-run at ${date} (--merge).`];
-    r = { ...r, notes, ...(r.executableStartMs || !old.executableStartMs ? {} : { executableStartMs: old.executableStartMs }), systems: [...kept, ...results].sort((a, b) => ORDER.indexOf(a.name as SystemName) - ORDER.indexOf(b.name as SystemName)) };
+    const notes = [
+      ...(old.notes ?? []),
+      `${kept.map((s) => s.name).join(", ")} from the run started ${old.date}; ${systems.join(", ")} re-run at ${date} (--merge).`,
+    ];
+    r = {
+      ...r,
+      notes,
+      ...(r.executableStartMs || !old.executableStartMs ? {} : { executableStartMs: old.executableStartMs }),
+      systems: [...kept, ...results].sort((a, b) => ORDER.indexOf(a.name as SystemName) - ORDER.indexOf(b.name as SystemName)),
+    };
   }
   const svgFile = join(out, "bench", "results", `${day}-failover.svg`);
   const md = renderMarkdown(r, relative(out, jsonFile), relative(out, svgFile));

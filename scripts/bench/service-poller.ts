@@ -56,7 +56,8 @@ export class ServicePoller {
     for (;;) {
       const at = this.firstAnswer(page, fromMs);
       if (at !== undefined) return at - fromMs;
-      if (Date.now() > until) throw new Error(`no answer${page ? ` from ${page}` : ""} within ${timeoutMs} ms; last: ${JSON.stringify(this.samples.slice(-3))}`);
+      if (Date.now() > until)
+        throw new Error(`no answer${page ? ` from ${page}` : ""} within ${timeoutMs} ms; last: ${JSON.stringify(this.samples.slice(-3))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -75,7 +75,11 @@ export async function soakOnce(keepaliveMs: number, deadtimeMs: number, minutes:
         // The peer declared dead (not a ping node: 192.0.2.7 sits behind the lossy link and may go).
         const dead = nodes.map((n) => counter(n, /node srv[56]: is dead/));
         const late = nodes.map((n) => counter(n, /Late heartbeat/));
-        await waitFor("both active", async () => (await statusSeen(nodes[0]!, "srv6")) === "active" && (await statusSeen(nodes[1]!, "srv5")) === "active", 30_000);
+        await waitFor(
+          "both active",
+          async () => (await statusSeen(nodes[0]!, "srv6")) === "active" && (await statusSeen(nodes[1]!, "srv5")) === "active",
+          30_000,
+        );
         const poller = new ServicePoller(lab, `http://${LAB_ADDR.vip}/`, 100, 1000);
         await sleep(3000);
         const dead0 = dead.map((f) => f());
@@ -84,7 +88,9 @@ export async function soakOnce(keepaliveMs: number, deadtimeMs: number, minutes:
         await lab.setLoss("srv5", "eth1", lossPercent);
         const seconds = Math.round(minutes * 60);
         // Both cores busy, from inside the lab (the lab ends it with everything else).
-        const hog = stress ? lab.spawn("witness", ["stress-ng", "--cpu", "0", "--cpu-load", "100", "--timeout", `${seconds}s`, "--quiet"], { stdio: "ignore" }) : undefined;
+        const hog = stress
+          ? lab.spawn("witness", ["stress-ng", "--cpu", "0", "--cpu-load", "100", "--timeout", `${seconds}s`, "--quiet"], { stdio: "ignore" })
+          : undefined;
         await sleep(seconds * 1000);
         if (hog) await lab.stop(hog, 3000);
         await lab.clearLoss("srv5", "eth1");
@@ -104,7 +110,14 @@ export async function soakOnce(keepaliveMs: number, deadtimeMs: number, minutes:
       { deadlineMs: (minutes * 60 + 120) * 1000 },
     );
   } catch (err) {
-    return { ...base, falseDeadDeclarations: NaN, vipMoves: NaN, longestOutageMs: NaN, lateHeartbeatWarnings: NaN, error: (err as Error).message.split("\n")[0]! };
+    return {
+      ...base,
+      falseDeadDeclarations: NaN,
+      vipMoves: NaN,
+      longestOutageMs: NaN,
+      lateHeartbeatWarnings: NaN,
+      error: (err as Error).message.split("\n")[0]!,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -125,10 +138,16 @@ async function main(): Promise<void> {
   const budgets = values.budgets!.split(",").map((b) => b.split("/").map(Number) as [number, number]);
   const results: SoakResult[] = [];
   for (const [k, d] of budgets) {
-    process.stdout.write(`soak keepalive ${k} ms / deadtime ${d} ms, ${minutes} min, ${values.loss} % loss on srv5 eth1${values["no-stress"] ? "" : ", both cores busy"}... `);
+    process.stdout.write(
+      `soak keepalive ${k} ms / deadtime ${d} ms, ${minutes} min, ${values.loss} % loss on srv5 eth1${values["no-stress"] ? "" : ", both cores busy"}... `,
+    );
     const r = await soakOnce(k, d, minutes, Number(values.loss), !values["no-stress"]);
     results.push(r);
-    process.stdout.write(r.error ? `error: ${r.error}\n` : `false dead declarations ${r.falseDeadDeclarations}, VIP moves ${r.vipMoves}, longest outage ${r.longestOutageMs} ms, late heartbeat warnings ${r.lateHeartbeatWarnings}\n`);
+    process.stdout.write(
+      r.error
+        ? `error: ${r.error}\n`
+        : `false dead declarations ${r.falseDeadDeclarations}, VIP moves ${r.vipMoves}, longest outage ${r.longestOutageMs} ms, late heartbeat warnings ${r.lateHeartbeatWarnings}\n`,
+    );
   }
   const safe = results.filter((r) => !r.error && r.falseDeadDeclarations === 0 && r.vipMoves === 0).sort((a, b) => a.deadtimeMs - b.deadtimeMs)[0];
   process.stdout.write(safe ? `smallest safe budget here: keepalive ${safe.keepaliveMs} ms / deadtime ${safe.deadtimeMs} ms\n` : "no budget tried was safe\n");

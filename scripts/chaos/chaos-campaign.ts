@@ -4,7 +4,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab } from "../lab/netns-lab";
-import { describePlan, expectedLogPatterns, FAULT_KINDS, isColdStart, planCampaign, planIteration, allowsDoubleHolding, type FaultKind, type FaultPlan } from "./fault-catalogue";
+import {
+  describePlan,
+  expectedLogPatterns,
+  FAULT_KINDS,
+  isColdStart,
+  planCampaign,
+  planIteration,
+  allowsDoubleHolding,
+  type FaultKind,
+  type FaultPlan,
+} from "./fault-catalogue";
 import { checkIteration, type IterationVerdict } from "./invariant-checker";
 import { buildReport, type CampaignReport, type IterationResult } from "./chaos-report";
 import { ChaosPair, injectAndHeal, LATENCY_NOT_INJECTABLE, PAGES } from "./chaos-lab";
@@ -37,7 +47,10 @@ export function settleBoundMs(plan: FaultPlan): number {
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignOutcome> {
   const log = opts.log ?? ((l: string) => process.stdout.write(l + "\n"));
   const kinds = opts.kinds ?? FAULT_KINDS;
-  const plans = opts.onlyIteration !== undefined ? [planIteration(opts.seed, opts.onlyIteration, LAB_TIMINGS, kinds)] : planCampaign(opts.seed, opts.iterations, LAB_TIMINGS, { kinds });
+  const plans =
+    opts.onlyIteration !== undefined
+      ? [planIteration(opts.seed, opts.onlyIteration, LAB_TIMINGS, kinds)]
+      : planCampaign(opts.seed, opts.iterations, LAB_TIMINGS, { kinds });
   const work = mkdtempSync(join(tmpdir(), "twinbeat-chaos-"));
   const results: IterationResult[] = [];
   const artifacts = opts.artifactsDir;

@@ -175,7 +175,10 @@ export class ChaosPair {
   async admin(node: PairNode, command: "standby" | "takeover", which = "all"): Promise<void> {
     const d = this.daemons[node];
     if (!d) return;
-    const answer = (await controlRequest(d.runDir, { cmd: "admin", command, which }, 2000).catch((e: Error) => ({ ok: false, error: e.message }))) as { ok?: boolean; error?: string };
+    const answer = (await controlRequest(d.runDir, { cmd: "admin", command, which }, 2000).catch((e: Error) => ({ ok: false, error: e.message }))) as {
+      ok?: boolean;
+      error?: string;
+    };
     if (!answer.ok) this.log(`  (${command} on ${node} refused: ${answer.error ?? "?"})`);
   }
 
@@ -244,7 +247,8 @@ export class ChaosPair {
     this.log("  (the pair did not settle: restarting both daemons)");
     await Promise.all(NODES.map((n) => this.stop(n)));
     for (const n of NODES) this.start(n);
-    if (!(await this.waitSettled(20_000, 500))) throw new Error(`the pair does not settle even after a restart (holders ${this.holders().join("+") || "none"}, client ${this.lastPage()})`);
+    if (!(await this.waitSettled(20_000, 500)))
+      throw new Error(`the pair does not settle even after a restart (holders ${this.holders().join("+") || "none"}, client ${this.lastPage()})`);
   }
 
   // ---------------------------------------------------------------------------
@@ -281,17 +285,28 @@ export class ChaosPair {
   async #findLeaks(): Promise<Array<{ text: string; pids: string[] }>> {
     const out: Array<{ text: string; pids: string[] }> = [];
     for (const node of NODES) {
-      const pids = (await this.lab.exec(node, ["sh", "-c", "for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"]).catch(() => ({ stdout: "" }))).stdout;
+      const pids = (
+        await this.lab
+          .exec(node, ["sh", "-c", "for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"])
+          .catch(() => ({ stdout: "" }))
+      ).stdout;
       // `ip netns exec` shares /proc of the root pid namespace: keep only this namespace's processes.
       const mine = new Set((await this.#nsPids(node)).map(String));
-      const procs = pids.split("\n").map((l) => l.trim()).filter((l) => mine.has(l.split(" ")[0]!));
+      const procs = pids
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => mine.has(l.split(" ")[0]!));
       const daemons = procs.filter((l) => / heartbeat -f /.test(l));
       const guards = procs.filter((l) => / resource-guard /.test(l));
       const httpds = procs.filter((l) => /busybox httpd /.test(l));
       const holds = this.#held[node];
       const pidsOf = (ls: string[]) => ls.map((l) => l.split(" ")[0]!);
       if (daemons.length > 1) out.push({ text: `${node}: ${daemons.length} daemons: ${daemons.join(" | ")}`, pids: pidsOf(daemons) });
-      if (guards.length > (this.running(node) ? 1 : 0)) out.push({ text: `${node}: ${guards.length} resource guards with ${this.running(node) ? "one daemon" : "no daemon"}: ${guards.join(" | ")}`, pids: pidsOf(guards) });
+      if (guards.length > (this.running(node) ? 1 : 0))
+        out.push({
+          text: `${node}: ${guards.length} resource guards with ${this.running(node) ? "one daemon" : "no daemon"}: ${guards.join(" | ")}`,
+          pids: pidsOf(guards),
+        });
       // The server the resource script started is in its pid file; any other one, or any on a node without the VIP, is left over.
       let serving = "";
       try {
@@ -300,7 +315,11 @@ export class ChaosPair {
         serving = "";
       }
       const stray = httpds.filter((l) => !holds || l.split(" ")[0] !== serving);
-      if (stray.length) out.push({ text: `${node}: web server(s) left over on a node ${holds ? `with the VIP (serving pid ${serving || "none"})` : "without the VIP"}: ${stray.join(" | ")}`, pids: pidsOf(stray) });
+      if (stray.length)
+        out.push({
+          text: `${node}: web server(s) left over on a node ${holds ? `with the VIP (serving pid ${serving || "none"})` : "without the VIP"}: ${stray.join(" | ")}`,
+          pids: pidsOf(stray),
+        });
       const vips = (await this.lab.addresses(node)).filter((a) => a.address === this.vip);
       if (vips.length > 1) out.push({ text: `${node}: the VIP ${vips.length} times (${vips.map((a) => a.ifName).join(", ")})`, pids: [] });
     }
@@ -432,7 +451,13 @@ export async function injectAndHeal(cp: ChaosPair, plan: FaultPlan): Promise<Inj
       await lab.clearLoss(t, plan.ifName!);
       return done(t);
     case "partial-partition": {
-      const pairs = (["eth0", "eth1"] as const).map((i) => [{ host: "srv5", ifName: i }, { host: "srv6", ifName: i }] as const);
+      const pairs = (["eth0", "eth1"] as const).map(
+        (i) =>
+          [
+            { host: "srv5", ifName: i },
+            { host: "srv6", ifName: i },
+          ] as const,
+      );
       for (const [a, b] of pairs) await lab.cutBetween(a, b);
       await sleep(plan.holdMs);
       for (const [a, b] of pairs) await lab.uncutBetween(a, b);
@@ -485,4 +510,5 @@ export async function injectAndHeal(cp: ChaosPair, plan: FaultPlan): Promise<Inj
  * so a heartbeat stream would not see a fixed 150 ms) and nftables has no queue expression
  * (CONFIG_NFT_QUEUE off), so no userspace relay can hold packets without an AF_PACKET helper.
  */
-export const LATENCY_NOT_INJECTABLE = "no delay qdisc in this kernel (netem/fq/etf absent; only htb/tbf/pfifo) and no nft queue: 150 ms latency cannot be injected honestly";
+export const LATENCY_NOT_INJECTABLE =
+  "no delay qdisc in this kernel (netem/fq/etf absent; only htb/tbf/pfifo) and no nft queue: 150 ms latency cannot be injected honestly";

@@ -79,7 +79,15 @@ describe("the invariant checker", () => {
   });
 
   it("catches two holders outside the documented row", () => {
-    const t = { ...healthy(), holderEvents: [{ atMs: 2000, node: "srv6" as const, present: true }, { atMs: 2600, node: "srv5" as const, present: false }, { atMs: 5600, node: "srv6" as const, present: false }, { atMs: 5650, node: "srv5" as const, present: true }] };
+    const t = {
+      ...healthy(),
+      holderEvents: [
+        { atMs: 2000, node: "srv6" as const, present: true },
+        { atMs: 2600, node: "srv5" as const, present: false },
+        { atMs: 5600, node: "srv6" as const, present: false },
+        { atMs: 5650, node: "srv5" as const, present: true },
+      ],
+    };
     const v = checkIteration(t, FACTS);
     const two = v.violations.filter((x) => x.kind === "two-holders");
     assert.equal(two.length, 1, JSON.stringify(v.violations));
@@ -88,37 +96,86 @@ describe("the invariant checker", () => {
   });
 
   it("tolerates the documented split until the bound after the heal, not beyond", () => {
-    const base = { ...healthy(), doubleHoldingAllowed: true, holderEvents: [{ atMs: 2000, node: "srv6" as const, present: true }, { atMs: 4500, node: "srv6" as const, present: false }] };
+    const base = {
+      ...healthy(),
+      doubleHoldingAllowed: true,
+      holderEvents: [
+        { atMs: 2000, node: "srv6" as const, present: true },
+        { atMs: 4500, node: "srv6" as const, present: false },
+      ],
+    };
     assert.deepEqual(checkIteration(base, FACTS).violations, []);
-    const beyond = { ...base, holderEvents: [{ atMs: 2000, node: "srv6" as const, present: true }, { atMs: 6500, node: "srv6" as const, present: false }] };
-    assert.deepEqual(checkIteration(beyond, FACTS).violations.map((x) => x.kind), ["two-holders", "no-single-holder"]);
+    const beyond = {
+      ...base,
+      holderEvents: [
+        { atMs: 2000, node: "srv6" as const, present: true },
+        { atMs: 6500, node: "srv6" as const, present: false },
+      ],
+    };
+    assert.deepEqual(
+      checkIteration(beyond, FACTS).violations.map((x) => x.kind),
+      ["two-holders", "no-single-holder"],
+    );
     const before = { ...base, faultAtMs: 2500 };
-    assert.deepEqual(checkIteration(before, FACTS).violations.map((x) => x.kind), ["two-holders"], "a split before the fault is not the fault's");
+    assert.deepEqual(
+      checkIteration(before, FACTS).violations.map((x) => x.kind),
+      ["two-holders"],
+      "a split before the fault is not the fault's",
+    );
   });
 
   it("ignores an overlap shorter than the monitors can order", () => {
-    const t = { ...healthy(), holderEvents: [{ atMs: 1995, node: "srv6" as const, present: true }, { atMs: 2000, node: "srv5" as const, present: false }] };
+    const t = {
+      ...healthy(),
+      holderEvents: [
+        { atMs: 1995, node: "srv6" as const, present: true },
+        { atMs: 2000, node: "srv5" as const, present: false },
+      ],
+    };
     const v = checkIteration({ ...t, final: { ...t.final, holders: ["srv6"], clientNeighbourMac: FACTS.macs.srv6, page: "NodeB" } }, FACTS);
-    assert.deepEqual(v.violations.filter((x) => x.kind === "two-holders"), []);
+    assert.deepEqual(
+      v.violations.filter((x) => x.kind === "two-holders"),
+      [],
+    );
   });
 
   it("catches a pair that does not settle within the bound, and a wrong final state", () => {
-    const late = { ...healthy(), healAtMs: 4000, clientSamples: healthy().clientSamples.map((s) => (s.atMs >= 4000 && s.atMs < 7000 ? { ...s, page: "-" } : s)) };
+    const late = {
+      ...healthy(),
+      healAtMs: 4000,
+      clientSamples: healthy().clientSamples.map((s) => (s.atMs >= 4000 && s.atMs < 7000 ? { ...s, page: "-" } : s)),
+    };
     const v = checkIteration(late, FACTS);
-    assert.deepEqual(v.violations.map((x) => x.kind), ["no-single-holder"]);
+    assert.deepEqual(
+      v.violations.map((x) => x.kind),
+      ["no-single-holder"],
+    );
     assert.equal(v.timeToSingleHolderMs, 3000);
 
-    const nobody = { ...healthy(), holderEvents: [...healthy().holderEvents, { atMs: 7000, node: "srv5" as const, present: false }], final: { holders: [], clientNeighbourMac: undefined, page: "-", leaks: [] } };
-    assert.deepEqual(checkIteration(nobody, FACTS).violations.map((x) => x.kind), ["no-single-holder"]);
+    const nobody = {
+      ...healthy(),
+      holderEvents: [...healthy().holderEvents, { atMs: 7000, node: "srv5" as const, present: false }],
+      final: { holders: [], clientNeighbourMac: undefined, page: "-", leaks: [] },
+    };
+    assert.deepEqual(
+      checkIteration(nobody, FACTS).violations.map((x) => x.kind),
+      ["no-single-holder"],
+    );
 
     const staleArp = { ...healthy(), final: { ...healthy().final, clientNeighbourMac: FACTS.macs.srv6, page: "NodeB" } };
-    assert.deepEqual(checkIteration(staleArp, FACTS).violations.map((x) => x.kind), ["client-not-served", "client-not-served"]);
+    assert.deepEqual(
+      checkIteration(staleArp, FACTS).violations.map((x) => x.kind),
+      ["client-not-served", "client-not-served"],
+    );
   });
 
   it("catches unexpected exits, unexplained severe log lines and leaks", () => {
     const t = {
       ...healthy(),
-      exits: [{ atMs: 3000, node: "srv6" as const, caused: false, how: "signal SIGHUP" }, { atMs: 900, node: "srv5" as const, caused: true, how: "signal SIGKILL" }],
+      exits: [
+        { atMs: 3000, node: "srv6" as const, caused: false, how: "signal SIGHUP" },
+        { atMs: 900, node: "srv5" as const, caused: true, how: "signal SIGKILL" },
+      ],
       logLines: [
         { atMs: 1, node: "srv5" as const, line: "heartbeat[1]: ERROR: Cannot start httpd" },
         { atMs: 2, node: "srv6" as const, line: "heartbeat[2]: CRIT: Resource stop failed: httpd" },
@@ -128,18 +185,41 @@ describe("the invariant checker", () => {
       final: { ...healthy().final, leaks: ["srv6: busybox httpd (pid 99) runs on a node without the VIP"] },
     };
     const v = checkIteration(t, FACTS);
-    assert.deepEqual(v.violations.map((x) => x.kind), ["unexpected-exit", "log", "leak"]);
+    assert.deepEqual(
+      v.violations.map((x) => x.kind),
+      ["unexpected-exit", "log", "leak"],
+    );
     assert.match(v.violations[1]!.detail, /Cannot start httpd/);
   });
 
   it("builds holder intervals and outages from events", () => {
-    const iv = holderIntervals({ startMs: 0, endMs: 10, initialHolders: ["srv5"], holderEvents: [{ atMs: 4, node: "srv6", present: true }, { atMs: 6, node: "srv5", present: false }] });
+    const iv = holderIntervals({
+      startMs: 0,
+      endMs: 10,
+      initialHolders: ["srv5"],
+      holderEvents: [
+        { atMs: 4, node: "srv6", present: true },
+        { atMs: 6, node: "srv5", present: false },
+      ],
+    });
     assert.deepEqual(iv, [
       { fromMs: 0, toMs: 4, holders: ["srv5"] },
       { fromMs: 4, toMs: 6, holders: ["srv5", "srv6"] },
       { fromMs: 6, toMs: 10, holders: ["srv6"] },
     ]);
-    assert.equal(longestOutage([{ atMs: 0, page: "A" }, { atMs: 5, page: "-" }, { atMs: 9, page: "-" }], 0, 20), 15, "an outage running at the end counts to the end");
+    assert.equal(
+      longestOutage(
+        [
+          { atMs: 0, page: "A" },
+          { atMs: 5, page: "-" },
+          { atMs: 9, page: "-" },
+        ],
+        0,
+        20,
+      ),
+      15,
+      "an outage running at the end counts to the end",
+    );
   });
 });
 
@@ -148,14 +228,23 @@ describe("the report", () => {
     const plans = planCampaign(3, 3, TIMINGS, { kinds: ["kill9", "sigstop"] });
     const ok = checkIteration(healthy(), FACTS);
     const bad = checkIteration({ ...healthy(), exits: [{ atMs: 3000, node: "srv6", caused: false, how: "signal SIGHUP" }] }, FACTS);
-    const report = buildReport(3, plans.map((plan, i) => ({ plan, targetNode: "srv5", verdict: i === 0 ? bad : ok, durationMs: 9000 })));
+    const report = buildReport(
+      3,
+      plans.map((plan, i) => ({ plan, targetNode: "srv5", verdict: i === 0 ? bad : ok, durationMs: 9000 })),
+    );
     assert.equal(report.violations.length, 1);
-    assert.equal(report.rows.reduce((n, r) => n + r.count, 0), 3);
+    assert.equal(
+      report.rows.reduce((n, r) => n + r.count, 0),
+      3,
+    );
     const table = renderTable(report);
     assert.match(table, /^fault\s+count\s+violations/);
     assert.match(table, /total\s+3\s+1/);
     assert.match(table, /mean iteration 9000 ms/);
-    assert.match(renderViolations(report, (k) => `npm run chaos -- --seed 3 --only-iteration ${k}`), /iteration 1 .*unexpected-exit.*\n {2}replay: npm run chaos -- --seed 3 --only-iteration 1/);
+    assert.match(
+      renderViolations(report, (k) => `npm run chaos -- --seed 3 --only-iteration ${k}`),
+      /iteration 1 .*unexpected-exit.*\n {2}replay: npm run chaos -- --seed 3 --only-iteration 1/,
+    );
     assert.doesNotThrow(() => JSON.stringify(report));
   });
 });

@@ -61,7 +61,9 @@ export function buildReport(seed: number, results: readonly IterationResult[]): 
     seed,
     iterations: results.length,
     rows,
-    violations: results.flatMap((r) => r.verdict.violations.map((violation) => ({ iteration: r.plan.iteration, kind: r.plan.kind, target: r.targetNode, violation }))),
+    violations: results.flatMap((r) =>
+      r.verdict.violations.map((violation) => ({ iteration: r.plan.iteration, kind: r.plan.kind, target: r.targetNode, violation })),
+    ),
     meanIterationMs: results.length ? Math.round(results.reduce((n, r) => n + r.durationMs, 0) / results.length) : 0,
     results: results.map((r) => ({
       iteration: r.plan.iteration,
@@ -87,23 +89,23 @@ export function renderTable(report: CampaignReport): string {
     r.notInjectable === r.count ? "-" : r.worstTimeToSingleHolderMs === null ? "never" : `${r.worstTimeToSingleHolderMs} ms`,
     `${r.worstClientOutageMs} ms`,
   ]);
-  const total = [
-    "total",
-    String(report.iterations),
-    String(report.violations.length),
-    "",
-    `mean iteration ${report.meanIterationMs} ms`,
-  ];
+  const total = ["total", String(report.iterations), String(report.violations.length), "", `mean iteration ${report.meanIterationMs} ms`];
   const all = [head, ...body, total];
   const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   return [line(head), rule, ...body.map(line), rule, line(total)].join("\n") + "\n";
 }
 
 /** One line per violation, with what replays it. */
 export function renderViolations(report: CampaignReport, replay: (iteration: number) => string): string {
-  return report.violations
-    .map((v) => `iteration ${v.iteration} (${v.kind} on ${v.target}) ${v.violation.kind}: ${v.violation.detail}\n  replay: ${replay(v.iteration)}`)
-    .join("\n") + (report.violations.length ? "\n" : "");
+  return (
+    report.violations
+      .map((v) => `iteration ${v.iteration} (${v.kind} on ${v.target}) ${v.violation.kind}: ${v.violation.detail}\n  replay: ${replay(v.iteration)}`)
+      .join("\n") + (report.violations.length ? "\n" : "")
+  );
 }

@@ -104,7 +104,8 @@ export function expectedLogPatterns(kind: FaultKind): readonly RegExp[] {
   // Heartbeat's own CRIT lines when a node is silent longer than deadtime and comes back.
   const silence = [/CRIT: Late heartbeat: Node \S+: interval \d+ ms \(> deadtime\)/, /CRIT: Cluster node \S+ returning after partition/];
   // The flagged web server's script failing (its exit code), or killed at the resource timeout.
-  const httpdFailed = /(ERROR|CRIT): ((Return code \d+ from|Timed out)[^\n]*\/resource\.d\/httpd\b|Giving up resources due to failure of httpd\b|Giving up resource group \S+: (start|stop) failed: httpd\b)/;
+  const httpdFailed =
+    /(ERROR|CRIT): ((Return code \d+ from|Timed out)[^\n]*\/resource\.d\/httpd\b|Giving up resources due to failure of httpd\b|Giving up resource group \S+: (start|stop) failed: httpd\b)/;
   // The resource guard releasing what a killed daemon held (its whole purpose).
   const guard = [/twinbeat-guard\[\d+\]: .*CRIT: The Twinbeat daemon on \S+ died without releasing its resources/];
   // A daemon frozen past deadtime: the core's stall rule, the guard dropping the addresses, the core told so.

@@ -92,7 +92,9 @@ export const MONITOR_SKEW_MS = 10;
 export const SEVERE_LOG_LINE = /\b(ERROR|CRIT)\b|Uncaught|Unhandled|exception|^\s+at .+\(.+:\d+:\d+\)$/;
 
 /** Holder sets over time: [from, to) with the set of holders, covering startMs..endMs. */
-export function holderIntervals(t: Pick<IterationTimeline, "startMs" | "endMs" | "initialHolders" | "holderEvents">): Array<{ fromMs: number; toMs: number; holders: PairNode[] }> {
+export function holderIntervals(
+  t: Pick<IterationTimeline, "startMs" | "endMs" | "initialHolders" | "holderEvents">,
+): Array<{ fromMs: number; toMs: number; holders: PairNode[] }> {
   const current = new Set<PairNode>(t.initialHolders);
   const out: Array<{ fromMs: number; toMs: number; holders: PairNode[] }> = [];
   let from = t.startMs;
@@ -133,7 +135,9 @@ export function checkIteration(t: IterationTimeline, facts: PairFacts): Iteratio
     if (len <= MONITOR_SKEW_MS) continue;
     const inside = t.doubleHoldingAllowed && r.fromMs >= t.faultAtMs && r.toMs <= allowedUntil;
     if (!inside) {
-      const why = t.doubleHoldingAllowed ? "outside the allowed window (the split row of DESIGN.md ends at the heal + settle bound)" : "no row of DESIGN.md's split-brain table allows it for this fault";
+      const why = t.doubleHoldingAllowed
+        ? "outside the allowed window (the split row of DESIGN.md ends at the heal + settle bound)"
+        : "no row of DESIGN.md's split-brain table allows it for this fault";
       violations.push({ kind: "two-holders", atMs: r.fromMs, detail: `both nodes held the VIP for ${len} ms from +${r.fromMs - t.startMs} ms: ${why}` });
     }
   }
@@ -151,18 +155,34 @@ export function checkIteration(t: IterationTimeline, facts: PairFacts): Iteratio
     }
   }
   if (single === undefined) {
-    violations.push({ kind: "no-single-holder", atMs: t.healAtMs, detail: `never exactly one holder serving the client after the heal (final holders: ${t.final.holders.join("+") || "none"}, client read ${t.final.page})` });
+    violations.push({
+      kind: "no-single-holder",
+      atMs: t.healAtMs,
+      detail: `never exactly one holder serving the client after the heal (final holders: ${t.final.holders.join("+") || "none"}, client read ${t.final.page})`,
+    });
   } else if (single > t.settleBoundMs) {
-    violations.push({ kind: "no-single-holder", atMs: t.healAtMs + single, detail: `one holder serving the client only ${single} ms after the heal (bound ${t.settleBoundMs} ms)` });
+    violations.push({
+      kind: "no-single-holder",
+      atMs: t.healAtMs + single,
+      detail: `one holder serving the client only ${single} ms after the heal (bound ${t.settleBoundMs} ms)`,
+    });
   }
 
   // 3. At the end: one holder, the client's neighbour entry on its MAC, the page from it.
   if (t.final.holders.length !== 1) {
-    violations.push({ kind: "no-single-holder", atMs: t.endMs, detail: `at the end ${t.final.holders.length} holders (${t.final.holders.join("+") || "none"})` });
+    violations.push({
+      kind: "no-single-holder",
+      atMs: t.endMs,
+      detail: `at the end ${t.final.holders.length} holders (${t.final.holders.join("+") || "none"})`,
+    });
   } else {
     const h = t.final.holders[0]!;
     if (t.final.clientNeighbourMac?.toLowerCase() !== facts.macs[h].toLowerCase()) {
-      violations.push({ kind: "client-not-served", atMs: t.endMs, detail: `the client's neighbour entry for the VIP is ${t.final.clientNeighbourMac ?? "missing"}, not ${h}'s ${facts.macs[h]}` });
+      violations.push({
+        kind: "client-not-served",
+        atMs: t.endMs,
+        detail: `the client's neighbour entry for the VIP is ${t.final.clientNeighbourMac ?? "missing"}, not ${h}'s ${facts.macs[h]}`,
+      });
     }
     if (t.final.page !== facts.pages[h]) {
       violations.push({ kind: "client-not-served", atMs: t.endMs, detail: `the client read "${t.final.page}", not ${h}'s page "${facts.pages[h]}"` });

@@ -17,7 +17,11 @@ describe("reading Heartbeat's log", () => {
   });
 
   it("replays auto_failback from the -d log, nice_failback included", () => {
-    const afterOn = [`${P}debug: add_option(auto_failback,on)`, `${P}debug: add_option(nice_failback,on)`, `${P}ERROR: 'nice_failback on' has been changed to 'auto_failback off'`].join("\n");
+    const afterOn = [
+      `${P}debug: add_option(auto_failback,on)`,
+      `${P}debug: add_option(nice_failback,on)`,
+      `${P}ERROR: 'nice_failback on' has been changed to 'auto_failback off'`,
+    ].join("\n");
     assert.equal(heartbeatAutoFailback(afterOn), "off");
     const alone = [`${P}debug: add_option(nice_failback,on)`, `${P}ERROR: nice_failback on has been strictly interpreted as 'auto_failback legacy'`].join("\n");
     assert.equal(heartbeatAutoFailback(alone), "legacy");

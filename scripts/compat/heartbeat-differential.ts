@@ -26,8 +26,20 @@ export interface SetResult {
   readonly nodeName: string;
   /** What the harness changed about the machine so that only the file is judged (stand-ins). */
   readonly machineFixes: readonly string[];
-  readonly heartbeat: { readonly verdict: Verdict; readonly errors: readonly string[]; readonly autoFailback?: string; readonly media: readonly string[]; readonly pingNodes?: number };
-  readonly twinbeat: { readonly verdict: Verdict; readonly errors: readonly string[]; readonly autoFailback?: string; readonly media: readonly string[]; readonly pingNodes: number };
+  readonly heartbeat: {
+    readonly verdict: Verdict;
+    readonly errors: readonly string[];
+    readonly autoFailback?: string;
+    readonly media: readonly string[];
+    readonly pingNodes?: number;
+  };
+  readonly twinbeat: {
+    readonly verdict: Verdict;
+    readonly errors: readonly string[];
+    readonly autoFailback?: string;
+    readonly media: readonly string[];
+    readonly pingNodes: number;
+  };
   /** `twinbeat check --for-another-machine` on the host (no stand-ins): the file judged for another machine. */
   readonly forAnotherMachine: Verdict;
   /** Heartbeat's resource.d wrappers' reading of each IP resource, next to Twinbeat's. */
@@ -67,7 +79,10 @@ function haCfFacts(text: string): HaCfFacts {
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*/, "").replace(/\r.*/, "").trim();
     const [directive, ...words] = line.split(/[ \t]+/);
-    const values = line.split(/[ \t,]+/).slice(1).filter((w) => w !== "");
+    const values = line
+      .split(/[ \t,]+/)
+      .slice(1)
+      .filter((w) => w !== "");
     switch (directive) {
       case "node":
         facts.nodes.push(...values);
@@ -108,7 +123,12 @@ function ipResourceTokens(text: string): Array<{ agent: "IPaddr" | "IPaddr2"; to
   const joined = text.replace(/\\\n/g, "");
   const out: Array<{ agent: "IPaddr" | "IPaddr2"; token: string; arg: string }> = [];
   for (const raw of joined.split("\n")) {
-    const words = raw.replace(/#.*/, "").replace(/\r$/, "").trim().split(/[ \t]+/).slice(1);
+    const words = raw
+      .replace(/#.*/, "")
+      .replace(/\r$/, "")
+      .trim()
+      .split(/[ \t]+/)
+      .slice(1);
     for (const w of words) {
       const m = /^(IPaddr2?)::(.*)$/.exec(w);
       if (m) out.push({ agent: m[1] as "IPaddr" | "IPaddr2", token: w, arg: m[2]!.split("::")[0]! });
@@ -126,10 +146,16 @@ function scriptResourceNames(text: string): string[] {
   const joined = text.replace(/\\\n/g, "");
   const out = new Set<string>();
   for (const raw of joined.split("\n")) {
-    const words = raw.replace(/#.*/, "").replace(/\r$/, "").trim().split(/[ \t]+/).slice(1);
+    const words = raw
+      .replace(/#.*/, "")
+      .replace(/\r$/, "")
+      .trim()
+      .split(/[ \t]+/)
+      .slice(1);
     for (const w of words) {
       const name = w.split("::")[0]!;
-      if (name === "" || /^[0-9]/.test(name) || /^(IPaddr2?|IPv6addr|OCF)$/.test(name) || /^ocf:/i.test(name) || name.includes("/") || name.includes(":")) continue;
+      if (name === "" || /^[0-9]/.test(name) || /^(IPaddr2?|IPv6addr|OCF)$/.test(name) || /^ocf:/i.test(name) || name.includes("/") || name.includes(":"))
+        continue;
       out.add(name);
     }
   }
@@ -143,9 +169,7 @@ function readSet(dir: string): ConfigSet {
   };
   const haCf = read("ha.cf", "");
   const nodeFile = path.join(dir, "node");
-  const nodeName = fs.existsSync(nodeFile)
-    ? fs.readFileSync(nodeFile, "utf8").trim()
-    : (haCfFacts(haCf.toString("latin1")).nodes[0] ?? "node1");
+  const nodeName = fs.existsSync(nodeFile) ? fs.readFileSync(nodeFile, "utf8").trim() : (haCfFacts(haCf.toString("latin1")).nodes[0] ?? "node1");
   return {
     name: path.basename(dir),
     dir,
@@ -252,7 +276,8 @@ function mainJs(): string {
 async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
   const w = path.join(work, set.name);
   fs.rmSync(w, { recursive: true, force: true });
-  for (const d of ["etc", "lib/cores/root", "lib/cores/nobody", "lib/cores/hacluster", "lib/ccm", "lib/crm", "log"]) fs.mkdirSync(path.join(w, d), { recursive: true });
+  for (const d of ["etc", "lib/cores/root", "lib/cores/nobody", "lib/cores/hacluster", "lib/ccm", "lib/crm", "log"])
+    fs.mkdirSync(path.join(w, d), { recursive: true });
   fs.cpSync(DEBIAN_HA_D, path.join(w, "etc"), { recursive: true, dereference: true });
   for (const f of ["ha.cf", "haresources", "authkeys", "nodeinfo"]) fs.rmSync(path.join(w, "etc", f), { force: true });
   fs.writeFileSync(path.join(w, "etc", "ha.cf"), set.haCf, { mode: 0o644 });
@@ -303,10 +328,19 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
 
   const log = heartbeatLog(w);
   const state = readText(path.join(w, "heartbeat.state")).trim();
-  for (const e of readText(path.join(w, "setup-errors")).split("\n").filter((l) => l !== "")) fixes.push(`setup problem: ${e}`);
+  for (const e of readText(path.join(w, "setup-errors"))
+    .split("\n")
+    .filter((l) => l !== ""))
+    fixes.push(`setup problem: ${e}`);
   const hbErrors = log
     .split("\n")
-    .filter((l) => / (ERROR|CRIT): /.test(l) && !/Cannot lock ourselves into memory|Error sending packet|write_child: write failure|nice_failback|Consider converting|When you do|See documentation|Configuration error, heartbeat not started|Heartbeat not started: configuration error/.test(l))
+    .filter(
+      (l) =>
+        / (ERROR|CRIT): /.test(l) &&
+        !/Cannot lock ourselves into memory|Error sending packet|write_child: write failure|nice_failback|Consider converting|When you do|See documentation|Configuration error, heartbeat not started|Heartbeat not started: configuration error/.test(
+          l,
+        ),
+    )
     .map((l) => l.replace(/^.*?(ERROR|CRIT): /, ""));
   // A refusal is an exit; a Heartbeat still running after its configuration was validated has accepted
   // the file even when a busy machine's logd has not written the media lines yet.
@@ -341,7 +375,9 @@ async function runSet(set: ConfigSet, work: string): Promise<SetResult> {
   const tbResult = { verdict: tbVerdict, errors: tbErrors, autoFailback: explained.autoFailback, media: tbMedia, pingNodes: explained.pingNodes?.length ?? 0 };
 
   // Heartbeat's reading of the IP resources next to Twinbeat's.
-  const hbIp = readText(path.join(w, "ipres")).split("\n").filter((l) => l.trim() !== "");
+  const hbIp = readText(path.join(w, "ipres"))
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const tbIp = (explained.groups ?? []).flatMap((g) => g.resources).filter((r) => /^IPaddr2? /.test(r));
   const ipResources = ipTokens.map((t, i) => ({ token: t.token, heartbeat: (hbIp[i] ?? "").replace(/^.*=> /, "").trim(), twinbeat: tbIp[i] }));
 
@@ -365,7 +401,24 @@ function runInNamespaces(w: string): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(
       "unshare",
-      ["--mount", "--uts", "--net", "--pid", "--fork", "--propagation", "private", "--kill-child", "--", "sh", "-c", INNER_SCRIPT, "inner", w, String(HEARTBEAT_TIMEOUT_MS), mainJs()],
+      [
+        "--mount",
+        "--uts",
+        "--net",
+        "--pid",
+        "--fork",
+        "--propagation",
+        "private",
+        "--kill-child",
+        "--",
+        "sh",
+        "-c",
+        INNER_SCRIPT,
+        "inner",
+        w,
+        String(HEARTBEAT_TIMEOUT_MS),
+        mainJs(),
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -381,7 +434,10 @@ function runInNamespaces(w: string): Promise<void> {
 
 /** `twinbeat check --for-another-machine` on the host, on the same files, without any stand-in. */
 function runCheckOnHost(w: string, nodeName: string): Verdict {
-  const r = spawnSync("node", [mainJs(), "check", "--config-dir", path.join(w, "etc"), "--node-name", nodeName, "--for-another-machine"], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync("node", [mainJs(), "check", "--config-dir", path.join(w, "etc"), "--node-name", nodeName, "--for-another-machine"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return r.status === 0 ? "accepted" : r.status === 1 ? "refused" : "unknown";
 }
 
@@ -461,7 +517,12 @@ function replayable(log: string): boolean {
 
 /** Whether Heartbeat's reading of an IP argument is one its IPaddr agents can use. */
 function heartbeatIpValid(reading: string): boolean {
-  const f = Object.fromEntries(reading.replace(/^STUB /, "").split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const f = Object.fromEntries(
+    reading
+      .replace(/^STUB /, "")
+      .split(" ")
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
   const mask = f["mask"] ?? "";
   const maskOk = mask === "" || (/^\d+$/.test(mask) && Number(mask) <= 32) || net.isIPv4(mask);
   return net.isIPv4(f["ip"] ?? "") && maskOk && (f["broadcast"] === "" || f["broadcast"] === undefined || net.isIPv4(f["broadcast"]!));
@@ -492,7 +553,8 @@ function judge(
   }
   if (hb.verdict === "refused") return { outcome: "agree", notes };
   // Both accepted: compare what each will do.
-  if (hb.autoFailback !== undefined && hb.autoFailback !== tb.autoFailback) notes.push(`auto_failback: Heartbeat ${hb.autoFailback}, Twinbeat ${tb.autoFailback}`);
+  if (hb.autoFailback !== undefined && hb.autoFailback !== tb.autoFailback)
+    notes.push(`auto_failback: Heartbeat ${hb.autoFailback}, Twinbeat ${tb.autoFailback}`);
   const sort = (a: readonly string[]): string => [...a].sort().join("; ");
   // Heartbeat logs the media through logd or syslog; a busy machine may not have written them yet.
   if (hb.media.length > 0 && sort(hb.media) !== sort(tb.media)) notes.push(`media: Heartbeat [${sort(hb.media)}], Twinbeat [${sort(tb.media)}]`);
@@ -549,7 +611,11 @@ export function formatReport(results: readonly SetResult[]): string {
   const rows = results.map((r) => [r.name, r.heartbeat.verdict, r.twinbeat.verdict, r.forAnotherMachine, r.outcome.split(":")[0]!]);
   const head = ["set", "Heartbeat 3.0.6", "twinbeat check", "--for-another-machine", "outcome"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const fmt = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const fmt = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const lines = [fmt(head), fmt(widths.map((n) => "-".repeat(n))), ...rows.map(fmt), ""];
   for (const r of results) {
     const details: string[] = [];
@@ -560,9 +626,12 @@ export function formatReport(results: readonly SetResult[]): string {
       for (const e of r.twinbeat.errors) details.push(`  Twinbeat: ${e}`);
     }
     if (r.heartbeat.verdict === "accepted" && r.twinbeat.verdict === "accepted") {
-      details.push(`  both run it: auto_failback ${r.twinbeat.autoFailback}; media ${r.twinbeat.media.join(", ") || "none"}; ping nodes ${r.twinbeat.pingNodes}`);
+      details.push(
+        `  both run it: auto_failback ${r.twinbeat.autoFailback}; media ${r.twinbeat.media.join(", ") || "none"}; ping nodes ${r.twinbeat.pingNodes}`,
+      );
     }
-    for (const ip of r.ipResources) details.push(`  ${ip.token}: Heartbeat's wrapper reads ${ip.heartbeat || "(nothing)"}; Twinbeat: ${ip.twinbeat ?? "(refused)"}`);
+    for (const ip of r.ipResources)
+      details.push(`  ${ip.token}: Heartbeat's wrapper reads ${ip.heartbeat || "(nothing)"}; Twinbeat: ${ip.twinbeat ?? "(refused)"}`);
     if (details.length > 0) lines.push(`${r.name} (${r.origin || "origin not recorded"}):`, ...details);
   }
   const count = (p: (r: SetResult) => boolean): number => results.filter(p).length;

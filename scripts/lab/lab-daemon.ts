@@ -36,10 +36,14 @@ export function startNode(lab: NetnsLab, host: string, name: string, configDir: 
   const stateDir = join(workDir, "state", name);
   mkdirSync(runDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
-  const proc = lab.spawn(host, [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", configDir, "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name], {
-    stdio: "pipe",
-    env: { ...process.env, TWINBEAT_PING: opts.pingProgram ?? (process.env.TWINBEAT_PING || defaultLabPing()?.path || "ping") },
-  });
+  const proc = lab.spawn(
+    host,
+    [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", configDir, "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name],
+    {
+      stdio: "pipe",
+      env: { ...process.env, TWINBEAT_PING: opts.pingProgram ?? (process.env.TWINBEAT_PING || defaultLabPing()?.path || "ping") },
+    },
+  );
   return { name, host, runDir, stateDir, proc };
 }
 

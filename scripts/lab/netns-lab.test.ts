@@ -7,15 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { assertLabCidr, isLabAddress, macForIpv4, NetnsLab } from "./netns-lab";
-import {
-  buildSeedTopology,
-  LAB_ADDR,
-  loadSeedConfig,
-  mapSeedText,
-  renderNodeConfig,
-  SEED_ADDRESS_MAP,
-  writeSeedConfigs,
-} from "./seed-topology";
+import { buildSeedTopology, LAB_ADDR, loadSeedConfig, mapSeedText, renderNodeConfig, SEED_ADDRESS_MAP, writeSeedConfigs } from "./seed-topology";
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
@@ -69,10 +61,7 @@ test("seed: config files per node, from the tutorial", () => {
   const embedded = loadSeedConfig(null);
   if (seed.source !== "embedded") {
     // the embedded fallback must be the same lines the tutorial gives
-    assert.deepEqual(
-      { h: embedded.haCf, r: embedded.haresources, k: embedded.authkeys },
-      { h: seed.haCf, r: seed.haresources, k: seed.authkeys },
-    );
+    assert.deepEqual({ h: embedded.haCf, r: embedded.haresources, k: embedded.authkeys }, { h: seed.haCf, r: seed.haresources, k: seed.authkeys });
   }
   const srv5 = renderNodeConfig(seed, "srv5");
   const srv6 = renderNodeConfig(seed, "srv6", { nodeNames: "short", comments: "strip", haCfOverrides: { keepalive: "200ms", respawn: null } });
@@ -145,10 +134,7 @@ test("netns lab: seed topology, cable pulls, loss, processes, cleanup", { timeou
       // pull srv5's heartbeat cable: heartbeat net gone, public net still fine
       await lab.unplug("srv5", "eth1");
       assert.equal(await lab.carrier("srv5", "eth1"), false);
-      const [hbDown, pubUp] = await Promise.all([
-        lab.ping("srv5", LAB_ADDR.srv6.eth1, { waitS: 1 }),
-        lab.ping("srv5", LAB_ADDR.srv6.eth0),
-      ]);
+      const [hbDown, pubUp] = await Promise.all([lab.ping("srv5", LAB_ADDR.srv6.eth1, { waitS: 1 }), lab.ping("srv5", LAB_ADDR.srv6.eth0)]);
       assert.equal(hbDown.ok, false, "heartbeat net should be down after unplug");
       assert.ok(pubUp.ok, "public net should still work");
       await lab.plug("srv5", "eth1");
@@ -156,10 +142,7 @@ test("netns lab: seed topology, cable pulls, loss, processes, cleanup", { timeou
 
       // 100 % loss on srv6's heartbeat cable: nothing gets through; cleared: back
       await lab.setLoss("srv6", "eth1", 100);
-      const [lost, other] = await Promise.all([
-        lab.ping("srv5", LAB_ADDR.srv6.eth1, { waitS: 1 }),
-        lab.ping("srv5", LAB_ADDR.srv6.eth0),
-      ]);
+      const [lost, other] = await Promise.all([lab.ping("srv5", LAB_ADDR.srv6.eth1, { waitS: 1 }), lab.ping("srv5", LAB_ADDR.srv6.eth0)]);
       assert.equal(lost.ok, false, "100% loss");
       assert.ok(other.ok);
       // partial loss: some but not all of 40 echoes come back
@@ -191,9 +174,7 @@ test("netns lab: seed topology, cable pulls, loss, processes, cleanup", { timeou
       assert.equal(viaVip.ok, true, viaVip.error);
       assert.equal(viaVip.body, "srv5");
       assert.equal(viaVip.localAddress, LAB_ADDR.client);
-      const samples = await Promise.all(
-        Array.from({ length: 5 }, () => lab.httpGet("client", `http://${LAB_ADDR.srv5.eth0}:8080/`, 1000)),
-      );
+      const samples = await Promise.all(Array.from({ length: 5 }, () => lab.httpGet("client", `http://${LAB_ADDR.srv5.eth0}:8080/`, 1000)));
       assert.ok(samples.every((s) => s.body === "srv5"));
       const refused = await lab.httpGet("client", `http://${LAB_ADDR.srv6.eth0}:8080/`, 1000);
       assert.equal(refused.ok, false);

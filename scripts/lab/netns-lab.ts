@@ -37,9 +37,7 @@ export function assertLabCidr(cidr: string): void {
   const max = net.isIPv4(ip) ? 32 : 128;
   if (len > max) throw new Error(`bad prefix length in ${cidr}`);
   if (!isLabAddress(ip)) {
-    throw new Error(
-      `${cidr}: labs may only use ${LAB_IPV4_RANGES.join(", ")} (and ${LAB_IPV6_RANGE} for IPv6)`,
-    );
+    throw new Error(`${cidr}: labs may only use ${LAB_IPV4_RANGES.join(", ")} (and ${LAB_IPV6_RANGE} for IPv6)`);
   }
 }
 
@@ -419,8 +417,7 @@ export class NetnsLab {
       prefix = `tb${process.pid % 10000}${tag}${randomTag(2)}`;
     } while (existing.some((n) => n.startsWith(`${prefix}-`)));
     this.prefix = prefix;
-    this.logFn =
-      opts.log ?? (process.env["TWINBEAT_LAB_DEBUG"] ? (l) => process.stderr.write(`[lab ${prefix}] ${l}\n`) : () => {});
+    this.logFn = opts.log ?? (process.env["TWINBEAT_LAB_DEBUG"] ? (l) => process.stderr.write(`[lab ${prefix}] ${l}\n`) : () => {});
     this.killGraceMs = opts.killGraceMs ?? 1500;
     registerLab(this);
     this.writeMarker();
@@ -434,10 +431,7 @@ export class NetnsLab {
       const work = fn(lab);
       if (opts.deadlineMs === undefined) return await work;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`lab ${lab.prefix}: deadline of ${opts.deadlineMs} ms passed`)),
-          opts.deadlineMs,
-        );
+        timer = setTimeout(() => reject(new Error(`lab ${lab.prefix}: deadline of ${opts.deadlineMs} ms passed`)), opts.deadlineMs);
       });
       work.catch(() => {}); // if the deadline wins, fn's later failure is moot
       return await Promise.race([work, deadline]);
@@ -489,7 +483,7 @@ export class NetnsLab {
     if (!NAME_RE.test(name)) throw new Error(`host name must match ${NAME_RE}, got ${name}`);
     if (this.hosts.has(name) || this.switches.has(name)) throw new Error(`duplicate lab name ${name}`);
     const netns = `${this.prefix}-${name}`;
-    const hostname = opts.hostname === false ? undefined : opts.hostname ?? name;
+    const hostname = opts.hostname === false ? undefined : (opts.hostname ?? name);
     const host: HostState = hostname === undefined ? { name, netns, ipv6: !opts.disableIpv6 } : { name, netns, hostname, ipv6: !opts.disableIpv6 };
     await run("ip", ["netns", "add", netns]);
     this.hosts.set(name, host);
@@ -542,10 +536,7 @@ export class NetnsLab {
       "net.ipv6.conf.all.disable_ipv6": 1,
       "net.ipv6.conf.default.disable_ipv6": 1,
     });
-    await run("ip", [
-      "-n", netns, "link", "add", "br0", "type", "bridge",
-      "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0",
-    ]);
+    await run("ip", ["-n", netns, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
     await run("ip", ["-n", netns, "link", "set", "br0", "up"]);
     this.logFn(`switch ${name} (${netns})`);
     return sw;
@@ -629,8 +620,10 @@ export class NetnsLab {
     const dir = opts.direction ?? "both";
     const cond = percent >= 100 ? "" : `numgen random mod 10000 < ${Math.round(percent * 100)} `;
     const lines: string[] = [];
-    if (dir === "both" || dir === "egress") lines.push(`add rule bridge ${NFT_TABLE} ${NFT_CHAIN} iifname "${link.port}" ${cond}counter drop comment "loss:${link.port}"`);
-    if (dir === "both" || dir === "ingress") lines.push(`add rule bridge ${NFT_TABLE} ${NFT_CHAIN} oifname "${link.port}" ${cond}counter drop comment "loss:${link.port}"`);
+    if (dir === "both" || dir === "egress")
+      lines.push(`add rule bridge ${NFT_TABLE} ${NFT_CHAIN} iifname "${link.port}" ${cond}counter drop comment "loss:${link.port}"`);
+    if (dir === "both" || dir === "ingress")
+      lines.push(`add rule bridge ${NFT_TABLE} ${NFT_CHAIN} oifname "${link.port}" ${cond}counter drop comment "loss:${link.port}"`);
     await this.nft(sw, lines.join("\n") + "\n");
     this.logFn(`loss ${percent}% (${dir}) on ${hostName}/${ifName}`);
   }
@@ -656,7 +649,8 @@ export class NetnsLab {
     const sw = this.switchOf(la.switch);
     await this.ensureNft(sw);
     await this.deleteRulesWithComment(sw, `cut:${la.port}:${lb.port}`);
-    const rule = (from: string, to: string) => `add rule bridge ${NFT_TABLE} ${NFT_CHAIN} iifname "${from}" oifname "${to}" counter drop comment "cut:${la.port}:${lb.port}"`;
+    const rule = (from: string, to: string) =>
+      `add rule bridge ${NFT_TABLE} ${NFT_CHAIN} iifname "${from}" oifname "${to}" counter drop comment "cut:${la.port}:${lb.port}"`;
     const lines = [rule(la.port, lb.port)];
     if ((opts.direction ?? "both") === "both") lines.push(rule(lb.port, la.port));
     await this.nft(sw, lines.join("\n") + "\n");
@@ -717,9 +711,7 @@ export class NetnsLab {
     clearTimeout(timer);
     const res: ExecResult = { code, signal, stdout, stderr, timedOut, ms: Date.now() - t0 };
     if (opts.check && (code !== 0 || timedOut)) {
-      throw new Error(
-        `${hostName}: ${argv.join(" ")}: ${timedOut ? `timed out after ${timeoutMs} ms` : `exit ${code ?? signal}`}: ${stderr.trim()}`,
-      );
+      throw new Error(`${hostName}: ${argv.join(" ")}: ${timedOut ? `timed out after ${timeoutMs} ms` : `exit ${code ?? signal}`}: ${stderr.trim()}`);
     }
     return res;
   }
@@ -744,7 +736,7 @@ export class NetnsLab {
     }
     const proc = this.startInHost(host, argv, { env: opts.env, cwd: opts.cwd, stdio });
     if (fd !== undefined) fs.closeSync(fd);
-    const keep = stdio[1] === "pipe" ? opts.keepOutputBytes ?? 256 * 1024 : 0;
+    const keep = stdio[1] === "pipe" ? (opts.keepOutputBytes ?? 256 * 1024) : 0;
     this.track(proc, host.name, argv, keep);
     proc.on("error", (e) => this.logFn(`spawn ${argv[0]} in ${hostName} failed: ${e.message}`));
     this.logFn(`spawned ${hostName}: ${argv.join(" ")} (pid ${proc.pid})`);
@@ -1033,9 +1025,7 @@ export class NetnsLab {
     if (argv.length === 0) throw new Error("empty argv");
     // `ip netns exec` execs (no fork), unshare and sh exec too: the pid we get is the program's.
     const wrapper =
-      host.hostname !== undefined
-        ? ["unshare", "--uts", "--", "sh", "-c", 'printf %s "$0" > /proc/sys/kernel/hostname && exec "$@"', host.hostname]
-        : [];
+      host.hostname !== undefined ? ["unshare", "--uts", "--", "sh", "-c", 'printf %s "$0" > /proc/sys/kernel/hostname && exec "$@"', host.hostname] : [];
     return spawn("ip", ["netns", "exec", host.netns, ...wrapper, ...argv], {
       env: o.env ?? process.env,
       cwd: o.cwd,
@@ -1083,7 +1073,16 @@ export class NetnsLab {
     proc.stdin?.on("error", () => {});
     const rl = readline.createInterface({ input: proc.stdout! });
     rl.on("line", (line) => {
-      let r: { id: number; status?: number; headers?: Record<string, string | string[] | undefined>; body?: string; error?: string; ms: number; localAddress?: string; remoteAddress?: string };
+      let r: {
+        id: number;
+        status?: number;
+        headers?: Record<string, string | string[] | undefined>;
+        body?: string;
+        error?: string;
+        ms: number;
+        localAddress?: string;
+        remoteAddress?: string;
+      };
       try {
         r = JSON.parse(line) as typeof r;
       } catch {
@@ -1131,10 +1130,7 @@ export class NetnsLab {
 
   private async ensureNft(sw: LabSwitch): Promise<void> {
     if (this.nftReady.has(sw.name)) return;
-    await this.nft(
-      sw,
-      `table bridge ${NFT_TABLE} {\n  chain ${NFT_CHAIN} {\n    type filter hook forward priority 0; policy accept;\n  }\n}\n`,
-    );
+    await this.nft(sw, `table bridge ${NFT_TABLE} {\n  chain ${NFT_CHAIN} {\n    type filter hook forward priority 0; policy accept;\n  }\n}\n`);
     this.nftReady.add(sw.name);
   }
 
@@ -1163,7 +1159,11 @@ async function killNetnsPids(ns: string): Promise<number[]> {
   } catch {
     return [];
   }
-  const pids = stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => p > 1 && p !== process.pid);
+  const pids = stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => p > 1 && p !== process.pid);
   for (const p of pids) {
     try {
       process.kill(p, "SIGKILL");

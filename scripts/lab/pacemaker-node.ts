@@ -73,17 +73,33 @@ function pidsIn(ns: string, keeper: number): number[] {
  * Prepares `<workDir>/pacemaker/<nodeName>` with `corosyncConf` and `authkey` as its
  * /etc/corosync and starts the keeper in lab host `host`.
  */
-export async function setUpPacemakerNode(lab: NetnsLab, host: string, nodeName: string, workDir: string, files: { corosyncConf: string; authkey: Uint8Array }): Promise<PacemakerNode> {
+export async function setUpPacemakerNode(
+  lab: NetnsLab,
+  host: string,
+  nodeName: string,
+  workDir: string,
+  files: { corosyncConf: string; authkey: Uint8Array },
+): Promise<PacemakerNode> {
   const base = path.join(workDir, "pacemaker", nodeName);
   fs.rmSync(base, { recursive: true, force: true });
-  for (const d of ["etc-corosync", "lib-corosync", "lib-pacemaker/cib", "lib-pacemaker/pengine", "lib-pacemaker/blackbox", "lib-pacemaker/cores", "log/pacemaker"]) {
+  for (const d of [
+    "etc-corosync",
+    "lib-corosync",
+    "lib-pacemaker/cib",
+    "lib-pacemaker/pengine",
+    "lib-pacemaker/blackbox",
+    "lib-pacemaker/cores",
+    "log/pacemaker",
+  ]) {
     fs.mkdirSync(path.join(base, d), { recursive: true });
   }
   fs.writeFileSync(path.join(base, "etc-corosync", "corosync.conf"), files.corosyncConf);
   fs.writeFileSync(path.join(base, "etc-corosync", "authkey"), files.authkey, { mode: 0o400 });
   // Pacemaker's daemons run as hacluster:haclient (Debian's package creates them).
   await lab.exec(host, ["chown", "-R", "hacluster:haclient", path.join(base, "lib-pacemaker"), path.join(base, "log", "pacemaker")]);
-  const keeper = lab.spawn(host, ["unshare", "--uts", "--mount", "--propagation", "private", "--", "sh", "-c", KEEPER_SCRIPT, "keeper", nodeName, base], { stdio: "pipe" });
+  const keeper = lab.spawn(host, ["unshare", "--uts", "--mount", "--propagation", "private", "--", "sh", "-c", KEEPER_SCRIPT, "keeper", nodeName, base], {
+    stdio: "pipe",
+  });
   const keeperPid = keeper.pid;
   if (keeperPid === undefined) throw new Error(`${host}: no keeper for ${nodeName}`);
   for (let i = 0; !/^ready$/m.test(lab.outputOf(keeper)); i++) {

@@ -230,7 +230,13 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
     out: path.join(base, "heartbeat.out"),
   };
   fs.rmSync(base, { recursive: true, force: true });
-  for (const d of [dirs.etc, dirs.log, path.join(dirs.lib, "cores", "root"), path.join(dirs.lib, "cores", "nobody"), path.join(dirs.lib, "cores", "hacluster")]) {
+  for (const d of [
+    dirs.etc,
+    dirs.log,
+    path.join(dirs.lib, "cores", "root"),
+    path.join(dirs.lib, "cores", "nobody"),
+    path.join(dirs.lib, "cores", "hacluster"),
+  ]) {
     fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   }
   for (const sub of ["ccm", "crm", "pengine"]) fs.mkdirSync(path.join(dirs.lib, sub), { recursive: true, mode: 0o750 });
@@ -259,7 +265,11 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
 
   // Host paths of the node's files (/var/log and friends are the per-node folders).
   const hostPath = (p: string): string => {
-    for (const [inNode, onHost] of [["/var/log", dirs.log], ["/etc/ha.d", dirs.etc], ["/var/lib/heartbeat", dirs.lib]] as const) {
+    for (const [inNode, onHost] of [
+      ["/var/log", dirs.log],
+      ["/etc/ha.d", dirs.etc],
+      ["/var/lib/heartbeat", dirs.lib],
+    ] as const) {
       if (p === inNode || p.startsWith(inNode + "/")) return onHost + p.slice(inNode.length);
     }
     return p;
@@ -267,7 +277,9 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
   const logfile = hostPath(haCfValue(opts.haCf, "logfile") ?? "/var/log/ha-log");
   const debugfile = hostPath(haCfValue(opts.haCf, "debugfile") ?? "/var/log/ha-debug");
 
-  const keeper = lab.spawn(host, ["unshare", "--uts", "--mount", "--propagation", "private", "--", "sh", "-c", KEEPER_SCRIPT, "keeper", nodeName, base], { stdio: "pipe" });
+  const keeper = lab.spawn(host, ["unshare", "--uts", "--mount", "--propagation", "private", "--", "sh", "-c", KEEPER_SCRIPT, "keeper", nodeName, base], {
+    stdio: "pipe",
+  });
   const keeperPid = keeper.pid;
   if (keeperPid === undefined) throw new Error(`${host}: could not start the keeper for ${nodeName}`);
   for (let i = 0; ; i++) {
@@ -318,7 +330,11 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
       }
     },
     exec(argv, o = {}) {
-      return lab.exec(host, enter(argv), { timeoutMs: o.timeoutMs ?? 15_000, ...(o.input !== undefined ? { input: o.input } : {}), ...(o.env ? { env: o.env } : {}) });
+      return lab.exec(host, enter(argv), {
+        timeoutMs: o.timeoutMs ?? 15_000,
+        ...(o.input !== undefined ? { input: o.input } : {}),
+        ...(o.env ? { env: o.env } : {}),
+      });
     },
     clStatus(...args) {
       return node.exec(["cl_status", ...args], { timeoutMs: 10_000 });
@@ -382,7 +398,7 @@ export async function startRealHeartbeat(lab: NetnsLab, host: string, opts: Real
         if (master === undefined) return [];
         victims = [master];
         // descendants of the master (FIFO reader, media readers/writers, running scripts)
-        for (let grew = true; grew; ) {
+        for (let grew = true; grew;) {
           grew = false;
           for (const p of procs) {
             if (!victims.includes(p.pid) && victims.includes(p.ppid)) {
@@ -451,7 +467,11 @@ export async function startCapture(lab: NetnsLab, host: string, ifName: string, 
       await sleep(100);
       await lab.stop(proc, 2000);
       try {
-        const text = execFileSync("tcpdump", ["-r", file, "-nn", "-tt", o.hex ? "-X" : "-A"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 1024 * 1024 });
+        const text = execFileSync("tcpdump", ["-r", file, "-nn", "-tt", o.hex ? "-X" : "-A"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+          maxBuffer: 64 * 1024 * 1024,
+        });
         return o.maxBytes !== undefined ? text.slice(0, o.maxBytes) : text;
       } catch (e) {
         return `tcpdump -r failed: ${(e as Error).message}`;
@@ -500,7 +520,7 @@ export function readPcapUdp(file: string): WirePacket[] {
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20);
   const out: WirePacket[] = [];
-  for (let off = 24; off + 16 <= buf.length; ) {
+  for (let off = 24; off + 16 <= buf.length;) {
     const sec = u32(off);
     const frac = u32(off + 4);
     const incl = u32(off + 8);

@@ -52,7 +52,9 @@ export async function setUpSeedPair(lab: NetnsLab, work: string, options: SeedPa
     const dir = cfg.dirs[node];
     const haresources = join(dir, "haresources");
     // The seed serves its page from httpd on both nodes; here httpd moves with the VIP.
-    const lines = readFileSync(haresources, "utf8").split("\n").map((l) => (/^\s*[^#\s]/.test(l) ? `${l.replace(/\s+$/, "")} httpd` : l));
+    const lines = readFileSync(haresources, "utf8")
+      .split("\n")
+      .map((l) => (/^\s*[^#\s]/.test(l) ? `${l.replace(/\s+$/, "")} httpd` : l));
     writeFileSync(haresources, lines.join("\n"));
     mkdirSync(join(dir, "resource.d"), { recursive: true });
     copyFileSync(HTTPD_SCRIPT, join(dir, "resource.d", "httpd"));
@@ -145,7 +147,8 @@ export class ServiceSampler {
     for (;;) {
       const hit = this.samples.slice(from).find((s) => s.page === page);
       if (hit) return hit.atMs;
-      if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for the client to read "${page}"; last: ${JSON.stringify(this.samples.slice(-3))}`);
+      if (Date.now() > deadline)
+        throw new Error(`Timed out after ${timeoutMs} ms waiting for the client to read "${page}"; last: ${JSON.stringify(this.samples.slice(-3))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

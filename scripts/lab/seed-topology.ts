@@ -282,9 +282,7 @@ export function renderNodeConfig(seed: SeedConfig, node: SeedNodeKey, opts: Rend
   const naming = opts.nodeNames ?? "fqdn";
   const peer = SEED_NODES[node].peer;
   const names = (s: string) =>
-    naming === "fqdn"
-      ? s
-      : s.replace(/\bsrv([56])\.localdomain\b/g, (_m, d: string) => nodeName(`srv${d}` as SeedNodeKey, naming));
+    naming === "fqdn" ? s : s.replace(/\bsrv([56])\.localdomain\b/g, (_m, d: string) => nodeName(`srv${d}` as SeedNodeKey, naming));
   const comments = (l: string) => (opts.comments === "strip" ? splitComment(l).body : l);
   const overrides = { ...(opts.haCfOverrides ?? {}) };
   if (opts.logDir !== undefined && !("debugfile" in overrides)) overrides["debugfile"] = path.join(opts.logDir, "ha-debug");
@@ -305,7 +303,12 @@ export function renderNodeConfig(seed: SeedConfig, node: SeedNodeKey, opts: Rend
       done.add(directive);
     } else if (directive === "ucast" && args.length >= 2) {
       // point at the peer's heartbeat address, whatever the seed node's file said
-      outLines = [`ucast ${args[0]} ${LAB_ADDR[peer].eth1}${args.slice(2).map((a) => ` ${a}`).join("")}${comment}`];
+      outLines = [
+        `ucast ${args[0]} ${LAB_ADDR[peer].eth1}${args
+          .slice(2)
+          .map((a) => ` ${a}`)
+          .join("")}${comment}`,
+      ];
     } else {
       outLines = [line];
     }

@@ -11,7 +11,11 @@ describe("ApplianceFactsSampler", () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tb-facts-"));
-    for (const [name, state] of [["lo", "unknown"], ["eth1", "down"], ["eth0", "up"]]) {
+    for (const [name, state] of [
+      ["lo", "unknown"],
+      ["eth1", "down"],
+      ["eth0", "up"],
+    ]) {
       mkdirSync(join(dir, "net", name!), { recursive: true });
       writeFileSync(join(dir, "net", name!, "operstate"), `${state}\n`);
     }
@@ -25,7 +29,11 @@ describe("ApplianceFactsSampler", () => {
     const f = await s.refresh();
     assert.deepEqual(
       f.interfaces.map((i) => [i.name, i.operstate]),
-      [["bond0", "unknown"], ["eth0", "up"], ["eth1", "down"]],
+      [
+        ["bond0", "unknown"],
+        ["eth0", "up"],
+        ["eth1", "down"],
+      ],
     );
     assert.deepEqual(f.memory, { totalBytes: 2048 * 1024, availableBytes: 1024 * 1024 });
     assert.equal(f.loadavg.length, 3);

@@ -81,17 +81,19 @@ export class ApplianceFactsSampler {
     if (this.#inFlight) return this.#inFlight;
     this.#lastAt = this.#now(); // a failing sample is not retried in a tight loop either
     // Started on a later turn of the event loop: the caller (a status request) does none of the work.
-    const p = new Promise<void>((r) => setImmediate(r)).then(() => this.#sample()).then(
-      (facts) => {
-        this.#last = facts;
-        this.#inFlight = undefined;
-        return facts;
-      },
-      (err: unknown) => {
-        this.#inFlight = undefined;
-        throw err;
-      },
-    );
+    const p = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.#sample())
+      .then(
+        (facts) => {
+          this.#last = facts;
+          this.#inFlight = undefined;
+          return facts;
+        },
+        (err: unknown) => {
+          this.#inFlight = undefined;
+          throw err;
+        },
+      );
     this.#inFlight = p;
     return p;
   }

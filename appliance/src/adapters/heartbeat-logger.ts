@@ -10,8 +10,26 @@ const LEVEL_WORD: Record<LogLevel, string> = { debug: "debug", info: "info", war
 /** syslog severities (RFC 5424). */
 const SYSLOG_SEVERITY: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3, crit: 2 };
 const SYSLOG_FACILITY: Record<string, number> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11,
-  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
 };
 
 export interface HeartbeatLoggerOptions {
@@ -117,11 +135,13 @@ export class HeartbeatLogger {
     if (this.#syslog) {
       const child = this.#syslog;
       this.#syslog = undefined;
-      ends.push(new Promise((r) => {
-        child.once("exit", () => r());
-        child.stdin?.end();
-        setTimeout(r, 500).unref();
-      }));
+      ends.push(
+        new Promise((r) => {
+          child.once("exit", () => r());
+          child.stdin?.end();
+          setTimeout(r, 500).unref();
+        }),
+      );
     }
     await Promise.all(ends);
   }

@@ -76,8 +76,17 @@ describe("NotifyHook", () => {
     await h.idle();
     const took = Date.now() - t0;
     assert.ok(took < 3000, `took ${took} ms`);
-    assert.deepEqual(runs(), ["begin slow ACQUIRED srv6.localdomain env=slow/ACQUIRED/srv6.localdomain", "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain", "end next"]);
-    assert.ok(lines.some(([l, t]) => l === "warn" && /slow ACQUIRED still running after 300 ms: killed it and its process group \(gone \d+ ms after the start\)/.test(t)), JSON.stringify(lines));
+    assert.deepEqual(runs(), [
+      "begin slow ACQUIRED srv6.localdomain env=slow/ACQUIRED/srv6.localdomain",
+      "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain",
+      "end next",
+    ]);
+    assert.ok(
+      lines.some(
+        ([l, t]) => l === "warn" && /slow ACQUIRED still running after 300 ms: killed it and its process group \(gone \d+ ms after the start\)/.test(t),
+      ),
+      JSON.stringify(lines),
+    );
   });
 
   it("does not wait for a background process the script left holding its output, and leaves it running", async () => {
@@ -87,15 +96,22 @@ describe("NotifyHook", () => {
     h.transition("next", "RELEASED");
     await h.idle();
     const took = performance.now() - t0;
-    const bg = Number(runs().find((l) => l.startsWith("bg "))?.slice(3));
+    const bg = Number(
+      runs()
+        .find((l) => l.startsWith("bg "))
+        ?.slice(3),
+    );
     try {
       assert.ok(took < 2000, `the queue waited ${Math.round(took)} ms for the background child (timeout is 10 s)`);
-      assert.deepEqual(runs().filter((l) => !l.startsWith("bg ")), [
-        "begin daemon ACQUIRED srv6.localdomain env=daemon/ACQUIRED/srv6.localdomain",
-        "end daemon",
-        "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain",
-        "end next",
-      ]);
+      assert.deepEqual(
+        runs().filter((l) => !l.startsWith("bg ")),
+        [
+          "begin daemon ACQUIRED srv6.localdomain env=daemon/ACQUIRED/srv6.localdomain",
+          "end daemon",
+          "begin next RELEASED srv6.localdomain env=next/RELEASED/srv6.localdomain",
+          "end next",
+        ],
+      );
       assert.deepEqual(lines, [], "no timeout, no kill");
       process.kill(bg, 0); // still there: a script that exits by itself keeps what it started
     } finally {
@@ -110,7 +126,9 @@ describe("NotifyHook", () => {
     for (const g of ["w2", "w3", "w4", "w5"]) h.transition(g, "RELEASED");
     await h.idle();
     assert.deepEqual(
-      runs().filter((l) => l.startsWith("begin")).map((l) => l.split(" ")[1]),
+      runs()
+        .filter((l) => l.startsWith("begin"))
+        .map((l) => l.split(" ")[1]),
       ["pause-1", "w4", "w5"],
     );
     assert.deepEqual(h.counts, { runs: 3, dropped: 2 });

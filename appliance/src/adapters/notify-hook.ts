@@ -135,7 +135,10 @@ export class NotifyHook {
         log("error", `notify: ${result.message} (${result.errorCode})`);
         break;
       case "timed-out":
-        log("warn", `notify: ${script} ${what} still running after ${timeoutMs} ms: killed it and its process group (gone ${Math.round(performance.now() - started)} ms after the start)`);
+        log(
+          "warn",
+          `notify: ${script} ${what} still running after ${timeoutMs} ms: killed it and its process group (gone ${Math.round(performance.now() - started)} ms after the start)`,
+        );
         break;
       case "aborted":
         break;

@@ -28,7 +28,10 @@ describe("pingInvocation", () => {
 
   it("busybox: no -n, the applet name first when run as busybox itself", () => {
     assert.deepEqual(pingInvocation("busybox", "/bin/ping", "192.0.2.7", 200), { program: "/bin/ping", args: ["-i", "0.2", "192.0.2.7"] });
-    assert.deepEqual(pingInvocation("busybox", "/bin/busybox", "2001:db8::7", 1000), { program: "/bin/busybox", args: ["ping", "-i", "1.0", "-6", "2001:db8::7"] });
+    assert.deepEqual(pingInvocation("busybox", "/bin/busybox", "2001:db8::7", 1000), {
+      program: "/bin/busybox",
+      args: ["ping", "-i", "1.0", "-6", "2001:db8::7"],
+    });
   });
 
   it("never asks for less than 0.2 s (the root-only floor of iputils and inetutils)", () => {

@@ -34,7 +34,17 @@ ${opts.exitAfter ? "exit 1" : "exec sleep 30"}
 `,
     { mode: 0o755 },
   );
-  return { program, calls: () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n").map((l) => l.split(" ")) : []) };
+  return {
+    program,
+    calls: () =>
+      fs.existsSync(calls)
+        ? fs
+            .readFileSync(calls, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => l.split(" "))
+        : [],
+  };
 }
 
 async function until(what: string, pred: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -71,7 +81,10 @@ describe("PingProber", () => {
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(replies, ["192.0.2.7", "192.0.2.7"]);
       assert.deepEqual(fake.calls(), [["-n", "-i", "0.2", "192.0.2.7"]], "inetutils' arguments");
-      assert.ok(logs.some((l) => /is inetutils ping/.test(l)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => /is inetutils ping/.test(l)),
+        logs.join("\n"),
+      );
     } finally {
       p.close();
     }
@@ -114,7 +127,10 @@ describe("PingProber", () => {
       await until("a retry", () => attempts >= 3);
       assert.deepEqual(replies, []);
       assert.deepEqual(fake.calls(), [], "no ping started");
-      assert.ok(logs.some((l) => /^error: Cannot resolve ping node gone\.invalid: ENOTFOUND/.test(l)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => /^error: Cannot resolve ping node gone\.invalid: ENOTFOUND/.test(l)),
+        logs.join("\n"),
+      );
     } finally {
       p.close();
     }
@@ -128,9 +144,18 @@ describe("PingProber", () => {
     p.start();
     try {
       await until("a restart", () => fake.calls().length >= 2);
-      assert.deepEqual(fake.calls().slice(0, 2).map((c) => c.at(-1)), ["192.0.2.7", "192.0.2.8"]);
+      assert.deepEqual(
+        fake
+          .calls()
+          .slice(0, 2)
+          .map((c) => c.at(-1)),
+        ["192.0.2.7", "192.0.2.8"],
+      );
       assert.ok(replies.length >= 2 && replies.every((h) => h === "witness.lab"));
-      assert.ok(logs.some((l) => /ping witness\.lab \(192\.0\.2\.7\) exited \(1\); restarting it/.test(l)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => /ping witness\.lab \(192\.0\.2\.7\) exited \(1\); restarting it/.test(l)),
+        logs.join("\n"),
+      );
     } finally {
       p.close();
     }

@@ -75,7 +75,9 @@ export class PingProber {
 
   async #detect(): Promise<PingImplementation> {
     const text = await new Promise<string>((resolve) => {
-      execFile(this.#program, /(^|\/)busybox$/.test(this.#program) ? ["ping", "-V"] : ["-V"], { timeout: 3000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      execFile(this.#program, /(^|\/)busybox$/.test(this.#program) ? ["ping", "-V"] : ["-V"], { timeout: 3000 }, (_err, stdout, stderr) =>
+        resolve(`${stdout}${stderr}`),
+      );
     });
     const found = implementationFromVersionText(text);
     if (found) {
@@ -83,7 +85,10 @@ export class PingProber {
       return found;
     }
     // Unknown: iputils' arguments are the most widely understood (-n -i).
-    this.#opts.onLog("warn", `Ping nodes: cannot tell which ping ${this.#program} is (-V said ${JSON.stringify(text.trim().split("\n")[0] ?? "")}); using iputils arguments`);
+    this.#opts.onLog(
+      "warn",
+      `Ping nodes: cannot tell which ping ${this.#program} is (-V said ${JSON.stringify(text.trim().split("\n")[0] ?? "")}); using iputils arguments`,
+    );
     return "iputils";
   }
 
@@ -100,7 +105,10 @@ export class PingProber {
       address = await this.#resolve(host);
     } catch (err) {
       if (this.#closed) return;
-      this.#opts.onLog("error", `Cannot resolve ping node ${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; it counts as dead until it resolves (retrying)`);
+      this.#opts.onLog(
+        "error",
+        `Cannot resolve ping node ${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; it counts as dead until it resolves (retrying)`,
+      );
       this.#scheduleRestart(host);
       return;
     }

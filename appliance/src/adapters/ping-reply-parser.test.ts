@@ -39,15 +39,39 @@ function loadCaptures(): Capture[] {
 const captures = loadCaptures();
 
 function lines(c: Capture): string[] {
-  return c.stdoutChunks.map((x) => x.text).join("").split("\n");
+  return c.stdoutChunks
+    .map((x) => x.text)
+    .join("")
+    .split("\n");
 }
 
 describe("captured output of the three ping programs", () => {
   it("covers every implementation and the same core cases for each", () => {
-    const core = ["reply", "reply-ipv6", "host-unreachable-arp", "host-unreachable-router", "net-unreachable", "no-route", "ttl-exceeded", "redirect", "dup", "broadcast", "reply-from-other-address", "errors-from-node", "timeout", "unresolvable", "interface-down", "carrier-lost"];
+    const core = [
+      "reply",
+      "reply-ipv6",
+      "host-unreachable-arp",
+      "host-unreachable-router",
+      "net-unreachable",
+      "no-route",
+      "ttl-exceeded",
+      "redirect",
+      "dup",
+      "broadcast",
+      "reply-from-other-address",
+      "errors-from-node",
+      "timeout",
+      "unresolvable",
+      "interface-down",
+      "carrier-lost",
+    ];
     for (const impl of PING_IMPLEMENTATIONS) {
       const have = captures.filter((c) => c.implementation === impl).map((c) => c.case);
-      assert.deepEqual(core.filter((c) => !have.includes(c)), [], `${impl} lacks captures`);
+      assert.deepEqual(
+        core.filter((c) => !have.includes(c)),
+        [],
+        `${impl} lacks captures`,
+      );
     }
   });
 
@@ -73,7 +97,12 @@ describe("captured output of the three ping programs", () => {
   it("each program writes every reply to the pipe as it arrives, not in a burst", () => {
     for (const c of captures.filter((x) => x.case === "reply" || x.case === "redirect" || x.case === "interface-down")) {
       const filter = new PingReplyFilter(c.nodeAddress);
-      const times = c.stdoutChunks.flatMap((ch) => ch.text.split("\n").filter((l) => filter.accept(l).kind === "reply").map(() => ch.ms));
+      const times = c.stdoutChunks.flatMap((ch) =>
+        ch.text
+          .split("\n")
+          .filter((l) => filter.accept(l).kind === "reply")
+          .map(() => ch.ms),
+      );
       assert.ok(times.length >= 3, `${c.implementation} ${c.case}: ${times.length} replies`);
       // Echoes go out every 200 ms; a buffering program would hand them over together at exit.
       const gaps = times.slice(1).map((t, i) => t - times[i]!);

@@ -1,9 +1,7 @@
 // Decides whether one line of a ping program's output is an echo reply from the ping node's own address (iputils, GNU inetutils, busybox).
 
 /** What one output line says about the ping node. */
-export type PingLine =
-  | { readonly kind: "reply"; readonly seq: number }
-  | { readonly kind: "ignored"; readonly why: PingLineIgnored };
+export type PingLine = { readonly kind: "reply"; readonly seq: number } | { readonly kind: "ignored"; readonly why: PingLineIgnored };
 
 export type PingLineIgnored =
   /** Not a "N bytes from ADDRESS: …" line: header, statistics, blank, "From X icmp_seq=N Destination Host Unreachable" (iputils' ICMP errors). */

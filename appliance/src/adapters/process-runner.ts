@@ -245,8 +245,7 @@ export function runProcess(file: string, args: readonly string[], options: RunPr
 
 function spawnFailed(file: string, err: unknown): ProcessResult {
   const code = (err as NodeJS.ErrnoException).code ?? "EUNKNOWN";
-  const reason =
-    code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied (is it executable?)" : (err as Error).message || code;
+  const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied (is it executable?)" : (err as Error).message || code;
   return { kind: "spawn-failed", errorCode: code, message: `cannot run ${file}: ${reason}` };
 }
 

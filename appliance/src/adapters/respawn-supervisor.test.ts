@@ -49,8 +49,14 @@ describe("RespawnSupervisor", () => {
     const second = await next();
     second.finish(exited(100));
     await new Promise((r) => setImmediate(r));
-    assert.ok(logs.some((l) => l.includes("exited (1); restarting it")), logs.join("\n"));
-    assert.ok(logs.some((l) => l.includes("exited with 100: not restarting it")), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => l.includes("exited (1); restarting it")),
+      logs.join("\n"),
+    );
+    assert.ok(
+      logs.some((l) => l.includes("exited with 100: not restarting it")),
+      logs.join("\n"),
+    );
     s.stop();
   });
 
@@ -85,7 +91,12 @@ describe("RespawnSupervisor", () => {
   it("with the real runner: runs a child as root (looked up by name) and stop() ends its process group", async () => {
     const logs: string[] = [];
     const pidFile = `/tmp/tb-respawn-${process.pid}.pid`;
-    const child: RespawnConfig = { user: "root", command: "/bin/sh", args: ["-c", `echo $$ > ${pidFile}; echo started >&2; exec sleep 30`], at: { file: "ha.cf", line: 1 } };
+    const child: RespawnConfig = {
+      user: "root",
+      command: "/bin/sh",
+      args: ["-c", `echo $$ > ${pidFile}; echo started >&2; exec sleep 30`],
+      at: { file: "ha.cf", line: 1 },
+    };
     const s = new RespawnSupervisor([child], (l, t) => logs.push(`${l} ${t}`), process.env);
     s.start();
     let pid = 0;

@@ -50,7 +50,10 @@ describe("UdpMedia.reconfigure (loopback)", () => {
       await until(() => a.got.length === 1, "the datagram reached the first port");
       // udpport changed: new sockets first, then the old ones close.
       await media.reconfigure([ucast(peerB)]);
-      assert.ok(logs.some((l) => /Media on lo changed/.test(l)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => /Media on lo changed/.test(l)),
+        logs.join("\n"),
+      );
       media.sendAll(Buffer.from("after"));
       await until(() => b.got.length === 1, "the datagram reached the new port");
       assert.equal(a.got.length, 1);

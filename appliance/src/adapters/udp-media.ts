@@ -31,7 +31,7 @@ export interface InterfaceIPv4 {
 /** Finds `dev`'s first IPv4 address and its broadcast address. */
 export function interfaceIPv4(dev: string, ifaces: ReturnType<typeof networkInterfaces>): InterfaceIPv4 | undefined {
   for (const a of ifaces[dev] ?? []) {
-    if (a.family !== "IPv4" || a.internal && dev !== "lo") continue;
+    if (a.family !== "IPv4" || (a.internal && dev !== "lo")) continue;
     const addr = ipv4ToInt(a.address);
     const mask = ipv4ToInt(a.netmask);
     return { address: a.address, broadcast: intToIpv4((addr | ~mask) >>> 0) };
@@ -144,7 +144,13 @@ export class UdpMedia {
         if (cur) await closeSockets(cur);
         this.#devices.set(dev, fresh);
         this.#missing.delete(dev);
-        this.#opts.onLog("info", `Media on ${dev} ${cur ? "changed" : "added"}: ${media.filter((m) => m.dev === dev).map(describeMedium).join(", ")}`);
+        this.#opts.onLog(
+          "info",
+          `Media on ${dev} ${cur ? "changed" : "added"}: ${media
+            .filter((m) => m.dev === dev)
+            .map(describeMedium)
+            .join(", ")}`,
+        );
       } catch (err) {
         this.#opts.onLog("error", `Cannot open the new media on ${dev} (${ip.address}): ${(err as Error).message}${cur ? "; keeping the old ones" : ""}`);
         if (cur) this.#opts = { ...this.#opts, media: [...media.filter((m) => m.dev !== dev), ...before.filter((m) => m.dev === dev)] };
@@ -274,11 +280,16 @@ function describeMedium(m: MediumConfig): string {
 
 async function closeSockets(d: DeviceSockets): Promise<void> {
   const all = [d.unicast, ...(d.broadcast ? [d.broadcast] : []), ...d.multicast.map((m) => m.socket)];
-  await Promise.all(all.map((s) => new Promise<void>((r) => {
-    try {
-      s.close(() => r());
-    } catch {
-      r();
-    }
-  })));
+  await Promise.all(
+    all.map(
+      (s) =>
+        new Promise<void>((r) => {
+          try {
+            s.close(() => r());
+          } catch {
+            r();
+          }
+        }),
+    ),
+  );
 }

@@ -38,7 +38,12 @@ export function checkCommand(args: readonly string[]): number {
   if (result.config !== undefined && explain !== "off") {
     const explained = explainConfig(result.config);
     if (explain === "json") process.stdout.write(JSON.stringify(explained) + "\n");
-    else process.stdout.write(`\nWhat Twinbeat will do on ${localNode}:\n${explainLines(explained).map((l) => `  ${l}\n`).join("")}`);
+    else
+      process.stdout.write(
+        `\nWhat Twinbeat will do on ${localNode}:\n${explainLines(explained)
+          .map((l) => `  ${l}\n`)
+          .join("")}`,
+      );
   }
   const forWhom = machine === "another" ? `for node ${localNode} on another machine` : `for node ${localNode}`;
   process.stderr.write(

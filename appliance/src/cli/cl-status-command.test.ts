@@ -30,7 +30,9 @@ describe("cl_status command", () => {
     const runDir = join(dir, "up");
     mkdirSync(runDir);
     const status = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 });
-    const server = await startControlServer(runDir, (req) => (req.cmd === "status" ? { ok: true, pid: 1, nowMs: 100_000, membership: seedSnapshot(), status } : { ok: false }));
+    const server = await startControlServer(runDir, (req) =>
+      req.cmd === "status" ? { ok: true, pid: 1, nowMs: 100_000, membership: seedSnapshot(), status } : { ok: false },
+    );
     try {
       assert.deepEqual(await run(["--run-dir", runDir, "hbstatus"]), { code: 0, stdout: "Heartbeat is running on this machine.\n", stderr: "" });
       assert.deepEqual(await run([`--run-dir=${runDir}`, "nodestatus", SRV6]), { code: 0, stdout: "active\n", stderr: "" });
@@ -56,7 +58,10 @@ describe("cl_status command", () => {
       assert.deepEqual(await run(["--run-dir", runDir, "--config-dir", configDir, "rscstatus"]), { code: 0, stdout: "none\n", stderr: "" });
       const missing = await run(["--run-dir", runDir, "--config-dir", join(dir, "nowhere"), "rscstatus"]);
       assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /cl_status: \[\d+\]: ERROR: Cannot signon with heartbeat\n.*ERROR: REASON: the daemon's answer has no status and .*nowhere could not be read to make one\n$/);
+      assert.match(
+        missing.stderr,
+        /cl_status: \[\d+\]: ERROR: Cannot signon with heartbeat\n.*ERROR: REASON: the daemon's answer has no status and .*nowhere could not be read to make one\n$/,
+      );
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
@@ -69,7 +74,10 @@ describe("cl_status command", () => {
     const r = await run(["--run-dir", runDir, "nodestatus", SRV5]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^\w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ cl_status: \[\d+\]: ERROR: Cannot signon with heartbeat\n\w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ cl_status: \[\d+\]: ERROR: REASON: hb_api_signon: Can't initiate connection to heartbeat\n$/);
+    assert.match(
+      r.stderr,
+      /^\w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ cl_status: \[\d+\]: ERROR: Cannot signon with heartbeat\n\w{3} \d{2} \d{2}:\d{2}:\d{2} \S+ cl_status: \[\d+\]: ERROR: REASON: hb_api_signon: Can't initiate connection to heartbeat\n$/,
+    );
   });
 
   it("help and bad sub-commands do not need the daemon", async () => {
@@ -87,7 +95,11 @@ describe("cl_status command", () => {
     mkdirSync(runDir);
     const server = await startControlServer(runDir, () => ({ ok: false, error: "unknown command" }));
     try {
-      assert.deepEqual(await run(["--run-dir", runDir, "hbstatus", "-v"]), { code: 0, stdout: "Heartbeat is apparently running on this machine, but refuses my connection\n(unknown command)\n", stderr: "" });
+      assert.deepEqual(await run(["--run-dir", runDir, "hbstatus", "-v"]), {
+        code: 0,
+        stdout: "Heartbeat is apparently running on this machine, but refuses my connection\n(unknown command)\n",
+        stderr: "",
+      });
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
@@ -108,7 +120,10 @@ describe("cl_status command", () => {
       assert.equal(await askDaemon({ configDir: dir, stateDir: dir, runDir, nodeName: undefined }, 200), "timeout");
       assert.ok(Date.now() - t0 < 1000);
       await new Promise((r) => setTimeout(r, 50));
-      assert.ok(held.every((s) => s.destroyed || s.readableEnded), "the client closed its end");
+      assert.ok(
+        held.every((s) => s.destroyed || s.readableEnded),
+        "the client closed its end",
+      );
     } finally {
       for (const s of held) s.destroy();
       await new Promise<void>((r) => mute.close(() => r()));

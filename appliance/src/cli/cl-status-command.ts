@@ -64,7 +64,14 @@ export async function askDaemon(opts: CommonOptions, timeoutMs: number): Promise
 
 /** Turns the daemon's JSON answer into a DaemonStatus (building one from `membership` if the daemon predates `status`). */
 export function interpretAnswer(raw: unknown, opts: Pick<CommonOptions, "configDir">): DaemonAnswer {
-  const a = (typeof raw === "object" && raw !== null ? raw : {}) as { ok?: unknown; error?: unknown; status?: unknown; membership?: unknown; nowMs?: unknown; pid?: unknown };
+  const a = (typeof raw === "object" && raw !== null ? raw : {}) as {
+    ok?: unknown;
+    error?: unknown;
+    status?: unknown;
+    membership?: unknown;
+    nowMs?: unknown;
+    pid?: unknown;
+  };
   if (a.ok !== true) return { kind: "refused", reason: typeof a.error === "string" ? a.error : "the daemon refused the request" };
   const s = a.status as Partial<DaemonStatus> | undefined;
   if (s && s.schemaVersion === DAEMON_STATUS_SCHEMA_VERSION && Array.isArray(s.nodes)) return { kind: "up", status: s as DaemonStatus };
@@ -75,7 +82,12 @@ export function interpretAnswer(raw: unknown, opts: Pick<CommonOptions, "configD
   if (!loaded.config) return { kind: "refused", reason: `the daemon's answer has no status and ${opts.configDir} could not be read to make one` };
   return {
     kind: "up",
-    status: buildDaemonStatus({ snapshot: m, config: loaded.config, nowMs: typeof a.nowMs === "number" ? a.nowMs : 0, pid: typeof a.pid === "number" ? a.pid : 0 }),
+    status: buildDaemonStatus({
+      snapshot: m,
+      config: loaded.config,
+      nowMs: typeof a.nowMs === "number" ? a.nowMs : 0,
+      pid: typeof a.pid === "number" ? a.pid : 0,
+    }),
   };
 }
 

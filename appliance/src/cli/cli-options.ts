@@ -19,7 +19,10 @@ export function defaultOptions(): CommonOptions {
 
 /** An error in how a command was called: printed with usage, exit code given. */
 export class UsageError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
   }
 }

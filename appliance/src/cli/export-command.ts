@@ -69,7 +69,13 @@ export function exportCommand(args: readonly string[]): number {
     },
     // IPv4 first: Heartbeat's media are IPv4.
     localInterfaces: new Map(
-      Object.entries(os.networkInterfaces()).map(([dev, list]) => [dev, (list ?? []).filter((i) => !i.internal).sort((a, b) => (a.family === b.family ? 0 : a.family === "IPv4" ? -1 : 1)).map((i) => i.address)]),
+      Object.entries(os.networkInterfaces()).map(([dev, list]) => [
+        dev,
+        (list ?? [])
+          .filter((i) => !i.internal)
+          .sort((a, b) => (a.family === b.family ? 0 : a.family === "IPv4" ? -1 : 1))
+          .map((i) => i.address),
+      ]),
     ),
     randomKey: crypto.randomBytes(256),
     ...(clusterName !== undefined ? { clusterName } : {}),

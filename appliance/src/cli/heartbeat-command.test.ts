@@ -85,7 +85,10 @@ describe("heartbeat -f after kill -9", () => {
     const dir = configDir(root);
     const run = join(root, "run");
     const state = join(root, "state");
-    const start = () => spawn(process.execPath, [MAIN_JS, "heartbeat", "-f", "--config-dir", dir, "--run-dir", run, "--state-dir", state, "--node-name", "alpha"], { stdio: ["ignore", "ignore", "pipe"] });
+    const start = () =>
+      spawn(process.execPath, [MAIN_JS, "heartbeat", "-f", "--config-dir", dir, "--run-dir", run, "--state-dir", state, "--node-name", "alpha"], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
     const pidInFile = () => (existsSync(pidFilePath(run)) ? Number(readFileSync(pidFilePath(run), "utf8").trim()) : undefined);
     const first = start();
     let second: ChildProcess | undefined;

@@ -79,7 +79,12 @@ async function reloadRunning(opts: CommonOptions, flags: HeartbeatFlags, argv: r
     return 1;
   }
   const pid = runningPid(opts.runDir);
-  if (pid === undefined) return startDaemon(opts, flags, argv.filter((a) => a !== "-r"));
+  if (pid === undefined)
+    return startDaemon(
+      opts,
+      flags,
+      argv.filter((a) => a !== "-r"),
+    );
   process.kill(pid, "SIGHUP");
   process.stderr.write(`heartbeat: asked pid ${pid} to reload ${opts.configDir}\n`);
   return 0;

@@ -37,7 +37,8 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
 /** The text of `twinbeat status` (pure, for tests). */
 export function renderStatusText(s: DaemonStatus): string {
   let t = `${s.localNode}: ${s.localStatus}, resources ${s.rscStatus}\n`;
-  for (const n of s.nodes.filter((x) => !x.local)) t += `node ${n.name} (${n.type}): ${n.status}${n.links.length ? `, links ${n.links.map((l) => `${l.name} ${l.status}`).join(", ")}` : ""}\n`;
+  for (const n of s.nodes.filter((x) => !x.local))
+    t += `node ${n.name} (${n.type}): ${n.status}${n.links.length ? `, links ${n.links.map((l) => `${l.name} ${l.status}`).join(", ")}` : ""}\n`;
   for (const g of s.groups) t += `group ${g.key}: ${g.state} here, held by ${g.holder ?? "nobody known"}\n`;
   return t + renderResourceStatusText(s.resources ?? []);
 }

@@ -90,7 +90,9 @@ function verifyCommand(args: readonly string[]): number {
     return 1;
   }
   const m = r.manifest;
-  process.stdout.write(`${basename(path)}: good: Twinbeat ${m.version} (commit ${m.commit}, built ${m.built}), signed by key ${r.signer.id} (${r.signer.source})\n`);
+  process.stdout.write(
+    `${basename(path)}: good: Twinbeat ${m.version} (commit ${m.commit}, built ${m.built}), signed by key ${r.signer.id} (${r.signer.source})\n`,
+  );
   for (const p of m.parts) process.stdout.write(`  ${p.name} ${p.sizeBytes} bytes sha256 ${p.sha256}\n`);
   return 0;
 }
@@ -222,7 +224,8 @@ async function watchTrialCommand(args: readonly string[]): Promise<number> {
   const slot = runningSlot(values);
   const limitMs = typeof values["limit-s"] === "string" ? Number(values["limit-s"]) * 1000 : DEFAULT_TRIAL_LIMIT_MS;
   const intervalMs = typeof values["interval-s"] === "string" ? Number(values["interval-s"]) * 1000 : 3000;
-  if (!Number.isFinite(limitMs) || limitMs <= 0 || !Number.isFinite(intervalMs) || intervalMs <= 0) throw new UsageError("--limit-s and --interval-s need positive numbers");
+  if (!Number.isFinite(limitMs) || limitMs <= 0 || !Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new UsageError("--limit-s and --interval-s need positive numbers");
   const t0 = Date.now();
   let state = startTrialWatch(0, limitMs);
   const opts = defaultOptions();
@@ -230,7 +233,10 @@ async function watchTrialCommand(args: readonly string[]): Promise<number> {
     const answer = await askDaemon(opts, 5000);
     const daemon: TrialObservation["daemon"] =
       answer !== "timeout" && answer.kind === "up"
-        ? { localStatus: answer.status.localStatus, peers: answer.status.nodes.filter((n) => n.type === "normal" && !n.local).map((n) => ({ name: n.name, status: n.status })) }
+        ? {
+            localStatus: answer.status.localStatus,
+            peers: answer.status.nodes.filter((n) => n.type === "normal" && !n.local).map((n) => ({ name: n.name, status: n.status })),
+          }
         : null;
     let applianceState = "ok";
     try {

@@ -96,4 +96,15 @@ export interface RestartResource {
   readonly resource: string;
 }
 
-export type ClusterAction = DropAddresses | RunCheck | RestartResource | AnnounceGroup | SendMessage | WriteLog | ShutdownComplete | StartGroup | StopGroup | ReportTransition | Retransmit;
+export type ClusterAction =
+  | DropAddresses
+  | RunCheck
+  | RestartResource
+  | AnnounceGroup
+  | SendMessage
+  | WriteLog
+  | ShutdownComplete
+  | StartGroup
+  | StopGroup
+  | ReportTransition
+  | Retransmit;

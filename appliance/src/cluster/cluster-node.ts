@@ -62,7 +62,12 @@ export interface MembershipSnapshot {
     readonly type: "normal" | "ping";
     readonly status: NodeStatus;
     readonly lastStatusAt?: Millis;
-    readonly links: readonly { readonly name: string; readonly status: LinkState["status"]; readonly lastHeardAt?: Millis; readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: Millis }[] }[];
+    readonly links: readonly {
+      readonly name: string;
+      readonly status: LinkState["status"];
+      readonly lastHeardAt?: Millis;
+      readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: Millis }[];
+    }[];
   }[];
   readonly counters: Readonly<Record<string, number>>;
   /** cl_status rscstatus: the held set when stable, else `transition`. */
@@ -234,7 +239,11 @@ export class ClusterNode {
       this.#checkTimers(event.at, out);
       this.#resources.onClock(event.at, out);
       this.#monitor.onClock(event.at, out);
-      this.#reliable.onClock(event.at, (p) => this.#peers.get(p)?.status !== "dead", (body) => out.push({ type: "send", body }));
+      this.#reliable.onClock(
+        event.at,
+        (p) => this.#peers.get(p)?.status !== "dead",
+        (body) => out.push({ type: "send", body }),
+      );
       this.#ipfail?.onClock(event.at, out);
       if (this.#arbitration && event.at >= this.#arbitration.at) this.#arbitrate(event.at, out);
       this.#watchRecovery(event.at, out);
@@ -273,7 +282,15 @@ export class ClusterNode {
     let next = this.#nextStatusAt;
     const pingWake = this.#ping.nextWakeAt();
     // Ping nodes, like peers, are not expired during the grace after a local stall.
-    for (const t of [this.#monitor.nextWakeAt(), this.#resources.nextWakeAt(), this.#reliable.nextWakeAt(), pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil), this.#ipfail?.nextWakeAt(), this.#arbitration?.at, this.#rearbitration?.at]) {
+    for (const t of [
+      this.#monitor.nextWakeAt(),
+      this.#resources.nextWakeAt(),
+      this.#reliable.nextWakeAt(),
+      pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil),
+      this.#ipfail?.nextWakeAt(),
+      this.#arbitration?.at,
+      this.#rearbitration?.at,
+    ]) {
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     const consider = (t: Millis) => {
@@ -321,7 +338,13 @@ export class ClusterNode {
         type: "ping",
         status: p.status === "ping" ? "ping" : p.status === "dead" ? "dead" : "init",
         ...(p.lastReplyAt !== undefined ? { lastStatusAt: p.lastReplyAt } : {}),
-        links: [{ name: p.name, status: p.status === "ping" ? "up" : p.status === "dead" ? "dead" : "init", ...(p.lastReplyAt !== undefined ? { lastHeardAt: p.lastReplyAt } : {}) }],
+        links: [
+          {
+            name: p.name,
+            status: p.status === "ping" ? "up" : p.status === "dead" ? "dead" : "init",
+            ...(p.lastReplyAt !== undefined ? { lastHeardAt: p.lastReplyAt } : {}),
+          },
+        ],
       });
     }
     return {
@@ -373,12 +396,28 @@ export class ClusterNode {
   #reload(next: ClusterNodeOptions, at: Millis, out: ClusterAction[]): void {
     const prev = this.#opts;
     log(out, "info", "Configuration reload requested: applying the new configuration");
-    if (next.localNode !== prev.localNode) log(out, "warn", `Configuration reload: this node's name cannot change while running (${prev.localNode} → ${next.localNode}): kept ${prev.localNode} until heartbeat restarts`);
+    if (next.localNode !== prev.localNode)
+      log(
+        out,
+        "warn",
+        `Configuration reload: this node's name cannot change while running (${prev.localNode} → ${next.localNode}): kept ${prev.localNode} until heartbeat restarts`,
+      );
     const sameNodes = next.nodes.length === prev.nodes.length && next.nodes.every((n) => prev.nodes.includes(n));
-    if (!sameNodes) log(out, "warn", `Configuration reload: the node list cannot change while running (${prev.nodes.join(" ")} → ${next.nodes.join(" ")}): kept until heartbeat restarts`);
+    if (!sameNodes)
+      log(
+        out,
+        "warn",
+        `Configuration reload: the node list cannot change while running (${prev.nodes.join(" ")} → ${next.nodes.join(" ")}): kept until heartbeat restarts`,
+      );
     this.#opts = { ...next, localNode: prev.localNode, nodes: prev.nodes, generation: prev.generation, ...(prev.random ? { random: prev.random } : {}) };
     const o = this.#opts;
-    for (const [name, a, b] of [["keepalive", prev.keepaliveMs, o.keepaliveMs], ["deadtime", prev.deadtimeMs, o.deadtimeMs], ["warntime", prev.warntimeMs, o.warntimeMs], ["initdead", prev.initdeadMs, o.initdeadMs], ["deadping", prev.deadpingMs ?? prev.deadtimeMs, o.deadpingMs ?? o.deadtimeMs]] as const) {
+    for (const [name, a, b] of [
+      ["keepalive", prev.keepaliveMs, o.keepaliveMs],
+      ["deadtime", prev.deadtimeMs, o.deadtimeMs],
+      ["warntime", prev.warntimeMs, o.warntimeMs],
+      ["initdead", prev.initdeadMs, o.initdeadMs],
+      ["deadping", prev.deadpingMs ?? prev.deadtimeMs, o.deadpingMs ?? o.deadtimeMs],
+    ] as const) {
       if (a !== b) log(out, "info", `Configuration reload: ${name} ${a} ms → ${b} ms`);
     }
     // Links (media devices): a new one starts as `init` for every peer, a removed one is forgotten.
@@ -539,7 +578,11 @@ export class ClusterNode {
       return;
     }
     this.#counters.longStalls!++;
-    log(out, "crit", `Local stall of ${gap} ms detected: we sent nothing for ${silentMs} ms, longer than our deadtime (${this.#opts.deadtimeMs} ms): the peer has probably declared us dead and taken our resources. Treating it as a partition`);
+    log(
+      out,
+      "crit",
+      `Local stall of ${gap} ms detected: we sent nothing for ${silentMs} ms, longer than our deadtime (${this.#opts.deadtimeMs} ms): the peer has probably declared us dead and taken our resources. Treating it as a partition`,
+    );
     this.#arbitration = undefined;
     this.#rearbitration = undefined;
     this.#ipfail?.cancel();
@@ -559,7 +602,11 @@ export class ClusterNode {
       log(out, "info", `Resource guard removed the addresses of ${keys.join(", ")} while this node was frozen: already released`);
       return;
     }
-    log(out, "crit", `Resource guard removed the addresses of ${affected.map((g) => g.key).join(", ")} while this node was frozen: releasing every group and rejoining`);
+    log(
+      out,
+      "crit",
+      `Resource guard removed the addresses of ${affected.map((g) => g.key).join(", ")} while this node was frozen: releasing every group and rejoining`,
+    );
     this.#counters.longStalls!++;
     this.#arbitration = undefined;
     this.#rearbitration = undefined;
@@ -575,7 +622,13 @@ export class ClusterNode {
     if (src === this.#opts.localNode) return; // our own broadcast or a ucast back to ourselves
     const peer = this.#peers.get(src);
     if (!peer) {
-      this.#rateLimitedLog(event.at, `${event.fromAddress} unknown-node`, out, "warn", `Received a message from node "${src}" that is not declared in ha.cf (from ${event.fromAddress} on ${event.link}): ignored`);
+      this.#rateLimitedLog(
+        event.at,
+        `${event.fromAddress} unknown-node`,
+        out,
+        "warn",
+        `Received a message from node "${src}" that is not declared in ha.cf (from ${event.fromAddress} on ${event.link}): ignored`,
+      );
       return;
     }
     // Any packet, even a duplicate, shows this link works.
@@ -602,7 +655,13 @@ export class ClusterNode {
     }
     if (verdict.kind === "replay") {
       this.#counters.replays!++;
-      this.#rateLimitedLog(event.at, `${src} replay`, out, "error", `should_drop_message: attempted replay attack [${src}]? [gen = ${generation}, curgen = ${verdict.knownGeneration}] from ${event.fromAddress}`);
+      this.#rateLimitedLog(
+        event.at,
+        `${src} replay`,
+        out,
+        "error",
+        `should_drop_message: attempted replay attack [${src}]? [gen = ${generation}, curgen = ${verdict.knownGeneration}] from ${event.fromAddress}`,
+      );
       return;
     }
     this.#reliable.onAccepted(src, seq, verdict.inOrder, verdict.newGaps, event.at, out, (body) => out.push({ type: "send", body }));
@@ -632,13 +691,11 @@ export class ClusterNode {
       const newest = !Number.isFinite(seq) || last === undefined || seq > last;
       if (newest && Number.isFinite(seq)) this.#lastStatusSeq.set(src, seq);
       this.#receiveStatus(peer, msg, event.at, out, newest);
-    }
-    else if (type === "shutdone") this.#receiveShutdone(peer, generation, event.at, out);
+    } else if (type === "shutdone") this.#receiveShutdone(peer, generation, event.at, out);
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
       if (!this.#shuttingDown) this.#ipfail?.onMessage(type, msg, event.at, out);
-    }
-    else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
+    } else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
   }
 
   /**
@@ -691,7 +748,11 @@ export class ClusterNode {
     if (newest) this.#peerSilence(peer, parseInt(getField(msg, "tb_silent") ?? "", 10), at, out);
     if (this.#arbitration?.peer === peer) this.#arbitration = undefined; // it spoke again before we decided
     if (this.#rearbitration?.peer === peer) {
-      log(out, "info", `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`);
+      log(
+        out,
+        "info",
+        `${peer.name} is heard again ${at - this.#rearbitration.since} ms after our network came back: no takeover, healing as after a partition`,
+      );
       this.#rearbitration = undefined;
     }
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
@@ -724,7 +785,8 @@ export class ClusterNode {
       return;
     }
     // Only when the limit is well above the normal silence between two statuses (up to a keepalive).
-    if (silentMs >= limitMs && limitMs >= 2 * this.#opts.keepaliveMs) this.#resources.onPeerDeaf(at, out, `${peer.name} has not heard us for ${silentMs} ms (its deadtime is ${deadtimeMs} ms) although we hear it`);
+    if (silentMs >= limitMs && limitMs >= 2 * this.#opts.keepaliveMs)
+      this.#resources.onPeerDeaf(at, out, `${peer.name} has not heard us for ${silentMs} ms (its deadtime is ${deadtimeMs} ms) although we hear it`);
   }
 
   /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */
@@ -799,7 +861,11 @@ export class ClusterNode {
       if (!recovered) return;
       const waitMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
       this.#rearbitration = { peer, since: at, at: at + waitMs };
-      log(out, "info", `Our network is back (${mine} ping node(s), ${peer.name} reached ${theirs}): taking over only if ${peer.name} stays silent for another ${waitMs} ms`);
+      log(
+        out,
+        "info",
+        `Our network is back (${mine} ping node(s), ${peer.name} reached ${theirs}): taking over only if ${peer.name} stays silent for another ${waitMs} ms`,
+      );
       return;
     }
     if (!recovered) {
@@ -809,7 +875,11 @@ export class ClusterNode {
     }
     if (at < r.at) return;
     this.#rearbitration = undefined;
-    log(out, "warn", `Arbitration: ${peer.name} stayed silent for ${at - r.since} ms after our network came back (we reach ${mine}, it reached ${theirs}): taking over`);
+    log(
+      out,
+      "warn",
+      `Arbitration: ${peer.name} stayed silent for ${at - r.since} ms after our network came back (we reach ${mine}, it reached ${theirs}): taking over`,
+    );
     this.#resources.onPeerDead(at, out, "deadtime", "take-over");
   }
 
@@ -834,7 +904,13 @@ export class ClusterNode {
     this.#counters.rejected!++;
     const key = `rejected:${event.reason}`;
     this.#counters[key] = (this.#counters[key] ?? 0) + 1;
-    this.#rateLimitedLog(event.at, `${event.fromAddress} ${event.reason}`, out, "warn", `Dropped a packet from ${event.fromAddress} on ${event.link}: ${event.reason}: ${event.detail}`);
+    this.#rateLimitedLog(
+      event.at,
+      `${event.fromAddress} ${event.reason}`,
+      out,
+      "warn",
+      `Dropped a packet from ${event.fromAddress} on ${event.link}: ${event.reason}: ${event.detail}`,
+    );
   }
 
   /** Logs at most once per REJECT_LOG_INTERVAL_MS per key, and says how many were suppressed. */

@@ -45,7 +45,14 @@ export class Ipfail {
 
   /** Our ipfail "signs on": the partner's ipfail reacts by comparing counts. */
   announceJoin(out: ClusterAction[]): void {
-    this.#opts.send(out, [str("t", "hbapi-clstat"), str("st", "join"), str("from_id", "ipfail"), str("to_id", "ipfail"), str("client_gen", "0"), str("info", "twinbeat-ipfail")]);
+    this.#opts.send(out, [
+      str("t", "hbapi-clstat"),
+      str("st", "join"),
+      str("from_id", "ipfail"),
+      str("to_id", "ipfail"),
+      str("client_gen", "0"),
+      str("info", "twinbeat-ipfail"),
+    ]);
   }
 
   /** Ask the partner how many ping nodes it sees (after a ping node came up, a link died, or its ipfail joined). */

@@ -16,7 +16,10 @@ test("a ping node is init until it answers, ping while answers come, dead after 
   assert.equal(p.aliveCount(), 1);
   assert.equal(p.nextWakeAt(), 1300);
   assert.deepEqual(p.expire(1299), []);
-  assert.deepEqual(p.expire(1300).map((n) => n.name), [GW.name]);
+  assert.deepEqual(
+    p.expire(1300).map((n) => n.name),
+    [GW.name],
+  );
   assert.equal(p.aliveCount(), 0);
   assert.equal(p.nextWakeAt(), undefined, "dead nodes need no wake-up");
   assert.equal(p.replied("198.51.100.2", 2000)?.name, GW.name, "back up");
@@ -35,7 +38,11 @@ test("a ping_group counts once and lives while any member answers; unknown hosts
   p.replied("203.0.113.1", 100);
   p.replied("203.0.113.2", 900);
   assert.equal(p.aliveCount(), 1);
-  assert.deepEqual(p.expire(1500).map((n) => n.name), [GW.name], "the group's last answer was at 900");
+  assert.deepEqual(
+    p.expire(1500).map((n) => n.name),
+    [GW.name],
+    "the group's last answer was at 900",
+  );
   assert.equal(p.replied("192.0.2.99", 1000), undefined);
 });
 
@@ -56,9 +63,20 @@ test("reconfigure keeps the state of nodes that stay, starts added ones with a f
   const WITNESS = { name: "192.0.2.7", hosts: ["192.0.2.7"] };
   const r = p.reconfigure([GW, WITNESS], 3000, 5000);
   assert.deepEqual(r, { added: ["192.0.2.7"], removed: ["uplinks"] });
-  assert.deepEqual(p.nodes.map((n) => `${n.name}:${n.status}`), ["198.51.100.2:ping", "192.0.2.7:init"]);
-  assert.deepEqual(p.expire(5000).map((n) => n.name), ["198.51.100.2"], "silent since 100, deadping now 3 s");
+  assert.deepEqual(
+    p.nodes.map((n) => `${n.name}:${n.status}`),
+    ["198.51.100.2:ping", "192.0.2.7:init"],
+  );
+  assert.deepEqual(
+    p.expire(5000).map((n) => n.name),
+    ["198.51.100.2"],
+    "silent since 100, deadping now 3 s",
+  );
   assert.deepEqual(p.expire(7999), []);
-  assert.deepEqual(p.expire(8000).map((n) => n.name), ["192.0.2.7"], "added at 5000 with 3 s deadping");
+  assert.deepEqual(
+    p.expire(8000).map((n) => n.name),
+    ["192.0.2.7"],
+    "added at 5000 with 3 s deadping",
+  );
   assert.equal(p.replied("203.0.113.1", 8100), undefined, "a removed group's host is unknown now");
 });

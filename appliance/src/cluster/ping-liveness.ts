@@ -47,7 +47,11 @@ export class PingLiveness {
    * hosts changed too), new ones start as `init` with a full deadping from `at`, removed
    * ones are forgotten. Returns the names added and removed.
    */
-  reconfigure(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: Millis, at: Millis): { added: NodeName[]; removed: NodeName[] } {
+  reconfigure(
+    config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[],
+    deadpingMs: Millis,
+    at: Millis,
+  ): { added: NodeName[]; removed: NodeName[] } {
     const old = new Map(this.#nodes.map((n) => [n.name, n]));
     const added: NodeName[] = [];
     this.#nodes = config.map((c) => {

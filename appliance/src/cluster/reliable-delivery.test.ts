@@ -16,7 +16,10 @@ test("in-order packets are ACKed on the trigger digit only (random() = 0 → seq
   const h = harness();
   const out: ClusterAction[] = [];
   for (let seq = 1; seq <= 20; seq++) h.rd.onAccepted("srv6", seq, true, [], 0, out, h.send);
-  assert.deepEqual(h.sent.map((m) => `${getField(m, "t")} ${getField(m, "ackseq")} ${getField(m, "dest")}`), ["NS_ackmsg a srv6", "NS_ackmsg 14 srv6"]);
+  assert.deepEqual(
+    h.sent.map((m) => `${getField(m, "t")} ${getField(m, "ackseq")} ${getField(m, "dest")}`),
+    ["NS_ackmsg a srv6", "NS_ackmsg 14 srv6"],
+  );
   assert.equal(h.rd.counters.acksSent, 2);
 });
 
@@ -52,7 +55,14 @@ test("NS_rexmit is answered with retransmit actions for packets we sent, once pe
   const out: ClusterAction[] = [];
   const req = (first: number, last: number): HaMessage => [str("t", "NS_rexmit"), str("firstseq", String(first)), str("lastseq", String(last))];
   h.rd.onControlMessage("NS_rexmit", req(3, 5), "srv6", 4, 0, out, h.send);
-  assert.deepEqual(out, [{ type: "retransmit", seq: 3 }, { type: "retransmit", seq: 4 }], "5 was never sent");
+  assert.deepEqual(
+    out,
+    [
+      { type: "retransmit", seq: 3 },
+      { type: "retransmit", seq: 4 },
+    ],
+    "5 was never sent",
+  );
   h.rd.onControlMessage("NS_rexmit", req(3, 3), "srv6", 4, 100, out, h.send);
   assert.equal(out.length, 2, "a burst of identical requests is answered once");
   h.rd.onControlMessage("NS_rexmit", req(3, 3), "srv6", 4, 300, out, h.send);

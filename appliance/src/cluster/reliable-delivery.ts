@@ -56,7 +56,15 @@ export class ReliableDelivery {
    * A sequenced packet from `peer` was accepted. In order and on its trigger → ACK it.
    * `newGaps` are sequence numbers that this packet showed to be missing.
    */
-  onAccepted(peer: NodeName, seq: number, inOrder: boolean, newGaps: readonly number[], at: Millis, out: ClusterAction[], send: (body: HaMessage) => void): void {
+  onAccepted(
+    peer: NodeName,
+    seq: number,
+    inOrder: boolean,
+    newGaps: readonly number[],
+    at: Millis,
+    out: ClusterAction[],
+    send: (body: HaMessage) => void,
+  ): void {
     this.#missing.delete(`${peer}/${seq}`);
     for (const gap of newGaps) {
       const r = this.#opts.random();

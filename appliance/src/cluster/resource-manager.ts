@@ -257,7 +257,11 @@ export class ResourceManager {
   }
 
   nextWakeAt(): Millis | undefined {
-    const times = [isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined, this.#standby?.replyDeadline, ...this.#pendingIpRequests.values()].filter((t): t is Millis => t !== undefined);
+    const times = [
+      isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined,
+      this.#standby?.replyDeadline,
+      ...this.#pendingIpRequests.values(),
+    ].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
   }
 
@@ -295,7 +299,10 @@ export class ResourceManager {
     if (verdict === "give-up") {
       dead.gaveUp = true;
       this.#clearHandshakeDeadline();
-      const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+      const ops = [...this.#groups]
+        .reverse()
+        .filter((g) => isHeld(g.state))
+        .map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "warn", `Releasing every resource group: we are the node cut off from the network (${peer} is unreachable but was not)`);
       this.#dropAddresses(out, ops);
       this.#enqueue(out, at, ops, (o) => this.#becomeStable(o));
@@ -361,8 +368,17 @@ export class ResourceManager {
     this.#failbackDue = false;
     if (this.#peer.status === "dead") this.#peer.gaveUp = false;
     this.#forgetPeerReport();
-    const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state) && g.state !== "stop-failed").map((g) => ({ key: g.key, op: "stop" as const }));
-    log(out, "warn", ops.length ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over` : "Nothing held: rejoining after the stall");
+    const ops = [...this.#groups]
+      .reverse()
+      .filter((g) => isHeld(g.state) && g.state !== "stop-failed")
+      .map((g) => ({ key: g.key, op: "stop" as const }));
+    log(
+      out,
+      "warn",
+      ops.length
+        ? `Releasing every resource group after the stall: ${this.#opts.peer ?? "the peer"} has probably taken them over`
+        : "Nothing held: rejoining after the stall",
+    );
     this.#dropAddresses(out, ops);
     if (this.#opts.autoFailback === "legacy") {
       this.#enqueue(out, at, ops, (o, doneAt) => this.#legacyAcquire(doneAt, o));
@@ -381,10 +397,16 @@ export class ResourceManager {
    * not held by a live peer, or anybody's while the peer is dead. The peer learns the
    * result from our next `resource` message.
    */
-  reconfigure(groups: readonly { readonly key: string; readonly homeNode: NodeName }[], autoFailback: AutoFailbackMode, at: Millis, out: ClusterAction[]): void {
+  reconfigure(
+    groups: readonly { readonly key: string; readonly homeNode: NodeName }[],
+    autoFailback: AutoFailbackMode,
+    at: Millis,
+    out: ClusterAction[],
+  ): void {
     if (autoFailback !== this.#opts.autoFailback) {
       log(out, "info", `Configuration reload: auto_failback ${this.#opts.autoFailback} → ${autoFailback}`);
-      if (autoFailback === "legacy" || this.#opts.autoFailback === "legacy") log(out, "warn", "Configuration reload: auto_failback legacy and on/off use different handshakes: the peer must be reloaded the same way");
+      if (autoFailback === "legacy" || this.#opts.autoFailback === "legacy")
+        log(out, "warn", "Configuration reload: auto_failback legacy and on/off use different handshakes: the peer must be reloaded the same way");
       this.#opts = { ...this.#opts, autoFailback };
     }
     const before = new Map([...this.#groups, ...this.#retiring].map((g) => [g.key, g]));
@@ -406,9 +428,13 @@ export class ResourceManager {
     const removed = [...before.values()].filter((g) => !groups.some((c) => c.key === g.key));
     this.#retiring = removed.filter((g) => isHeld(g.state));
     for (const g of removed) log(out, "info", `Configuration reload: resource group ${g.key} removed${isHeld(g.state) ? ": releasing it" : ""}`);
-    const stops = [...this.#retiring].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    const stops = [...this.#retiring]
+      .reverse()
+      .filter((g) => g.state === "running" || g.state === "starting")
+      .map((g) => ({ key: g.key, op: "stop" as const }));
     const ours = added.filter((g) => (this.#peerAlive ? g.local && !this.#peerHolds.has(g.key) : true));
-    for (const g of added) log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
+    for (const g of added)
+      log(out, "info", `Configuration reload: resource group ${g.key} (home ${g.homeNode}) added${ours.includes(g) ? ": acquiring it" : ""}`);
     if (!this.#commUp || this.#phase.state === "init" || this.#phase.state === "shutdown") {
       if (stops.length > 0) this.#enqueue(out, at, stops, () => undefined);
       return; // the start-up handshake (or shutdown) handles the rest
@@ -437,16 +463,19 @@ export class ResourceManager {
     const f = this.#inFlight;
     if (f) {
       const g = all.find((x) => x.key === f.key);
-      if (!g || g.state !== (f.op === "start" ? "starting" : "stopping")) breaches.push(`operation in flight ${f.op} ${f.key} but the group is ${g?.state ?? "unknown"}`);
+      if (!g || g.state !== (f.op === "start" ? "starting" : "stopping"))
+        breaches.push(`operation in flight ${f.op} ${f.key} but the group is ${g?.state ?? "unknown"}`);
     } else if (moving.length > 0) {
       breaches.push(`group ${moving[0]!.key} is ${moving[0]!.state} with no operation in flight`);
     }
     if (new Set(all.map((g) => g.key)).size !== all.length) breaches.push("a group key is listed twice");
     for (const g of this.#retiring) if (!isHeld(g.state)) breaches.push(`removed group ${g.key} is kept although it is ${g.state}`);
-    if (this.#phase.state === "stable" && this.#phase.handshakeCutShort) breaches.push("a handshake deadline while stable: the handshake was cut short by older work finishing");
+    if (this.#phase.state === "stable" && this.#phase.handshakeCutShort)
+      breaches.push("a handshake deadline while stable: the handshake was cut short by older work finishing");
     if (this.#standby && !this.#peerAlive) breaches.push("a standby exchange with a dead peer");
     const state = this.#phase.state;
-    if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy") breaches.push(`state ${state} before comm-up`);
+    if (!this.#commUp && (state === "stable" || state === "starting" || state === "rscrcvd") && this.#opts.autoFailback !== "legacy")
+      breaches.push(`state ${state} before comm-up`);
     return breaches;
   }
 
@@ -509,7 +538,11 @@ export class ResourceManager {
     } else {
       g.state = "stop-failed";
       batch.failed.push(g.key);
-      log(out, "crit", `Resource STOP failure for group ${g.key}${event.detail ? `: ${event.detail}` : ""}. It may still be running here: fix it by hand; Twinbeat does not reboot or kill anything by name`);
+      log(
+        out,
+        "crit",
+        `Resource STOP failure for group ${g.key}${event.detail ? `: ${event.detail}` : ""}. It may still be running here: fix it by hand; Twinbeat does not reboot or kill anything by name`,
+      );
       out.push({ type: "report-transition", key: g.key, state: "failed", reason: event.detail ?? "stop failed" });
     }
     batch.index++;
@@ -552,7 +585,10 @@ export class ResourceManager {
       this.#opts.send(out, [str("t", "resource"), str("rsc_hold", "none"), str("rtype", "full"), str("isstable", "0"), str("info", "shutdown")]);
     }
     log(out, "info", "Giving up all HA resources.");
-    const ops = [...this.#groups].reverse().filter((g) => isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+    const ops = [...this.#groups]
+      .reverse()
+      .filter((g) => isHeld(g.state))
+      .map((g) => ({ key: g.key, op: "stop" as const }));
     this.#enqueue(out, at, ops, (o, _at, failed) => {
       log(o, failed.length ? "crit" : "info", failed.length ? `Could not relinquish: ${failed.join(", ")}` : "All HA resources relinquished.");
       then(o);
@@ -689,7 +725,12 @@ export class ResourceManager {
       return;
     }
     for (const g of release) {
-      if (g.local) log(out, "warn", `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`);
+      if (g.local)
+        log(
+          out,
+          "warn",
+          `Resource group ${g.key} is claimed by ${this.#opts.peer ?? "the peer"}, which we heard all along: it declared us dead and cannot hear us; releasing it`,
+        );
       else log(out, "warn", `Resource group ${g.key} is held by both nodes: releasing it to its home node ${g.homeNode}`);
     }
     const ops = release.map((g) => ({ key: g.key, op: "stop" as const }));
@@ -704,7 +745,10 @@ export class ResourceManager {
   onPeerDeaf(at: Millis, out: ClusterAction[], why: string): void {
     // Legacy mode (ip-request handshake) has no way back for a group released this way: there the one-way-loss rule alone applies.
     if (this.#peerDeaf || this.#phase.state === "shutdown" || this.#phase.state === "init" || this.#opts.autoFailback === "legacy") return;
-    const ops = [...this.#groups].reverse().filter((g) => g.state === "running" || g.state === "starting").map((g) => ({ key: g.key, op: "stop" as const }));
+    const ops = [...this.#groups]
+      .reverse()
+      .filter((g) => g.state === "running" || g.state === "starting")
+      .map((g) => ({ key: g.key, op: "stop" as const }));
     // Holding nothing, there is nothing to hand over and nothing to hold back afterwards.
     if (ops.length === 0) return;
     this.#peerDeaf = true;
@@ -745,7 +789,12 @@ export class ResourceManager {
     const orphans = this.#groups.filter((g) => g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
     if (orphans.length === 0) return;
     log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: acquiring ${orphans.length > 1 ? "them" : "it"} here, at home`);
-    this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
+    this.#enqueue(
+      out,
+      at,
+      orphans.map((g) => ({ key: g.key, op: "start" as const })),
+      (o) => this.#becomeStable(o),
+    );
   }
 
   /**
@@ -756,12 +805,26 @@ export class ResourceManager {
    * would: the better-connected node serves. It gets them back by the usual failback.
    */
   takeForeignOrphans(at: Millis, out: ClusterAction[], why: string): void {
-    if (this.#phase.state !== "stable" || this.#busy() || this.#standby || !this.#peerAlive || !this.#peerStable || this.#peerDeaf || this.#opts.autoFailback === "legacy") return;
+    if (
+      this.#phase.state !== "stable" ||
+      this.#busy() ||
+      this.#standby ||
+      !this.#peerAlive ||
+      !this.#peerStable ||
+      this.#peerDeaf ||
+      this.#opts.autoFailback === "legacy"
+    )
+      return;
     const orphans = this.#groups.filter((g) => !g.local && g.state === "stopped" && !this.#peerHolds.has(g.key) && !this.#opts.refuseToTake?.(g.key));
     if (orphans.length === 0) return;
     log(out, "warn", `Nobody holds ${orphans.map((g) => g.key).join(", ")}: ${why}, so it gave way: acquiring ${orphans.length > 1 ? "them" : "it"} here`);
     this.#orphanFailbackDue = true;
-    this.#enqueue(out, at, orphans.map((g) => ({ key: g.key, op: "start" as const })), (o) => this.#becomeStable(o));
+    this.#enqueue(
+      out,
+      at,
+      orphans.map((g) => ({ key: g.key, op: "start" as const })),
+      (o) => this.#becomeStable(o),
+    );
   }
 
   /** The peer reaches as many ping nodes as we do again: groups taken by takeForeignOrphans go home by the usual failback. */
@@ -803,7 +866,11 @@ export class ResourceManager {
       const failedHere = this.#groups.filter((g) => inSet(g.local, mirror(set)) && g.state === "start-failed");
       if (failedHere.length > 0) {
         // Taking it would only fail again and bounce it back: the peer keeps it.
-        log(out, "warn", `Standby request [${set}] from the peer refused: ${failedHere.map((g) => g.key).join(", ")} failed to start here (hb_takeover on this node retries)`);
+        log(
+          out,
+          "warn",
+          `Standby request [${set}] from the peer refused: ${failedHere.map((g) => g.key).join(", ")} failed to start here (hb_takeover on this node retries)`,
+        );
         return;
       }
       const refused = this.#monitorRefusal(mirror(set));
@@ -823,8 +890,17 @@ export class ResourceManager {
       this.#failbackDue = false;
       // Like Heartbeat: announce what we keep (the held set without `set`), as a full set,
       // so the peer does not merge the groups being released into what it thinks we hold.
-      this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.#heldSetWithout(set)), str("rtype", "full"), str("isstable", "0"), str("info", "standby")]);
-      const ops = [...this.#groups].reverse().filter((g) => inSet(g.local, set) && isHeld(g.state)).map((g) => ({ key: g.key, op: "stop" as const }));
+      this.#opts.send(out, [
+        str("t", "resource"),
+        str("rsc_hold", this.#heldSetWithout(set)),
+        str("rtype", "full"),
+        str("isstable", "0"),
+        str("info", "standby"),
+      ]);
+      const ops = [...this.#groups]
+        .reverse()
+        .filter((g) => inSet(g.local, set) && isHeld(g.state))
+        .map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "info", `Giving up [${set}] HA resources (standby).`);
       this.#enqueue(out, at, ops, (o, _at, failed) => {
         if (failed.length) {
@@ -1002,7 +1078,10 @@ export class ResourceManager {
       const { key, op } = b.ops[b.index]!;
       const g = this.#group(key);
       const retiring = this.#retiring.includes(g);
-      const skip = op === "start" ? retiring || g.state === "running" || g.state === "start-failed" || g.state === "stop-failed" : g.state === "stopped" || g.state === "start-failed";
+      const skip =
+        op === "start"
+          ? retiring || g.state === "running" || g.state === "start-failed" || g.state === "stop-failed"
+          : g.state === "stopped" || g.state === "start-failed";
       if (skip) {
         if (op === "start" && g.state === "start-failed") log(out, "warn", `Not starting resource group ${key} again: it failed here (hb_takeover retries it)`);
         b.index++;

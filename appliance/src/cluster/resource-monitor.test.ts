@@ -84,10 +84,13 @@ describe("ResourceMonitor", () => {
 
   it("parses only well-formed peer entries", () => {
     const parsed = parseFailureField(`2:1:${KEY} junk 3:x:k 4:0:Filesystem::/dev/sdb1::/data`);
-    assert.deepEqual([...parsed], [
-      [KEY, { count: 2, refusing: true }],
-      ["Filesystem::/dev/sdb1::/data", { count: 4, refusing: false }],
-    ]);
+    assert.deepEqual(
+      [...parsed],
+      [
+        [KEY, { count: 2, refusing: true }],
+        ["Filesystem::/dev/sdb1::/data", { count: 4, refusing: false }],
+      ],
+    );
     assert.equal(parseFailureField(undefined).size, 0);
   });
 });

@@ -177,7 +177,13 @@ export class ResourceMonitor {
       }
       if (JSON.stringify(old.spec) === JSON.stringify(spec)) return old;
       log(out, "info", `Configuration reload: monitoring of group ${spec.key} changed: its checks start again, its failure count is kept`);
-      return { ...old, spec, checks: spec.checks.map(newCheck), phase: old.phase === "watching" || old.phase === "restarting" ? "idle" : old.phase, restarting: undefined };
+      return {
+        ...old,
+        spec,
+        checks: spec.checks.map(newCheck),
+        phase: old.phase === "watching" || old.phase === "restarting" ? "idle" : old.phase,
+        restarting: undefined,
+      };
     });
     for (const old of before.values()) {
       if (old.spec.checks.length > 0) log(out, "info", `Configuration reload: monitoring of group ${old.spec.key} removed`);
@@ -444,7 +450,12 @@ export class ResourceMonitor {
       out.push({ type: "restart-resource", key: g.spec.key, resource: c.spec.resource });
       return;
     }
-    this.#relocate(g, at, out, c.spec.onFail === "failover" ? `on-fail=failover: ${g.lastFailure}` : `migration_threshold ${g.spec.migrationThreshold} reached: ${g.lastFailure}`);
+    this.#relocate(
+      g,
+      at,
+      out,
+      c.spec.onFail === "failover" ? `on-fail=failover: ${g.lastFailure}` : `migration_threshold ${g.spec.migrationThreshold} reached: ${g.lastFailure}`,
+    );
   }
 
   /** The group cannot stay here: to the peer if it can take it, else stopped here. */
@@ -460,7 +471,11 @@ export class ResourceMonitor {
       return;
     }
     if (g.peerRefusing) {
-      log(out, "crit", `Resource group ${g.spec.key} fails on both nodes (the peer has ${g.peerFailures ?? "?"} failure(s) and refuses it): keeping it stopped here, no ping-pong; fix it and run hb_takeover or twinbeat resource-reset`);
+      log(
+        out,
+        "crit",
+        `Resource group ${g.spec.key} fails on both nodes (the peer has ${g.peerFailures ?? "?"} failure(s) and refuses it): keeping it stopped here, no ping-pong; fix it and run hb_takeover or twinbeat resource-reset`,
+      );
       this.#stopHere(g, at, out, why);
       return;
     }
@@ -498,7 +513,17 @@ export class ResourceMonitor {
 }
 
 function newGroup(spec: MonitoredGroup): GroupRecord {
-  return { spec, checks: spec.checks.map(newCheck), phase: "idle", failures: [], lastFailure: undefined, refusing: false, restarting: undefined, peerFailures: undefined, peerRefusing: false };
+  return {
+    spec,
+    checks: spec.checks.map(newCheck),
+    phase: "idle",
+    failures: [],
+    lastFailure: undefined,
+    refusing: false,
+    restarting: undefined,
+    peerFailures: undefined,
+    peerRefusing: false,
+  };
 }
 
 function newCheck(spec: ResourceCheckSpec): CheckRecord {

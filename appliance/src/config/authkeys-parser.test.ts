@@ -16,10 +16,13 @@ describe("parseAuthkeys()", () => {
     const result = parseAuthkeys("# keys\n  auth 2\n1 md5 old-secret\n2 sha1 n3w!secret\n\n", FILE, 0o600);
     assert.deepEqual(result.diagnostics, []);
     assert.equal(result.authKeys?.activeIndex, 2);
-    assert.deepEqual([...(result.authKeys?.keys ?? [])], [
-      [1, { method: "md5", key: "old-secret" }],
-      [2, { method: "sha1", key: "n3w!secret" }],
-    ]);
+    assert.deepEqual(
+      [...(result.authKeys?.keys ?? [])],
+      [
+        [1, { method: "md5", key: "old-secret" }],
+        [2, { method: "sha1", key: "n3w!secret" }],
+      ],
+    );
   });
 
   it("accepts indexes 0 to 15", () => {
@@ -76,7 +79,11 @@ describe("parseAuthkeys()", () => {
     ["auth 1\n1 sha1 k\n", 0o640, ["/etc/ha.d/authkeys: bad permissions 0640 on authkeys: it must not be readable by group or others (chmod 600)"]],
     ["auth 1\n1 sha1 k\n", 0o604, ["/etc/ha.d/authkeys: bad permissions 0604 on authkeys: it must not be readable by group or others (chmod 600)"]],
     ["auth 1\n1 crc secret\n", 0o600, ['/etc/ha.d/authkeys:2: key 1 uses crc, which takes no key, but "secret" was given']],
-    ["auth 1\n1 crc # no key\n", 0o600, ['/etc/ha.d/authkeys:2: key 1 uses crc, which takes no key, but "#" was given (a "#" after the method is not a comment in authkeys)']],
+    [
+      "auth 1\n1 crc # no key\n",
+      0o600,
+      ['/etc/ha.d/authkeys:2: key 1 uses crc, which takes no key, but "#" was given (a "#" after the method is not a comment in authkeys)'],
+    ],
     ["auth 1\n1 sha1\n", 0o600, ['/etc/ha.d/authkeys:2: key 1 uses sha1, which needs a key: expected "1 sha1 SECRET"']],
     ["auth 1\n1 md5\n", 0o600, ['/etc/ha.d/authkeys:2: key 1 uses md5, which needs a key: expected "1 md5 SECRET"']],
     ["auth 2\n1 sha1 k\n", 0o600, ['/etc/ha.d/authkeys:1: auth 2 names a key that is not defined: add a line "2 sha1 SECRET"']],
@@ -86,8 +93,22 @@ describe("parseAuthkeys()", () => {
     ["auth 1\n1 sha1 a\n1 sha1 b\n", 0o600, ["/etc/ha.d/authkeys:3: key index 1 is defined twice (first at line 2)"]],
     ["auth 1\n1 sha1 a\n16 sha1 b\n", 0o600, ["/etc/ha.d/authkeys:3: key index 16 is out of range: expected 0 to 15"]],
     ["auth 1\n1\n", 0o600, ['/etc/ha.d/authkeys:2: key 1 has no method: expected "1 METHOD [KEY]" with crc, md5 or sha1']],
-    ["auth one\n1 sha1 k\n", 0o600, ['/etc/ha.d/authkeys:1: "auth one" is not a valid auth line: expected "auth N" with N the key index to sign with', '/etc/ha.d/authkeys: no "auth N" line: add one naming the key index to sign with (e.g. "auth 1")']],
-    ["authenticate 1\n1 sha1 k\n", 0o600, ['/etc/ha.d/authkeys:1: "authenticate 1" is not a valid auth line: expected "auth N" with N the key index to sign with', '/etc/ha.d/authkeys: no "auth N" line: add one naming the key index to sign with (e.g. "auth 1")']],
+    [
+      "auth one\n1 sha1 k\n",
+      0o600,
+      [
+        '/etc/ha.d/authkeys:1: "auth one" is not a valid auth line: expected "auth N" with N the key index to sign with',
+        '/etc/ha.d/authkeys: no "auth N" line: add one naming the key index to sign with (e.g. "auth 1")',
+      ],
+    ],
+    [
+      "authenticate 1\n1 sha1 k\n",
+      0o600,
+      [
+        '/etc/ha.d/authkeys:1: "authenticate 1" is not a valid auth line: expected "auth N" with N the key index to sign with',
+        '/etc/ha.d/authkeys: no "auth N" line: add one naming the key index to sign with (e.g. "auth 1")',
+      ],
+    ],
     [
       "auth 1\nkey sha1 k\n",
       0o600,

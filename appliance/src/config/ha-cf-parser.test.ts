@@ -148,12 +148,18 @@ describe("parseHaCf() nodes and media", () => {
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
       '/etc/ha.d/ha.cf:1: warning: udp is the old name of bcast and is read as bcast: write "bcast" instead',
     ]);
-    assert.deepEqual(result.ha?.media.map((m) => m.kind), ["bcast"]);
+    assert.deepEqual(
+      result.ha?.media.map((m) => m.kind),
+      ["bcast"],
+    );
   });
 
   it("gives bcast and ucast the udpport in force at their first line, as Heartbeat's plugins do", () => {
     const result = parseHaCf("udpport 700\nbcast eth0\nudpport 800\nucast eth1 192.0.2.2\nudpport 900\nnode a\nauto_failback on\n", FILE);
-    assert.deepEqual(result.ha?.media.map((m) => m.port), [700, 800]);
+    assert.deepEqual(
+      result.ha?.media.map((m) => m.port),
+      [700, 800],
+    );
     assert.equal(result.ha?.udpPort, 900);
     assert.equal(result.ha?.parameters.get("udpport"), "900");
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
@@ -261,13 +267,16 @@ describe("parseHaCf() failback, logging and programs", () => {
       ha.respawn.map((r) => [r.user, r.command, r.args]),
       [["hacluster", "/usr/lib/heartbeat/ipfail", ["-v", "2"]]],
     );
-    assert.deepEqual([...ha.apiauth], [
-      ["ping", "uid=root,admin"],
-      ["ipfail", "uid=hacluster"],
-      ["ccm", "uid=hacluster"],
-      ["lha-snmpagent", "uid=root"],
-      ["anon", "uid=root gid=haclient"],
-    ]);
+    assert.deepEqual(
+      [...ha.apiauth],
+      [
+        ["ping", "uid=root,admin"],
+        ["ipfail", "uid=hacluster"],
+        ["ccm", "uid=hacluster"],
+        ["lha-snmpagent", "uid=root"],
+        ["anon", "uid=root gid=haclient"],
+      ],
+    );
   });
 
   it("warns that ipfail is useless without ping nodes or with legacy failback", () => {
@@ -279,7 +288,16 @@ describe("parseHaCf() failback, logging and programs", () => {
   });
 
   it("reads the protocol knobs", () => {
-    const ha = parseOk("hopfudge 3", "debug 2", "msgfmt netstring", "hbgenmethod time", "uuidfrom nodename", "max_rexmit_delay 400", "log_badpack off", "watchdog /dev/watchdog");
+    const ha = parseOk(
+      "hopfudge 3",
+      "debug 2",
+      "msgfmt netstring",
+      "hbgenmethod time",
+      "uuidfrom nodename",
+      "max_rexmit_delay 400",
+      "log_badpack off",
+      "watchdog /dev/watchdog",
+    );
     assert.equal(ha.hopfudge, 3);
     assert.equal(ha.debugLevel, 2);
     assert.equal(ha.msgfmt, "netstring");
@@ -347,10 +365,22 @@ describe("parseHaCf() errors", () => {
     ["deadtme 30", ['4: Illegal directive "deadtme": did you mean "deadtime"?']],
     ["frobnicate 1", ['4: Illegal directive "frobnicate"']],
     ["normalpoll yes", ['4: Illegal directive "normalpoll": Debian\'s Heartbeat 3.0.6 is built without it and Twinbeat does not have it either']],
-    ["tipc eth0", ['4: Illegal directive "tipc": Debian\'s Heartbeat 3.0.6 does not build the tipc medium and Twinbeat does not have it (use bcast, mcast or ucast)']],
-    ["hbaping fc0", ['4: Illegal directive "hbaping": Debian\'s Heartbeat 3.0.6 does not build the hbaping medium and Twinbeat does not have it (use bcast, mcast or ucast)']],
-    ["rds eth0", ['4: Illegal directive "rds": Debian\'s Heartbeat 3.0.6 does not build the rds medium and Twinbeat does not have it (use bcast, mcast or ucast)']],
-    ["keepalive 2 s", ['4: keepalive value "s" is not a valid time: a unit must be glued to its number (500ms, not 500 ms) and a number without unit is seconds']],
+    [
+      "tipc eth0",
+      ['4: Illegal directive "tipc": Debian\'s Heartbeat 3.0.6 does not build the tipc medium and Twinbeat does not have it (use bcast, mcast or ucast)'],
+    ],
+    [
+      "hbaping fc0",
+      ['4: Illegal directive "hbaping": Debian\'s Heartbeat 3.0.6 does not build the hbaping medium and Twinbeat does not have it (use bcast, mcast or ucast)'],
+    ],
+    [
+      "rds eth0",
+      ['4: Illegal directive "rds": Debian\'s Heartbeat 3.0.6 does not build the rds medium and Twinbeat does not have it (use bcast, mcast or ucast)'],
+    ],
+    [
+      "keepalive 2 s",
+      ['4: keepalive value "s" is not a valid time: a unit must be glued to its number (500ms, not 500 ms) and a number without unit is seconds'],
+    ],
     [
       "keepalive 500 ms",
       [
@@ -358,7 +388,10 @@ describe("parseHaCf() errors", () => {
         "4: deadtime 30000ms (the default) is too small compared to keepalive 500 (500 seconds): it must be more than twice keepalive",
       ],
     ],
-    ["deadtime 30s", ['4: deadtime value "30s" is not a valid time: Heartbeat has no "s" unit, a number without unit is already seconds (write 30, 0.5 or 500ms)']],
+    [
+      "deadtime 30s",
+      ['4: deadtime value "30s" is not a valid time: Heartbeat has no "s" unit, a number without unit is already seconds (write 30, 0.5 or 500ms)'],
+    ],
     ["initdead 2m", ['4: initdead value "2m" is not a valid time: expected seconds (2, 0.5) or a number with ms or us glued to it (500ms)']],
     ["keepalive 0", ['4: keepalive value "0" is too small: it must be more than 0']],
     ["warntime 0ms", ['4: warntime value "0ms" is too small: it must be more than 0']],
@@ -370,16 +403,24 @@ describe("parseHaCf() errors", () => {
     ["msgfmt xml", ['4: msgfmt value "xml" is not valid: expected classic or netstring']],
     ["hbgenmethod random", ['4: hbgenmethod value "random" is not valid: expected file or time']],
     ["use_logd maybe", ['4: use_logd value "maybe" is not a boolean: expected true, on, yes, y, 1, false, off, no, n or 0']],
-    ["logfacility local9", ['4: logfacility value "local9" is not a syslog facility: expected none, auth, authpriv, cron, daemon, ftp, kern, local0 to local7, lpr, mail, news, syslog, user or uucp']],
+    [
+      "logfacility local9",
+      [
+        '4: logfacility value "local9" is not a syslog facility: expected none, auth, authpriv, cron, daemon, ftp, kern, local0 to local7, lpr, mail, news, syslog, user or uucp',
+      ],
+    ],
     ["autojoin any", ["4: autojoin any conflicts with haresources: nodes must be declared by node lines (write autojoin none)"]],
     ["autojoin some", ['4: autojoin value "some" is not valid: expected none, other or any']],
-    ["pacemaker on", ["4: pacemaker on enables Pacemaker, which Twinbeat does not provide: Twinbeat only runs haresources (remove the line or write pacemaker off)"]],
+    [
+      "pacemaker on",
+      ["4: pacemaker on enables Pacemaker, which Twinbeat does not provide: Twinbeat only runs haresources (remove the line or write pacemaker off)"],
+    ],
     ["crm respawn", ["4: crm respawn enables Pacemaker, which Twinbeat does not provide: Twinbeat only runs haresources (remove the line or write crm off)"]],
     ["mcast eth0 225.0.0.1 694 5 0", ['4: mcast ttl "5" is out of range: expected 0 to 4 (Heartbeat refuses more)']],
     ["mcast eth0 192.0.2.1 694 1 0", ['4: mcast group "192.0.2.1" is not an IPv4 multicast address: expected 224.0.0.0 to 239.255.255.255']],
     ["mcast eth0 225.0.0.1 0 1 2", ['4: mcast port "0" is not valid: expected 1 to 65535', '4: mcast loop "2" is not valid: expected 0 or 1']],
     ["mcast eth0 225.0.0.1 694", ['4: mcast needs 5 arguments (DEV GROUP PORT TTL LOOP), got 3: expected e.g. "mcast eth0 225.0.0.1 694 1 0"']],
-    ["ucast eth1", ["4: ucast eth1 has no peer: expected \"ucast eth1 PEER\" with the other node's address"]],
+    ["ucast eth1", ['4: ucast eth1 has no peer: expected "ucast eth1 PEER" with the other node\'s address']],
     ["ucast", ['4: ucast needs a device and a peer: expected "ucast DEV PEER"']],
     ["ucast eth1 fe80::2", ['4: ucast peer "fe80::2" is an IPv6 address: ucast is IPv4 only (and Twinbeat has no ucast6 yet)']],
     ["ucast eth1 192.0.2.2 192.0.2.3", ['4: warning: ucast eth1 192.0.2.2: extra argument "192.0.2.3" ignored: ucast takes one peer per line']],
@@ -388,20 +429,53 @@ describe("parseHaCf() errors", () => {
     ["ping beta", ['4: "beta" is declared both as a node (line 2) and as a ping node']],
     ["respawn hacluster ipfail", ['4: respawn program "ipfail" is not an absolute path: write its full path (e.g. /usr/lib/heartbeat/ipfail)']],
     ["respawn hacluster", ['4: respawn needs a user and a program: expected "respawn USER /path/to/program [ARGS]"']],
-    ["apiauth ipfail", ['4: apiauth ipfail gives neither uid= nor gid=: expected "apiauth CLIENT uid=USER[,USER] gid=GROUP[,GROUP]" with uid= or gid= or both']],
-    ["apiauth ipfail user=root", ['4: apiauth ipfail: "user=root" is not uid=LIST or gid=LIST: expected "apiauth CLIENT uid=USER[,USER] gid=GROUP[,GROUP]" with uid= or gid= or both']],
-    ["baud 12345", ['4: warning: baud has no effect in Twinbeat: Twinbeat has no serial heartbeat medium', '4: baud value "12345" is not a serial speed: expected 9600, 19200, 38400, 57600, 115200, 230400 or 460800']],
-    ["env NOEQUALS", ["4: warning: env has no effect in Twinbeat: Twinbeat does not pass HA_ variables to respawned programs", '4: env value "NOEQUALS" is not valid: expected NAME=value']],
-    ["watchdog /dev/watchdog\nwatchdog /dev/watchdog1", ['5: watchdog is given more than once: Heartbeat accepts a single watchdog device (already "/dev/watchdog")']],
+    [
+      "apiauth ipfail",
+      ['4: apiauth ipfail gives neither uid= nor gid=: expected "apiauth CLIENT uid=USER[,USER] gid=GROUP[,GROUP]" with uid= or gid= or both'],
+    ],
+    [
+      "apiauth ipfail user=root",
+      ['4: apiauth ipfail: "user=root" is not uid=LIST or gid=LIST: expected "apiauth CLIENT uid=USER[,USER] gid=GROUP[,GROUP]" with uid= or gid= or both'],
+    ],
+    [
+      "baud 12345",
+      [
+        "4: warning: baud has no effect in Twinbeat: Twinbeat has no serial heartbeat medium",
+        '4: baud value "12345" is not a serial speed: expected 9600, 19200, 38400, 57600, 115200, 230400 or 460800',
+      ],
+    ],
+    [
+      "env NOEQUALS",
+      [
+        "4: warning: env has no effect in Twinbeat: Twinbeat does not pass HA_ variables to respawned programs",
+        '4: env value "NOEQUALS" is not valid: expected NAME=value',
+      ],
+    ],
+    [
+      "watchdog /dev/watchdog\nwatchdog /dev/watchdog1",
+      ['5: watchdog is given more than once: Heartbeat accepts a single watchdog device (already "/dev/watchdog")'],
+    ],
     ["apiauth x uid=a\napiauth x gid=b", ['5: apiauth for client "x" is given twice (first at line 4)']],
     ["pacemaker off\ncrm off", ["5: crm is given more than once (first at line 4): Heartbeat accepts pacemaker or crm once"]],
-    ["pacemaker off\ncrm_daemon_dir /x", ["5: warning: crm_daemon_dir has no effect in Twinbeat: it is a Pacemaker (CRM) setting and Twinbeat only runs haresources", "5: crm_daemon_dir must come before the pacemaker line (line 4)"]],
+    [
+      "pacemaker off\ncrm_daemon_dir /x",
+      [
+        "5: warning: crm_daemon_dir has no effect in Twinbeat: it is a Pacemaker (CRM) setting and Twinbeat only runs haresources",
+        "5: crm_daemon_dir must come before the pacemaker line (line 4)",
+      ],
+    ],
   ];
   for (const [lines, expected] of cases) {
     it(`reports ${JSON.stringify(lines)}`, () => {
       const text = [...MINIMAL, lines].join("\n");
-      assert.deepEqual(findings(text), expected.map((e) => `${FILE}:${e}`));
-      assert.equal(parseHaCf(text, FILE).ha === undefined, expected.some((e) => !e.includes("warning:")));
+      assert.deepEqual(
+        findings(text),
+        expected.map((e) => `${FILE}:${e}`),
+      );
+      assert.equal(
+        parseHaCf(text, FILE).ha === undefined,
+        expected.some((e) => !e.includes("warning:")),
+      );
     });
   }
 });
@@ -411,13 +485,22 @@ describe("parseHaCf() timing checks", () => {
     [["keepalive 500ms", "deadtime 1000ms"], ["5: deadtime 1000ms is too small compared to keepalive 500ms: it must be more than twice keepalive"]],
     [["keepalive 15"], ["4: deadtime 30000ms (the default) is too small compared to keepalive 15 (15 seconds): it must be more than twice keepalive"]],
     [["deadtime 30", "initdead 20"], ["5: initdead 20 (20 seconds) is smaller than deadtime 30 (30 seconds): it must be at least deadtime"]],
-    [["keepalive 1", "deadtime 5", "initdead 8"], ["6: warning: initdead 8 (8 seconds) may be too small: it gives the network time to come up at boot and should be at least 10 seconds"]],
+    [
+      ["keepalive 1", "deadtime 5", "initdead 8"],
+      ["6: warning: initdead 8 (8 seconds) may be too small: it gives the network time to come up at boot and should be at least 10 seconds"],
+    ],
     [["keepalive 2", "deadping 4"], ["5: deadping 4 (4 seconds) is too small compared to keepalive 2 (2 seconds): it must be more than twice keepalive"]],
-    [["deadtime 10", "warntime 10"], ["5: warning: warntime 10 (10 seconds) is not smaller than deadtime 10 (10 seconds): no late-heartbeat warning will ever be logged"]],
+    [
+      ["deadtime 10", "warntime 10"],
+      ["5: warning: warntime 10 (10 seconds) is not smaller than deadtime 10 (10 seconds): no late-heartbeat warning will ever be logged"],
+    ],
   ];
   for (const [lines, expected] of cases) {
     it(`checks ${lines.join("; ")}`, () => {
-      assert.deepEqual(findings([...MINIMAL, ...lines].join("\n")), expected.map((e) => `${FILE}:${e}`));
+      assert.deepEqual(
+        findings([...MINIMAL, ...lines].join("\n")),
+        expected.map((e) => `${FILE}:${e}`),
+      );
     });
   }
 
@@ -444,7 +527,10 @@ describe("parseHaCf() whole-file checks", () => {
 describe("parseHaCf() a repeated broadcast interface", () => {
   it("uses bcast eth0 once when an old udp line names it again (a real file: bcast eth0 ... udp eth0)", () => {
     const result = parseHaCf("bcast eth0\nmcast eth0 225.0.0.1 694 1 0\nudp eth0\nnode a\nauto_failback on\n", FILE);
-    assert.deepEqual(result.ha?.media.map((m) => `${m.kind} ${m.dev}`), ["bcast eth0", "mcast eth0"]);
+    assert.deepEqual(
+      result.ha?.media.map((m) => `${m.kind} ${m.dev}`),
+      ["bcast eth0", "mcast eth0"],
+    );
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
       '/etc/ha.d/ha.cf:3: warning: udp is the old name of bcast and is read as bcast: write "bcast" instead',
       "/etc/ha.d/ha.cf:3: warning: bcast eth0 is already a medium (line 1): Heartbeat and Twinbeat use it once",

@@ -3,28 +3,12 @@
 import * as net from "node:net";
 import type { Millis, NodeName } from "../cluster/time";
 import { normalizeNodeName } from "../cluster/time";
-import type {
-  AutoFailback,
-  ConfigDiagnostic,
-  HaConfig,
-  MediumConfig,
-  PingNodeConfig,
-  RespawnConfig,
-  SourceLocation,
-} from "./cluster-config";
+import type { AutoFailback, ConfigDiagnostic, HaConfig, MediumConfig, PingNodeConfig, RespawnConfig, SourceLocation } from "./cluster-config";
 import { isBuiltinIpfail } from "./builtin-agents";
 import { HA_CF_DEFAULTS, HA_CF_PARAMETER_DEFAULTS } from "./ha-cf-defaults";
 import type { MachineFacts } from "./machine-checks";
 import { configError, configWarning, didYouMean, hasErrors } from "./format-diagnostic";
-import {
-  BOOLEAN_WORDS,
-  formatMs,
-  hasSecondsUnit,
-  isDetachedUnit,
-  parseBoolean,
-  parseInteger,
-  parseTimeMs,
-} from "./time-syntax";
+import { BOOLEAN_WORDS, formatMs, hasSecondsUnit, isDetachedUnit, parseBoolean, parseInteger, parseTimeMs } from "./time-syntax";
 
 // ---------------------------------------------------------------------------------------
 // Lexical layer, shared with twinbeat.cf (spec §1.1)
@@ -119,8 +103,26 @@ const DEFAULT_APIAUTH: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const SYSLOG_FACILITIES: ReadonlySet<string> = new Set([
-  "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog", "user", "uucp",
-  "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+  "auth",
+  "authpriv",
+  "cron",
+  "daemon",
+  "ftp",
+  "kern",
+  "lpr",
+  "mail",
+  "news",
+  "syslog",
+  "user",
+  "uucp",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
 ]);
 
 const BAUD_RATES: ReadonlySet<number> = new Set([9600, 19200, 38400, 57600, 115200, 230400, 460800]);
@@ -278,7 +280,11 @@ const DIRECTIVES: Readonly<Record<string, Directive>> = {
   }),
   coredumps: option({ noEffect: "Twinbeat leaves core dumps to the system settings", apply: (r, v, at) => setBoolean(r, "coredumps", v, at, () => undefined) }),
   coreroot: option({ noEffect: "Twinbeat leaves core dumps to the system settings", apply: () => true }),
-  use_apphbd: option({ recorded: false, noEffect: "Twinbeat does not register with apphbd", apply: (r, v, at) => setBoolean(r, "use_apphbd", v, at, () => undefined) }),
+  use_apphbd: option({
+    recorded: false,
+    noEffect: "Twinbeat does not register with apphbd",
+    apply: (r, v, at) => setBoolean(r, "use_apphbd", v, at, () => undefined),
+  }),
   env: option({ recorded: false, noEffect: "Twinbeat does not pass HA_ variables to respawned programs", apply: checkEnv }),
   compression: option({
     noEffect: "Twinbeat never compresses messages (a Pacemaker-era feature)",
@@ -317,11 +323,7 @@ const NOT_BUILT: Readonly<Record<string, string>> = {
 /** Every directive name ha.cf accepts, for other parsers' hints. */
 export const HA_CF_DIRECTIVE_NAMES: readonly string[] = Object.keys(DIRECTIVES);
 
-function option(spec: {
-  recorded?: boolean;
-  noEffect?: string;
-  apply: OptionDirective["apply"];
-}): OptionDirective {
+function option(spec: { recorded?: boolean; noEffect?: string; apply: OptionDirective["apply"] }): OptionDirective {
   return { ...spec, kind: "option", recorded: spec.recorded ?? true };
 }
 
@@ -552,9 +554,7 @@ function finish(r: HaCfReader): HaConfig {
       useLogd = true;
       r.parameters.set("use_logd", "yes");
     } else if (!useLogd) {
-      r.diagnostics.push(
-        configError(where("use_logd"), "no log target: logfile, debugfile and logfacility are unset and use_logd is off (set one of them)"),
-      );
+      r.diagnostics.push(configError(where("use_logd"), "no log target: logfile, debugfile and logfacility are unset and use_logd is off (set one of them)"));
     }
   }
   if (syslogOn) {
@@ -624,14 +624,7 @@ function fail(r: HaCfReader, at: SourceLocation, message: string): false {
   return false;
 }
 
-function setTime(
-  r: HaCfReader,
-  name: string,
-  value: string,
-  at: SourceLocation,
-  minimumMs: Millis,
-  store: (ms: Millis) => void,
-): boolean {
+function setTime(r: HaCfReader, name: string, value: string, at: SourceLocation, minimumMs: Millis, store: (ms: Millis) => void): boolean {
   const ms = parseTimeMs(value);
   if (ms === undefined) {
     return fail(r, at, `${name} value "${value}" is not a valid time: ${timeHint(value)}`);
@@ -663,15 +656,7 @@ function setBoolean(r: HaCfReader, name: string, value: string, at: SourceLocati
   return true;
 }
 
-function setIntInRange(
-  r: HaCfReader,
-  name: string,
-  value: string,
-  at: SourceLocation,
-  min: number,
-  max: number,
-  store: (n: number) => void,
-): boolean {
+function setIntInRange(r: HaCfReader, name: string, value: string, at: SourceLocation, min: number, max: number, store: (n: number) => void): boolean {
   const n = parseInteger(value);
   if (n === undefined || n < min || n > max) {
     const expected = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
@@ -943,9 +928,7 @@ function addUcast(r: HaCfReader, rest: string, at: SourceLocation): void {
     return;
   }
   if (words.length > 2) {
-    r.diagnostics.push(
-      configWarning(at, `ucast ${dev} ${peer}: extra argument "${words.slice(2).join(" ")}" ignored: ucast takes one peer per line`),
-    );
+    r.diagnostics.push(configWarning(at, `ucast ${dev} ${peer}: extra argument "${words.slice(2).join(" ")}" ignored: ucast takes one peer per line`));
   }
   r.media.push({ kind: "ucast", dev, peer, port: latchPort(r, "ucast", at), at });
 }
@@ -953,9 +936,7 @@ function addUcast(r: HaCfReader, rest: string, at: SourceLocation): void {
 function addMcast(r: HaCfReader, rest: string, at: SourceLocation): void {
   const words = splitWords(rest);
   if (words.length !== 5) {
-    r.diagnostics.push(
-      configError(at, `mcast needs 5 arguments (DEV GROUP PORT TTL LOOP), got ${words.length}: expected e.g. "mcast eth0 225.0.0.1 694 1 0"`),
-    );
+    r.diagnostics.push(configError(at, `mcast needs 5 arguments (DEV GROUP PORT TTL LOOP), got ${words.length}: expected e.g. "mcast eth0 225.0.0.1 694 1 0"`));
     return;
   }
   const [dev, group, portText, ttlText, loopText] = words as [string, string, string, string, string];

@@ -45,7 +45,15 @@ describe("parseHaresources() lines", () => {
             ["httpd", "httpd", []],
           ],
         },
-        { node: "node2", key: "IPaddr2::192.0.2.6/24/eth0", line: 4, resources: [["IPaddr2::192.0.2.6/24/eth0", "IPaddr2", ["192.0.2.6/24/eth0"]], ["mysql", "mysql", []]] },
+        {
+          node: "node2",
+          key: "IPaddr2::192.0.2.6/24/eth0",
+          line: 4,
+          resources: [
+            ["IPaddr2::192.0.2.6/24/eth0", "IPaddr2", ["192.0.2.6/24/eth0"]],
+            ["mysql", "mysql", []],
+          ],
+        },
       ],
     );
   });
@@ -53,10 +61,13 @@ describe("parseHaresources() lines", () => {
   it("joins continued lines and reports the first physical line", () => {
     const { groups, diagnostics } = parseHaresources("\nnode1 192.0.2.5 \\\n   httpd \\\n\tsmb\nnode2 192.0.2.6\n", FILE, NODES);
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(groups.map((g) => [g.at.line, g.resources.map((r) => r.raw)]), [
-      [2, ["192.0.2.5", "httpd", "smb"]],
-      [5, ["192.0.2.6"]],
-    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.at.line, g.resources.map((r) => r.raw)]),
+      [
+        [2, ["192.0.2.5", "httpd", "smb"]],
+        [5, ["192.0.2.6"]],
+      ],
+    );
   });
 
   it("warns when a continuation glues two words, as Heartbeat's sed does", () => {
@@ -134,15 +145,24 @@ describe("parseResource()", () => {
     ["Filesystem::/dev/sda1::::ext3", 'resource "Filesystem::/dev/sda1::::ext3" has an empty argument: remove the extra "::" or give the argument'],
     ["::httpd", 'resource "::httpd" has an empty name: expected NAME or NAME::ARG[::ARG...]'],
     ["192.168.8.300", 'resource "192.168.8.300" is not a valid IP address resource: "192.168.8.300" is not an IPv4 address'],
-    ["192.0.2.5/33", 'resource "192.0.2.5/33" is not a valid IP address resource: netmask "33" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0'],
-    ["192.0.2.5/24/eth0/192.0.2.255/x", 'resource "192.0.2.5/24/eth0/192.0.2.255/x" is not a valid IP address resource: too many "/" fields in "192.0.2.5/24/eth0/192.0.2.255/x": expected ADDRESS[/NETMASK[/NIC[/BROADCAST]]]'],
+    [
+      "192.0.2.5/33",
+      'resource "192.0.2.5/33" is not a valid IP address resource: netmask "33" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0',
+    ],
+    [
+      "192.0.2.5/24/eth0/192.0.2.255/x",
+      'resource "192.0.2.5/24/eth0/192.0.2.255/x" is not a valid IP address resource: too many "/" fields in "192.0.2.5/24/eth0/192.0.2.255/x": expected ADDRESS[/NETMASK[/NIC[/BROADCAST]]]',
+    ],
     ["IPaddr", 'resource "IPaddr" needs an address: expected IPaddr::ADDRESS[/PREFIX[/NIC]]'],
     ["IPaddr2::www.example.com", 'resource "IPaddr2::www.example.com" is not a valid IP address resource: "www.example.com" is not an IPv4 or IPv6 address'],
     ["IPv6addr::192.0.2.5", 'resource "IPv6addr::192.0.2.5" is not a valid IP address resource: "192.0.2.5" is not an IPv6 address'],
     ["IPv6addr::2001:db8::10/129", 'resource "IPv6addr::2001:db8::10/129" is not a valid IP address resource: prefix "129" is not valid: expected 0 to 128'],
     ["OCF", 'resource "OCF" needs an agent: expected OCF::AGENT::INSTANCE'],
     ["../bin/sh", 'resource "../bin/sh" has an invalid script name "../bin/sh": a name may contain letters, digits, "_", ".", "+" and "-"'],
-    ["2001:db8::10/64", 'resource "2001:db8::10/64" is a bare IPv6 address, which haresources does not accept: write IPv6addr::2001:db8::10/64 or IPaddr2::2001:db8::10/64'],
+    [
+      "2001:db8::10/64",
+      'resource "2001:db8::10/64" is a bare IPv6 address, which haresources does not accept: write IPv6addr::2001:db8::10/64 or IPaddr2::2001:db8::10/64',
+    ],
   ];
   for (const [raw, message] of errors) {
     it(`refuses "${raw}"`, () => {
@@ -203,10 +223,13 @@ describe("IPv6 addresses in haresources (Twinbeat extension)", () => {
       NODES,
     );
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(groups.map((g) => [g.key, g.resources.map((r) => r.args)]), [
-      ["IPv6addr::2001:db8::10/64/eth0", [["2001:db8::10/64/eth0"], []]],
-      ["IPaddr2::2001:db8::20/64", [["2001:db8::20/64"], ["192.0.2.20/24"]]],
-    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.key, g.resources.map((r) => r.args)]),
+      [
+        ["IPv6addr::2001:db8::10/64/eth0", [["2001:db8::10/64/eth0"], []]],
+        ["IPaddr2::2001:db8::20/64", [["2001:db8::20/64"], ["192.0.2.20/24"]]],
+      ],
+    );
   });
 });
 
@@ -233,7 +256,10 @@ describe("haresources with Windows line endings", () => {
   it("warns that a Heartbeat peer keeps the carriage return and fails at takeover", () => {
     const text = "node1 IPaddr::192.0.2.9/24/eth0 10.10.10.9\r\nnode2 httpd\r\n";
     const { groups, diagnostics } = parseHaresources(text, FILE, NODES);
-    assert.deepEqual(groups.map((g) => g.resources.map((r) => r.args)), [[["192.0.2.9/24/eth0"], ["10.10.10.9"]], [[]]]);
+    assert.deepEqual(
+      groups.map((g) => g.resources.map((r) => r.args)),
+      [[["192.0.2.9/24/eth0"], ["10.10.10.9"]], [[]]],
+    );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
       '/etc/ha.d/haresources:1: warning: haresources has Windows (CRLF) line endings: Twinbeat ignores the carriage returns, but Heartbeat\'s ResourceManager keeps them, so on a Heartbeat peer the last resource of each line becomes "10.10.10.9\\r" and its takeover fails ("Parameter OCF_RESKEY_ip [10.10.10.9^M] not an IP address"): convert the file with dos2unix before sharing it',
     ]);

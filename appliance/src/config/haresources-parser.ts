@@ -109,7 +109,12 @@ function joinLogicalLines(text: string, path: string, diagnostics: ConfigDiagnos
   const physical = text.split("\n");
   const firstCrlf = physical.findIndex((line) => line.endsWith("\r") && line.trim() !== "" && !line.trimStart().startsWith("#"));
   if (firstCrlf >= 0) {
-    const sample = (physical[firstCrlf] ?? "").replace(/#.*/, "").trim().split(/[ \t]+/).pop() ?? "";
+    const sample =
+      (physical[firstCrlf] ?? "")
+        .replace(/#.*/, "")
+        .trim()
+        .split(/[ \t]+/)
+        .pop() ?? "";
     diagnostics.push(
       configWarning(
         { file: path, line: firstCrlf + 1 },
@@ -141,9 +146,7 @@ function joinLogicalLines(text: string, path: string, diagnostics: ConfigDiagnos
       if (before !== "" && !/[ \t]/.test(before) && after !== "" && !/[ \t]/.test(after)) {
         const left = pending.text.split(/[ \t]+/).pop() ?? "";
         const right = body.split(/[ \t]+/)[0] ?? "";
-        diagnostics.push(
-          configWarning(at, `the line continuation glues "${left}" and "${right}" into "${left}${right}": put a space before the "\\"`),
-        );
+        diagnostics.push(configWarning(at, `the line continuation glues "${left}" and "${right}" into "${left}${right}": put a space before the "\\"`));
       }
       joined = pending.text + body;
       line = pending.line;

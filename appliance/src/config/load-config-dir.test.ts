@@ -55,9 +55,7 @@ function formatted(result: ConfigLoadResult, dir: string): string[] {
 }
 
 /** The messages a user of the tutorial's configuration should see on srv5. */
-const SEED_FINDINGS = [
-  "authkeys:1: warning: auth 1 selects crc, which only detects corrupted packets and authenticates nothing: use sha1 with a secret key",
-];
+const SEED_FINDINGS = ["authkeys:1: warning: auth 1 selects crc, which only detects corrupted packets and authenticates nothing: use sha1 with a secret key"];
 
 describe("the seed tutorial's configuration (testdata/seed)", () => {
   it("parses with exactly the expected findings when each parser is called directly", () => {
@@ -81,8 +79,14 @@ describe("the seed tutorial's configuration (testdata/seed)", () => {
     assert.equal(ha.udpPort, 694);
     assert.deepEqual(ha.media, [{ kind: "ucast", dev: "eth1", peer: "192.168.9.6", port: 694, at: { file: "ha.cf", line: 10 } }]);
     assert.equal(ha.autoFailback, "on");
-    assert.deepEqual(ha.pingNodes.map((p) => p.name), ["192.168.8.2", "192.168.9.7"]);
-    assert.deepEqual(ha.respawn.map((r) => [r.user, r.command]), [["root", "/usr/lib/heartbeat/ipfail"]]);
+    assert.deepEqual(
+      ha.pingNodes.map((p) => p.name),
+      ["192.168.8.2", "192.168.9.7"],
+    );
+    assert.deepEqual(
+      ha.respawn.map((r) => [r.user, r.command]),
+      [["root", "/usr/lib/heartbeat/ipfail"]],
+    );
     assert.equal(ha.apiauth.get("ipfail"), "gid=root uid=root");
     assert.equal(ha.logfile, "/var/log/ha-log");
     assert.equal(ha.debugfile, "/var/log/ha-debug");
@@ -91,9 +95,10 @@ describe("the seed tutorial's configuration (testdata/seed)", () => {
     assert.equal(ha.parameters.get("keepalive"), "2");
     assert.equal(ha.parameters.get("deadping"), "30000ms");
 
-    assert.deepEqual(haresources.groups.map((g) => [g.homeNode, g.key, g.resources.map((r) => [r.name, r.args])]), [
-      ["srv5.localdomain", "IPaddr::192.168.8.100/32", [["IPaddr", ["192.168.8.100/32"]]]],
-    ]);
+    assert.deepEqual(
+      haresources.groups.map((g) => [g.homeNode, g.key, g.resources.map((r) => [r.name, r.args])]),
+      [["srv5.localdomain", "IPaddr::192.168.8.100/32", [["IPaddr", ["192.168.8.100/32"]]]]],
+    );
     assert.equal(authkeys.authKeys?.activeIndex, 1);
     assert.deepEqual(authkeys.authKeys?.keys.get(1), { method: "crc" });
   });
@@ -105,7 +110,10 @@ describe("the seed tutorial's configuration (testdata/seed)", () => {
       authkeys: fs.readFileSync(path.join(SEED, "authkeys"), "utf8"),
     });
     const result = loadConfigDir(dir, { localNode: "SRV5.localdomain", initDir: path.join(dir, "init.d") });
-    assert.deepEqual(formatted(result, dir), SEED_FINDINGS.map((f) => `$DIR/${f}`));
+    assert.deepEqual(
+      formatted(result, dir),
+      SEED_FINDINGS.map((f) => `$DIR/${f}`),
+    );
     assert.ok(result.config !== undefined);
     assert.equal(result.config.localNode, "srv5.localdomain");
     assert.equal(result.config.configDir, dir);
@@ -114,7 +122,10 @@ describe("the seed tutorial's configuration (testdata/seed)", () => {
 
     // The same files serve srv6 too (its ucast line pointing at itself is harmless).
     const onSrv6 = loadConfigDir(dir, { localNode: "srv6.localdomain", initDir: path.join(dir, "init.d") });
-    assert.deepEqual(formatted(onSrv6, dir), SEED_FINDINGS.map((f) => `$DIR/${f}`));
+    assert.deepEqual(
+      formatted(onSrv6, dir),
+      SEED_FINDINGS.map((f) => `$DIR/${f}`),
+    );
     assert.equal(onSrv6.config?.localNode, "srv6.localdomain");
   });
 
@@ -251,7 +262,7 @@ const VARIANTS: readonly Variant[] = [
     name: "ucast without its peer",
     files: { "ha.cf": haCf({ 6: "ucast eth1" }) },
     expected: [
-      "$DIR/ha.cf:6: ucast eth1 has no peer: expected \"ucast eth1 PEER\" with the other node's address",
+      '$DIR/ha.cf:6: ucast eth1 has no peer: expected "ucast eth1 PEER" with the other node\'s address',
       "$DIR/ha.cf: no heartbeat media: add a bcast, mcast or ucast line",
     ],
   },
@@ -368,9 +379,7 @@ const VARIANTS: readonly Variant[] = [
   {
     name: "the same group key twice",
     files: { haresources: "srv5.localdomain 192.168.8.100 IPaddr2::192.0.2.1/24\nsrv6.localdomain 192.168.8.100 IPaddr2::192.0.2.2/24\n" },
-    expected: [
-      '$DIR/haresources:2: resource group key "192.168.8.100" is already used by the group at line 1: the first resource of each line must be unique',
-    ],
+    expected: ['$DIR/haresources:2: resource group key "192.168.8.100" is already used by the group at line 1: the first resource of each line must be unique'],
   },
   {
     name: "a group key that occurs inside another line",
@@ -442,7 +451,10 @@ const VARIANTS: readonly Variant[] = [
   },
   {
     name: "monitors of an unknown resource, with a bad interval and a timeout longer than the interval",
-    files: { "twinbeat.cf": "monitor httpd interval=2s\ncheck IPaddr http://192.0.2.100/ interval=0.5s timeout=1s\ncheck IPaddr tcp://192.0.2.100:80 interval=soon\ncheck IPaddr /nonexistent/twinbeat-test/check\n" },
+    files: {
+      "twinbeat.cf":
+        "monitor httpd interval=2s\ncheck IPaddr http://192.0.2.100/ interval=0.5s timeout=1s\ncheck IPaddr tcp://192.0.2.100:80 interval=soon\ncheck IPaddr /nonexistent/twinbeat-test/check\n",
+    },
     expected: [
       '$DIR/twinbeat.cf:1: resource "httpd" is not in haresources',
       "$DIR/twinbeat.cf:2: check timeout (1000 ms) is longer than its interval (500 ms): a check must end before the next is due",

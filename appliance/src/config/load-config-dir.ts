@@ -101,7 +101,19 @@ export function loadConfigDir(configDir: string, options: LoadConfigDirOptions):
   diagnostics.push(...crossCheckConfig({ haCfPath, declaredNodes }, { localNode }));
   // Resource monitoring: every monitor/check of twinbeat.cf must name a haresources resource.
   diagnostics.push(...checkMonitors(twinbeat.monitors ?? [], groups));
-  diagnostics.push(...checkProgramsOnDisk({ configDir, initDir, haresourcesPath, twinbeatPath, ha, groups, twinbeat, missingResources: options.missingResources ?? "warning", machine }));
+  diagnostics.push(
+    ...checkProgramsOnDisk({
+      configDir,
+      initDir,
+      haresourcesPath,
+      twinbeatPath,
+      ha,
+      groups,
+      twinbeat,
+      missingResources: options.missingResources ?? "warning",
+      machine,
+    }),
+  );
 
   const sorted = sortDiagnostics(diagnostics, configDir);
   if (hasErrors(sorted) || ha === undefined || authKeys === undefined) {
@@ -127,10 +139,7 @@ export function crossCheckConfig(files: ParsedConfigFiles, options: { readonly l
   const localNode = normalizeNodeName(options.localNode);
   if (files.declaredNodes !== undefined && files.declaredNodes.length > 0 && !files.declaredNodes.includes(localNode)) {
     diagnostics.push(
-      configError(
-        { file: files.haCfPath, line: 0 },
-        `node "${localNode}" (this machine, from --node-name/uname -n) is not declared by a node line in ha.cf`,
-      ),
+      configError({ file: files.haCfPath, line: 0 }, `node "${localNode}" (this machine, from --node-name/uname -n) is not declared by a node line in ha.cf`),
     );
   }
   return diagnostics;
@@ -164,13 +173,7 @@ function checkProgramsOnDisk(input: {
   return diagnostics;
 }
 
-
-function readConfigFile(
-  file: string,
-  name: string,
-  diagnostics: ConfigDiagnostic[],
-  options: { readonly optional?: boolean } = {},
-): string | undefined {
+function readConfigFile(file: string, name: string, diagnostics: ConfigDiagnostic[], options: { readonly optional?: boolean } = {}): string | undefined {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (err) {

@@ -50,7 +50,10 @@ describe("checkMachine()", () => {
     const another = checkMachine(parseHaCf(realFile, FILE).machineFacts, "another", PROBE);
     assert.equal(another.length, 6);
     assert.ok(another.every((d) => d.severity === "warning"));
-    assert.match(formatDiagnostic(another[0]!), /warning: bcast network_adapter: .* the machine this file is for must have it, or Heartbeat refuses to start there/);
+    assert.match(
+      formatDiagnostic(another[0]!),
+      /warning: bcast network_adapter: .* the machine this file is for must have it, or Heartbeat refuses to start there/,
+    );
   });
 
   it("finds nothing on a machine that has everything, and checks nothing when skipped", () => {

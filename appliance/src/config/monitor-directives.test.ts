@@ -29,8 +29,30 @@ describe("twinbeat.cf monitor and check lines", () => {
     );
     assert.deepEqual(messages, []);
     const [mon, http, tcp, script] = twinbeat.monitors!;
-    assert.deepEqual({ ...mon!, at: undefined }, { id: "httpd monitor", resource: "httpd", target: { kind: "status", depth: 0 }, intervalMs: 2000, timeoutMs: 2000, fall: 3, rise: 2, onFail: "restart", at: undefined });
-    assert.deepEqual(http!.target, { kind: "http", url: "http://127.0.0.1/", host: "127.0.0.1", port: 80, path: "/", expect: [{ from: 200, to: 200 }], bodyContains: "It works", source: "127.0.0.1" });
+    assert.deepEqual(
+      { ...mon!, at: undefined },
+      {
+        id: "httpd monitor",
+        resource: "httpd",
+        target: { kind: "status", depth: 0 },
+        intervalMs: 2000,
+        timeoutMs: 2000,
+        fall: 3,
+        rise: 2,
+        onFail: "restart",
+        at: undefined,
+      },
+    );
+    assert.deepEqual(http!.target, {
+      kind: "http",
+      url: "http://127.0.0.1/",
+      host: "127.0.0.1",
+      port: 80,
+      path: "/",
+      expect: [{ from: 200, to: 200 }],
+      bodyContains: "It works",
+      source: "127.0.0.1",
+    });
     assert.equal(http!.timeoutMs, 500, "timeout defaults to the interval");
     assert.equal(http!.fall, 2);
     assert.deepEqual(tcp!.target, { kind: "tcp", host: "127.0.0.1", port: 80 });
@@ -76,7 +98,14 @@ describe("twinbeat.cf monitor and check lines", () => {
   });
 
   it("parses targets", () => {
-    assert.deepEqual(parseTarget("http://[::1]:8080/health?x=1"), { kind: "http", url: "http://[::1]:8080/health?x=1", host: "::1", port: 8080, path: "/health?x=1", expect: [{ from: 200, to: 200 }] });
+    assert.deepEqual(parseTarget("http://[::1]:8080/health?x=1"), {
+      kind: "http",
+      url: "http://[::1]:8080/health?x=1",
+      host: "::1",
+      port: 8080,
+      path: "/health?x=1",
+      expect: [{ from: 200, to: 200 }],
+    });
     assert.match(String(parseTarget("https://127.0.0.1/")), /https is not built in/);
     assert.match(String(parseTarget("relative/path")), /expected http/);
   });
@@ -86,11 +115,14 @@ describe("resolveMonitors()", () => {
   it("finds resources by token or by unique name, and names an unknown one at its line", () => {
     const { twinbeat } = parse("monitor httpd\nmonitor IPaddr interval=1s\nmonitor IPaddr::198.51.100.100/32\nmonitor htpd\n");
     const { resolved, diagnostics } = resolveMonitors(twinbeat.monitors!, GROUPS);
-    assert.deepEqual(resolved.map((r) => [r.id, r.resourceToken]), [
-      ["httpd monitor", "httpd"],
-      ["IPaddr monitor", "IPaddr::198.51.100.100/32"],
-      ["IPaddr::198.51.100.100/32 monitor", "IPaddr::198.51.100.100/32"],
-    ]);
+    assert.deepEqual(
+      resolved.map((r) => [r.id, r.resourceToken]),
+      [
+        ["httpd monitor", "httpd"],
+        ["IPaddr monitor", "IPaddr::198.51.100.100/32"],
+        ["IPaddr::198.51.100.100/32 monitor", "IPaddr::198.51.100.100/32"],
+      ],
+    );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [`${FILE}:4: resource "htpd" is not in haresources: did you mean "httpd"?`]);
   });
 
@@ -100,7 +132,10 @@ describe("resolveMonitors()", () => {
     const groups = monitoredGroups(resolved, GROUPS, { migrationThreshold: twinbeat.migrationThreshold!, failureTimeoutMs: twinbeat.failureTimeoutMs! });
     assert.equal(groups.length, 1);
     assert.deepEqual(groups[0]!.resources, ["IPaddr::198.51.100.100/32", "httpd"]);
-    assert.deepEqual(groups[0]!.checks.map((c) => c.id), ["httpd monitor", "httpd monitor #2"]);
+    assert.deepEqual(
+      groups[0]!.checks.map((c) => c.id),
+      ["httpd monitor", "httpd monitor #2"],
+    );
     assert.equal(groups[0]!.migrationThreshold, 5);
     assert.equal(groups[0]!.failureTimeoutMs, 0);
   });

@@ -64,11 +64,18 @@ const TCP_OPTIONS = [...COMMON_OPTIONS, "source"];
  * line. TARGET is `http://IP[:PORT]/PATH`, `tcp://IP:PORT` or an absolute program path. Values
  * with spaces go in double quotes (`body="It works"`). Returns the monitor or the problems.
  */
-export function parseMonitorLine(directive: "monitor" | "check", rest: string, at: SourceLocation): { readonly monitor?: MonitorConfig; readonly diagnostics: ConfigDiagnostic[] } {
+export function parseMonitorLine(
+  directive: "monitor" | "check",
+  rest: string,
+  at: SourceLocation,
+): { readonly monitor?: MonitorConfig; readonly diagnostics: ConfigDiagnostic[] } {
   const diagnostics: ConfigDiagnostic[] = [];
   const words = splitQuoted(rest);
   if (words === undefined) return { diagnostics: [configError(at, `${directive}: unbalanced double quote`)] };
-  const usage = directive === "monitor" ? "monitor RESOURCE [interval=2s] [timeout=T] [fall=N] [rise=N] [on-fail=restart|failover|ignore] [depth=N]" : "check RESOURCE http://IP[:PORT]/PATH|tcp://IP:PORT|/path/to/program [expect=200] [body=TEXT] [source=IP] [interval=T] [timeout=T] [fall=N] [rise=N] [on-fail=…]";
+  const usage =
+    directive === "monitor"
+      ? "monitor RESOURCE [interval=2s] [timeout=T] [fall=N] [rise=N] [on-fail=restart|failover|ignore] [depth=N]"
+      : "check RESOURCE http://IP[:PORT]/PATH|tcp://IP:PORT|/path/to/program [expect=200] [body=TEXT] [source=IP] [interval=T] [timeout=T] [fall=N] [rise=N] [on-fail=…]";
   const resource = words.shift();
   if (resource === undefined || resource.includes("=")) return { diagnostics: [configError(at, `${directive} needs a resource: ${usage}`)] };
   let target: CheckTarget | undefined;
@@ -76,7 +83,8 @@ export function parseMonitorLine(directive: "monitor" | "check", rest: string, a
   let allowed = MONITOR_OPTIONS;
   if (directive === "check") {
     const t = words.shift();
-    if (t === undefined || t.includes("=") && !t.startsWith("/") && !t.includes("://")) return { diagnostics: [configError(at, `check needs a target after the resource: ${usage}`)] };
+    if (t === undefined || (t.includes("=") && !t.startsWith("/") && !t.includes("://")))
+      return { diagnostics: [configError(at, `check needs a target after the resource: ${usage}`)] };
     const parsed = parseTarget(t);
     if (typeof parsed === "string") return { diagnostics: [configError(at, `check target "${t}" is not valid: ${parsed}`)] };
     target = parsed;
@@ -88,7 +96,9 @@ export function parseMonitorLine(directive: "monitor" | "check", rest: string, a
     const eq = w.indexOf("=");
     const key = eq > 0 ? w.slice(0, eq) : w;
     if (eq <= 0 || !allowed.includes(key)) {
-      diagnostics.push(configError(at, `${directive} option "${w}" is not known here${didYouMean(key, allowed)}: expected key=value, one of ${allowed.join(", ")}`));
+      diagnostics.push(
+        configError(at, `${directive} option "${w}" is not known here${didYouMean(key, allowed)}: expected key=value, one of ${allowed.join(", ")}`),
+      );
       continue;
     }
     opts.set(key, w.slice(eq + 1));
@@ -115,22 +125,32 @@ export function parseMonitorLine(directive: "monitor" | "check", rest: string, a
   const intervalMs = time("interval") ?? MONITOR_DEFAULTS.intervalMs;
   if (intervalMs < MIN_INTERVAL_MS) diagnostics.push(configError(at, `${directive} interval ${intervalMs} ms is too short: at least ${MIN_INTERVAL_MS} ms`));
   const timeoutMs = time("timeout") ?? intervalMs;
-  if (timeoutMs > intervalMs) diagnostics.push(configError(at, `${directive} timeout (${timeoutMs} ms) is longer than its interval (${intervalMs} ms): a check must end before the next is due`));
+  if (timeoutMs > intervalMs)
+    diagnostics.push(
+      configError(at, `${directive} timeout (${timeoutMs} ms) is longer than its interval (${intervalMs} ms): a check must end before the next is due`),
+    );
   const onFailText = opts.get("on-fail") ?? MONITOR_DEFAULTS.onFail;
   if (onFailText !== "restart" && onFailText !== "failover" && onFailText !== "ignore") {
     diagnostics.push(configError(at, `${directive} on-fail "${onFailText}" is not valid: expected restart, failover or ignore`));
   }
   if (directive === "monitor") {
     const depthText = opts.get("depth") ?? opts.get("OCF_CHECK_LEVEL");
-    if (depthText !== undefined && !/^\d{1,3}$/.test(depthText)) diagnostics.push(configError(at, `monitor depth "${depthText}" is not valid: expected OCF_CHECK_LEVEL, a number such as 0, 10 or 20`));
+    if (depthText !== undefined && !/^\d{1,3}$/.test(depthText))
+      diagnostics.push(configError(at, `monitor depth "${depthText}" is not valid: expected OCF_CHECK_LEVEL, a number such as 0, 10 or 20`));
     target = { kind: "status", depth: depthText !== undefined && /^\d{1,3}$/.test(depthText) ? Number(depthText) : MONITOR_DEFAULTS.depth };
   } else if (target?.kind === "http") {
     const expect = parseExpect(opts.get("expect") ?? "200");
-    if (expect === undefined) diagnostics.push(configError(at, `check expect "${opts.get("expect")}" is not valid: expected status codes or classes, e.g. 200 or 200,301 or 2xx`));
+    if (expect === undefined)
+      diagnostics.push(configError(at, `check expect "${opts.get("expect")}" is not valid: expected status codes or classes, e.g. 200 or 200,301 or 2xx`));
     const source = opts.get("source");
     if (source !== undefined && !net.isIP(source)) diagnostics.push(configError(at, `check source "${source}" is not valid: expected a local IP address`));
     const body = opts.get("body");
-    target = { ...target, expect: expect ?? [{ from: 200, to: 200 }], ...(body !== undefined ? { bodyContains: body } : {}), ...(source !== undefined ? { source } : {}) };
+    target = {
+      ...target,
+      expect: expect ?? [{ from: 200, to: 200 }],
+      ...(body !== undefined ? { bodyContains: body } : {}),
+      ...(source !== undefined ? { source } : {}),
+    };
   } else if (target?.kind === "tcp") {
     const source = opts.get("source");
     if (source !== undefined && !net.isIP(source)) diagnostics.push(configError(at, `check source "${source}" is not valid: expected a local IP address`));
@@ -171,7 +191,14 @@ export function parseTarget(text: string): CheckTarget | string {
     if (url.port === "") return "a tcp check needs a port: tcp://IP:PORT";
     return { kind: "tcp", host, port: Number(url.port) };
   }
-  return { kind: "http", url: text, host, port: url.port === "" ? 80 : Number(url.port), path: `${url.pathname}${url.search}`, expect: [{ from: 200, to: 200 }] };
+  return {
+    kind: "http",
+    url: text,
+    host,
+    port: url.port === "" ? 80 : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    expect: [{ from: 200, to: 200 }],
+  };
 }
 
 function parseExpect(text: string): { from: number; to: number }[] | undefined {
@@ -223,7 +250,10 @@ export interface ResolvedMonitor {
  * `httpd`), else by resource name (`IPaddr`, `apache`) when exactly one resource has it.
  * Unknown or ambiguous resources are errors at the monitor's line.
  */
-export function resolveMonitors(monitors: readonly MonitorConfig[], groups: readonly ResourceGroup[]): { readonly resolved: ResolvedMonitor[]; readonly diagnostics: ConfigDiagnostic[] } {
+export function resolveMonitors(
+  monitors: readonly MonitorConfig[],
+  groups: readonly ResourceGroup[],
+): { readonly resolved: ResolvedMonitor[]; readonly diagnostics: ConfigDiagnostic[] } {
   const resolved: ResolvedMonitor[] = [];
   const diagnostics: ConfigDiagnostic[] = [];
   const all = groups.flatMap((g) => g.resources.map((r) => ({ group: g, r })));
@@ -236,7 +266,15 @@ export function resolveMonitors(monitors: readonly MonitorConfig[], groups: read
       seen.set(m.id, n);
       resolved.push({ id: n === 1 ? m.id : `${m.id} #${n}`, monitor: m, groupKey: hits[0]!.group.key, resourceToken: hits[0]!.r.raw });
     } else if (hits.length === 0) {
-      diagnostics.push(configError(m.at, `resource "${m.resource}" is not in haresources${didYouMean(m.resource, all.map((x) => x.r.raw))}`));
+      diagnostics.push(
+        configError(
+          m.at,
+          `resource "${m.resource}" is not in haresources${didYouMean(
+            m.resource,
+            all.map((x) => x.r.raw),
+          )}`,
+        ),
+      );
     } else {
       diagnostics.push(configError(m.at, `resource "${m.resource}" is ambiguous (${hits.map((x) => x.r.raw).join(", ")}): write the whole haresources token`));
     }
@@ -245,7 +283,11 @@ export function resolveMonitors(monitors: readonly MonitorConfig[], groups: read
 }
 
 /** The core's view: per haresources group with monitors, its resources in order and its checks. */
-export function monitoredGroups(resolved: readonly ResolvedMonitor[], groups: readonly ResourceGroup[], options: { readonly migrationThreshold: number; readonly failureTimeoutMs: Millis }): MonitoredGroup[] {
+export function monitoredGroups(
+  resolved: readonly ResolvedMonitor[],
+  groups: readonly ResourceGroup[],
+  options: { readonly migrationThreshold: number; readonly failureTimeoutMs: Millis },
+): MonitoredGroup[] {
   const out: MonitoredGroup[] = [];
   for (const g of groups) {
     const mine = resolved.filter((r) => r.groupKey === g.key);
@@ -284,7 +326,10 @@ export function checkMonitors(monitors: readonly MonitorConfig[], groups: readon
 }
 
 /** The core's monitored groups for a loaded config (twinbeat.cf's monitors resolved against haresources). */
-export function monitoredGroupsOf(config: { readonly groups: readonly ResourceGroup[]; readonly twinbeat: { readonly monitors?: readonly MonitorConfig[]; readonly migrationThreshold?: number; readonly failureTimeoutMs?: Millis } }): MonitoredGroup[] {
+export function monitoredGroupsOf(config: {
+  readonly groups: readonly ResourceGroup[];
+  readonly twinbeat: { readonly monitors?: readonly MonitorConfig[]; readonly migrationThreshold?: number; readonly failureTimeoutMs?: Millis };
+}): MonitoredGroup[] {
   const { resolved } = resolveMonitors(config.twinbeat.monitors ?? [], config.groups);
   return monitoredGroups(resolved, config.groups, {
     migrationThreshold: config.twinbeat.migrationThreshold ?? DEFAULT_MIGRATION_THRESHOLD,

@@ -26,11 +26,14 @@ describe("parseTwinbeatCf()", () => {
     assert.deepEqual(twinbeat.statusHttp, { address: "127.0.0.1", port: 8080 });
     assert.equal(twinbeat.notify, "/usr/local/bin/ha-notify");
     assert.equal(twinbeat.resourceTimeoutMs, 90_000);
-    assert.deepEqual([...twinbeat.parameters], [
-      ["status_http", "127.0.0.1:8080"],
-      ["notify", "/usr/local/bin/ha-notify"],
-      ["resource_timeout", "90s"],
-    ]);
+    assert.deepEqual(
+      [...twinbeat.parameters],
+      [
+        ["status_http", "127.0.0.1:8080"],
+        ["notify", "/usr/local/bin/ha-notify"],
+        ["resource_timeout", "90s"],
+      ],
+    );
   });
 
   it("accepts Heartbeat time spellings for resource_timeout, the last value winning", () => {
@@ -47,10 +50,22 @@ describe("parseTwinbeatCf()", () => {
     ["resource_timout 30", '1: Illegal directive "resource_timout": did you mean "resource_timeout"?'],
     ["keepalive 2", '1: Illegal directive "keepalive": it belongs in ha.cf, not twinbeat.cf'],
     ["bogus 1", '1: Illegal directive "bogus"'],
-    ["status_http localhost:8080", '1: status_http value "localhost:8080" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)'],
-    ["status_http 127.0.0.1", '1: status_http value "127.0.0.1" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)'],
-    ["status_http 127.0.0.1:0", '1: status_http value "127.0.0.1:0" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)'],
-    ["status_http ::1:8080", '1: status_http value "::1:8080" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)'],
+    [
+      "status_http localhost:8080",
+      '1: status_http value "localhost:8080" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)',
+    ],
+    [
+      "status_http 127.0.0.1",
+      '1: status_http value "127.0.0.1" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)',
+    ],
+    [
+      "status_http 127.0.0.1:0",
+      '1: status_http value "127.0.0.1:0" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)',
+    ],
+    [
+      "status_http ::1:8080",
+      '1: status_http value "::1:8080" is not valid: expected IPV4:PORT or [IPV6]:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8080)',
+    ],
     ["notify ha-notify", '1: notify value "ha-notify" is not valid: expected an absolute path to a program'],
     ["resource_timeout 0", '1: resource_timeout value "0" is not valid: expected a time above 0 (90, 90s or 1500ms)'],
     ["resource_timeout 5m", '1: resource_timeout value "5m" is not valid: expected a time above 0 (90, 90s or 1500ms)'],

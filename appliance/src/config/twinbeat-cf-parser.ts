@@ -110,7 +110,12 @@ function parseFailureTimeout(value: string): Millis | undefined {
 export const TWINBEAT_CF_DIRECTIVE_NAMES: readonly string[] = [...Object.keys(TWINBEAT_DIRECTIVES), ...MONITOR_LINE_DIRECTIVES];
 
 function newDraft(): TwinbeatCfDraft {
-  return { resourceTimeoutMs: DEFAULT_RESOURCE_TIMEOUT_MS, monitors: [], migrationThreshold: DEFAULT_MIGRATION_THRESHOLD, failureTimeoutMs: DEFAULT_FAILURE_TIMEOUT_MS };
+  return {
+    resourceTimeoutMs: DEFAULT_RESOURCE_TIMEOUT_MS,
+    monitors: [],
+    migrationThreshold: DEFAULT_MIGRATION_THRESHOLD,
+    failureTimeoutMs: DEFAULT_FAILURE_TIMEOUT_MS,
+  };
 }
 
 function toConfig(draft: TwinbeatCfDraft, parameters: ReadonlyMap<string, string>): TwinbeatConfig {
@@ -149,9 +154,7 @@ export function parseTwinbeatCf(text: string, path: string): TwinbeatCfParseResu
     }
     const directive = Object.prototype.hasOwnProperty.call(TWINBEAT_DIRECTIVES, name) ? TWINBEAT_DIRECTIVES[name] : undefined;
     if (directive === undefined) {
-      const hint = HA_CF_DIRECTIVE_NAMES.includes(name)
-        ? ": it belongs in ha.cf, not twinbeat.cf"
-        : didYouMean(name, TWINBEAT_CF_DIRECTIVE_NAMES);
+      const hint = HA_CF_DIRECTIVE_NAMES.includes(name) ? ": it belongs in ha.cf, not twinbeat.cf" : didYouMean(name, TWINBEAT_CF_DIRECTIVE_NAMES);
       diagnostics.push(configError(at, `Illegal directive "${name}"${hint}`));
       continue;
     }

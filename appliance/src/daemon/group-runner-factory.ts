@@ -25,14 +25,17 @@ export function createAgentRegistry(
     configDir: config.configDir,
     initDir,
     timeoutMs: overrides.timeoutMs ?? config.twinbeat.resourceTimeoutMs,
-    env: { ...resourceEnvironment({
-      localNode: config.localNode,
-      configDir: config.configDir,
-      ...(ha.logfile ? { logfile: ha.logfile } : {}),
-      ...(ha.debugfile ? { debugfile: ha.debugfile } : {}),
-      ...(ha.logfacility ? { logfacility: ha.logfacility } : {}),
-      debugLevel: ha.debugLevel,
-    }), ...overrides.extraEnv },
+    env: {
+      ...resourceEnvironment({
+        localNode: config.localNode,
+        configDir: config.configDir,
+        ...(ha.logfile ? { logfile: ha.logfile } : {}),
+        ...(ha.debugfile ? { debugfile: ha.debugfile } : {}),
+        ...(ha.logfacility ? { logfacility: ha.logfacility } : {}),
+        debugLevel: ha.debugLevel,
+      }),
+      ...overrides.extraEnv,
+    },
     log,
   });
 }

@@ -13,7 +13,19 @@ import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import { TWINBEAT_VERSION } from "../cli/version";
 import { pingIntervalFor } from "../cluster/ping-liveness";
 import { coreOptionsFor, pingHosts } from "./core-options";
-import type { CancelTimer, ChildrenPort, ControlServerPort, DaemonPorts, GroupRunnerPort, GuardPort, GuardReport, MediaPort, MonitorPort, PingerPort, StatusSinkPort } from "./daemon-ports";
+import type {
+  CancelTimer,
+  ChildrenPort,
+  ControlServerPort,
+  DaemonPorts,
+  GroupRunnerPort,
+  GuardPort,
+  GuardReport,
+  MediaPort,
+  MonitorPort,
+  PingerPort,
+  StatusSinkPort,
+} from "./daemon-ports";
 import { guardTickMs } from "./resource-guard";
 import { reloadPlan } from "./reload-plan";
 
@@ -38,7 +50,21 @@ const SHUTDOWN_LINGER_MS = 100;
  * never drops the node without releasing its groups. (SIGPIPE is ignored by Node
  * itself; SIGKILL and SIGSTOP cannot be caught: the resource guard covers those.)
  */
-export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = ["SIGQUIT", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGPOLL", "SIGPWR", "SIGSTKFLT", "SIGXCPU", "SIGXFSZ", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU"];
+export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = [
+  "SIGQUIT",
+  "SIGALRM",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGPOLL",
+  "SIGPWR",
+  "SIGSTKFLT",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGTRAP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+];
 
 /**
  * One running Heartbeat node. Everything that decides lives in ClusterNode; this
@@ -110,7 +136,10 @@ export class HeartbeatDaemon {
     const ha = config.ha;
     ports.makeRunDir(runDir);
     this.#identity = ports.stateStore.loadIdentity(stateDir, ha.hbgenmethod);
-    this.#log("info", `Twinbeat ${TWINBEAT_VERSION} (Heartbeat 3.0.6 compatible) starting on node ${config.localNode}, generation ${this.#identity.generation}`);
+    this.#log(
+      "info",
+      `Twinbeat ${TWINBEAT_VERSION} (Heartbeat 3.0.6 compatible) starting on node ${config.localNode}, generation ${this.#identity.generation}`,
+    );
     this.#log("info", `Configuration validated. Starting heartbeat ${TWINBEAT_VERSION}`);
     const coreOptions = coreOptionsFor(config, this.#identity.generation);
     this.#core = new ClusterNode(coreOptions);
@@ -157,7 +186,9 @@ export class HeartbeatDaemon {
    * findings and the running one kept. Resolves when the reload has been applied.
    */
   reload(): Promise<void> {
-    this.#reloading = this.#reloading.then(() => this.#reload()).catch((err: Error) => this.#log("error", `Reload failed: ${err.message}; the running configuration is kept`));
+    this.#reloading = this.#reloading
+      .then(() => this.#reload())
+      .catch((err: Error) => this.#log("error", `Reload failed: ${err.message}; the running configuration is kept`));
     return this.#reloading;
   }
 
@@ -183,7 +214,8 @@ export class HeartbeatDaemon {
     const decoded = decodeDatagram(d.bytes, this.#config.authKeys);
     const fromAddress = `${d.from.address}:${d.from.port}`;
     if (decoded.ok) this.#step({ type: "message-received", at, link: d.link, fromAddress, message: decoded.message });
-    else if (this.#config.ha.logBadpack) this.#step({ type: "datagram-rejected", at, link: d.link, fromAddress, reason: decoded.reason, detail: decoded.detail });
+    else if (this.#config.ha.logBadpack)
+      this.#step({ type: "datagram-rejected", at, link: d.link, fromAddress, reason: decoded.reason, detail: decoded.detail });
   }
 
   /** The one place events enter the core: step, carry out the actions, re-arm the timer. */
@@ -277,7 +309,9 @@ export class HeartbeatDaemon {
     if (!changed) return;
     const lines = [`${this.#config.localNode}\t${uuidText(this.#identity.uuid)}\t100\t`];
     for (const [name, text] of uuids) lines.push(`${name}\t${text}\t100\t`);
-    void this.#ports.stateStore.writeHostcache(this.#opts.stateDir, lines.join("\n") + "\n").catch((err: Error) => this.#log("warn", `Cannot write hostcache: ${err.message}`));
+    void this.#ports.stateStore
+      .writeHostcache(this.#opts.stateDir, lines.join("\n") + "\n")
+      .catch((err: Error) => this.#log("warn", `Cannot write hostcache: ${err.message}`));
   }
 
   /** Runs one group operation and feeds its outcome back to the core. */
@@ -415,7 +449,12 @@ export class HeartbeatDaemon {
   }
 
   #createStatus(config: ClusterConfig): StatusSinkPort {
-    return this.#ports.createStatus({ config, snapshot: () => this.#core.snapshot(), log: (level, text) => this.#log(level, text), monotonicNow: () => this.#ports.clock.now() });
+    return this.#ports.createStatus({
+      config,
+      snapshot: () => this.#core.snapshot(),
+      log: (level, text) => this.#log(level, text),
+      monotonicNow: () => this.#ports.clock.now(),
+    });
   }
 
   async #reload(): Promise<void> {
@@ -441,7 +480,12 @@ export class HeartbeatDaemon {
     this.#config = applied;
     // Only when logging changed: a SIGUSR1/SIGUSR2 debug level survives an unrelated reload.
     if (plan.changed.includes("logging")) {
-      ports.logger.reconfigure({ logfile: applied.ha.logfile, debugfile: applied.ha.debugfile, logfacility: applied.ha.logfacility, debugLevel: applied.ha.debugLevel + (this.#opts.debugBoost ?? 0) });
+      ports.logger.reconfigure({
+        logfile: applied.ha.logfile,
+        debugfile: applied.ha.debugfile,
+        logfacility: applied.ha.logfacility,
+        debugLevel: applied.ha.debugLevel + (this.#opts.debugBoost ?? 0),
+      });
     }
     if (plan.changed.length === 0) {
       this.#log("info", "Configuration unchanged");

@@ -75,7 +75,8 @@ export function realPorts(options: RealPortsOptions): DaemonPorts {
         config: spec.config,
         runner: spec.runner,
         // Status checks get their own agents: the check's timeout, and OCF_CHECK_LEVEL for a deeper monitor.
-        registryFor: (timeoutMs, depth) => createAgentRegistry(spec.config, spec.log, options.initDir, { timeoutMs, ...(depth > 0 ? { extraEnv: { OCF_CHECK_LEVEL: String(depth) } } : {}) }),
+        registryFor: (timeoutMs, depth) =>
+          createAgentRegistry(spec.config, spec.log, options.initDir, { timeoutMs, ...(depth > 0 ? { extraEnv: { OCF_CHECK_LEVEL: String(depth) } } : {}) }),
         onEvent: spec.onEvent,
         now: monotonicNow,
         log: spec.log,
@@ -93,7 +94,12 @@ export function realPorts(options: RealPortsOptions): DaemonPorts {
     },
     pidFile: { write: writePidFile, remove: removePidFile },
     signals: new ProcessSignals(),
-    createChildren: (cfg, log) => new RespawnSupervisor(cfg.ha.respawn.filter((r) => !isBuiltinIpfail(r.command)), log, process.env),
+    createChildren: (cfg, log) =>
+      new RespawnSupervisor(
+        cfg.ha.respawn.filter((r) => !isBuiltinIpfail(r.command)),
+        log,
+        process.env,
+      ),
     loadConfig: () => loadConfigDir(config.configDir, { localNode: config.localNode }),
     readLoad: async () => (await readFile("/proc/loadavg", "utf8")).split("\n")[0]!.slice(0, 63) || "n/a",
     wallNow: Date.now,

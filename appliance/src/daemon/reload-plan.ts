@@ -45,8 +45,14 @@ export function reloadPlan(prev: ClusterConfig, next: ClusterConfig): ReloadPlan
   };
   note("authkeys", !same(prev.authKeys, next.authKeys));
   const mediaChanged = note("media", !same(p.media, n.media));
-  const pingChanged = note("ping nodes", !same(p.pingNodes, n.pingNodes) || p.keepaliveMs !== n.keepaliveMs && p.pingNodes.length > 0);
-  note("timings", !same([p.keepaliveMs, p.deadtimeMs, p.warntimeMs, p.initdeadMs, p.deadpingMs, p.maxRexmitDelayMs], [n.keepaliveMs, n.deadtimeMs, n.warntimeMs, n.initdeadMs, n.deadpingMs, n.maxRexmitDelayMs]));
+  const pingChanged = note("ping nodes", !same(p.pingNodes, n.pingNodes) || (p.keepaliveMs !== n.keepaliveMs && p.pingNodes.length > 0));
+  note(
+    "timings",
+    !same(
+      [p.keepaliveMs, p.deadtimeMs, p.warntimeMs, p.initdeadMs, p.deadpingMs, p.maxRexmitDelayMs],
+      [n.keepaliveMs, n.deadtimeMs, n.warntimeMs, n.initdeadMs, n.deadpingMs, n.maxRexmitDelayMs],
+    ),
+  );
   note("nodes", !same(p.nodes, n.nodes));
   const groupsChanged = note("haresources", !same(prev.groups, next.groups));
   note("auto_failback", p.autoFailback !== n.autoFailback);
@@ -77,6 +83,7 @@ export function reloadPlan(prev: ClusterConfig, next: ClusterConfig): ReloadPlan
     pingChanged,
     statusChanged,
     monitorsChanged,
-    runnerChanged: groupsChanged || timeoutChanged || !same([p.logfile, p.debugfile, p.logfacility, p.debugLevel], [n.logfile, n.debugfile, n.logfacility, n.debugLevel]),
+    runnerChanged:
+      groupsChanged || timeoutChanged || !same([p.logfile, p.debugfile, p.logfacility, p.debugLevel], [n.logfile, n.debugfile, n.logfacility, n.debugLevel]),
   };
 }

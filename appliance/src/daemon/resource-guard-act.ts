@@ -68,7 +68,10 @@ export async function runGuardAct(act: GuardAct, config: ClusterConfig, io: Guar
       if (keys.length === 0) return 3;
       const silentMs = io.go ? await io.go() : io.silentMs;
       if (silentMs === undefined) return 3;
-      logger.log("crit", `The Twinbeat daemon on ${config.localNode} has been silent for ${silentMs} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${keys.join(", ")} before the peer takes them over`);
+      logger.log(
+        "crit",
+        `The Twinbeat daemon on ${config.localNode} has been silent for ${silentMs} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${keys.join(", ")} before the peer takes them over`,
+      );
       for (const g of config.groups.filter((g) => keys.includes(g.key)).reverse()) {
         const outcome = await runner.stopGroup(addressesOf(g));
         if (outcome.kind === "failed") logger.log("crit", `Could not remove the addresses of ${g.key}: ${outcome.resource}: ${outcome.words}`);
@@ -80,7 +83,10 @@ export async function runGuardAct(act: GuardAct, config: ClusterConfig, io: Guar
     }
     const held = state.held;
     if (held.length === 0) return 0;
-    logger.log("crit", `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`);
+    logger.log(
+      "crit",
+      `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`,
+    );
     const groups = config.groups.filter((g) => held.includes(g.key)).reverse();
     // The peer takes over after its deadtime without waiting for us: every address goes first, then the groups in order.
     for (const g of groups) await runner.dropAddresses(g);

@@ -33,7 +33,7 @@ function configWith(haCf: string, haresources: string): { dir: string; root: str
   writeFileSync(join(dir, "haresources"), haresources);
   writeFileSync(join(dir, "authkeys"), "auth 1\n1 sha1 s\n", { mode: 0o600 });
   // A service script that does nothing (the guard must not touch it during a stall).
-  writeFileSync(join(dir, "resource.d", "svc"), "#!/bin/sh\necho \"$1\" >> \"$(dirname \"$0\")/svc.calls\"\nexit 0\n", { mode: 0o755 });
+  writeFileSync(join(dir, "resource.d", "svc"), '#!/bin/sh\necho "$1" >> "$(dirname "$0")/svc.calls"\nexit 0\n', { mode: 0o755 });
   return { dir, root };
 }
 
@@ -96,75 +96,78 @@ describe("the guard's memory (shell guard)", () => {
 });
 
 for (const flavour of FLAVOURS)
-describe(`the resource-guard process: ${flavour.name}`, () => {
-  it("when ticks stop it reports the drop on its stdout within the limit, leaving other resources alone", async () => {
-    // A group with no address: what is "dropped" is an empty set of resources, so this runs as any user.
-    const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
-    const guard = startGuard(dir, flavour.shell);
-    try {
-      let out = "";
-      guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-      let err = "";
-      guard.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-      guard.stdin!.write('held ["svc"]\n');
-      const ticker = setInterval(() => guard.stdin!.write("tick\n"), 100);
-      await new Promise((r) => setTimeout(r, 600));
-      clearInterval(ticker);
-      const stoppedAt = Date.now();
-      for (let i = 0; i < 300 && !out.includes("dropped"); i++) await new Promise((r) => setTimeout(r, 10));
-      const tookMs = Date.now() - stoppedAt;
-      assert.equal(out, 'dropped ["svc"]\n', err);
-      assert.ok(tookMs >= 700 && tookMs < 1500, `reported ${tookMs} ms after the last tick (limit 800 ms; the peer's deadtime is 1000 ms; the upper bound allows for a loaded machine)`);
-      assert.match(err, /silent for \d+ ms/);
-      guard.stdin!.end("clean\n");
-      const code = await new Promise<number | null>((r) => guard.once("exit", r));
-      assert.equal(code, 0);
-      assert.throws(() => require("node:fs").readFileSync(join(dir, "resource.d", "svc.calls")), "the service script was never called");
-    } finally {
-      if (guard.exitCode === null) guard.kill("SIGKILL");
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
+  describe(`the resource-guard process: ${flavour.name}`, () => {
+    it("when ticks stop it reports the drop on its stdout within the limit, leaving other resources alone", async () => {
+      // A group with no address: what is "dropped" is an empty set of resources, so this runs as any user.
+      const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
+      const guard = startGuard(dir, flavour.shell);
+      try {
+        let out = "";
+        guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+        let err = "";
+        guard.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+        guard.stdin!.write('held ["svc"]\n');
+        const ticker = setInterval(() => guard.stdin!.write("tick\n"), 100);
+        await new Promise((r) => setTimeout(r, 600));
+        clearInterval(ticker);
+        const stoppedAt = Date.now();
+        for (let i = 0; i < 300 && !out.includes("dropped"); i++) await new Promise((r) => setTimeout(r, 10));
+        const tookMs = Date.now() - stoppedAt;
+        assert.equal(out, 'dropped ["svc"]\n', err);
+        assert.ok(
+          tookMs >= 700 && tookMs < 1500,
+          `reported ${tookMs} ms after the last tick (limit 800 ms; the peer's deadtime is 1000 ms; the upper bound allows for a loaded machine)`,
+        );
+        assert.match(err, /silent for \d+ ms/);
+        guard.stdin!.end("clean\n");
+        const code = await new Promise<number | null>((r) => guard.once("exit", r));
+        assert.equal(code, 0);
+        assert.throws(() => require("node:fs").readFileSync(join(dir, "resource.d", "svc.calls")), "the service script was never called");
+      } finally {
+        if (guard.exitCode === null) guard.kill("SIGKILL");
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
 
-  it("when the pipe closes without `clean` it stops the held groups (the daemon died); with `clean` it does nothing", async () => {
-    const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
-    const calls = join(dir, "resource.d", "svc.calls");
-    try {
-      const dying = startGuard(dir, flavour.shell);
-      dying.stdin!.write('held ["svc"]\ntick\n');
-      await new Promise((r) => setTimeout(r, 300));
-      dying.stdin!.end();
-      assert.equal(await new Promise<number | null>((r) => dying.once("exit", r)), 0);
-      assert.equal(readFileSync(calls, "utf8"), "stop\n", "the group was stopped once");
-      const clean = startGuard(dir, flavour.shell);
-      clean.stdin!.end('held ["svc"]\ntick\nheld []\nheld ["svc"]\nclean\n');
-      assert.equal(await new Promise<number | null>((r) => clean.once("exit", r)), 0);
-      assert.equal(readFileSync(calls, "utf8"), "stop\n", "nothing more after a clean exit");
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
+    it("when the pipe closes without `clean` it stops the held groups (the daemon died); with `clean` it does nothing", async () => {
+      const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
+      const calls = join(dir, "resource.d", "svc.calls");
+      try {
+        const dying = startGuard(dir, flavour.shell);
+        dying.stdin!.write('held ["svc"]\ntick\n');
+        await new Promise((r) => setTimeout(r, 300));
+        dying.stdin!.end();
+        assert.equal(await new Promise<number | null>((r) => dying.once("exit", r)), 0);
+        assert.equal(readFileSync(calls, "utf8"), "stop\n", "the group was stopped once");
+        const clean = startGuard(dir, flavour.shell);
+        clean.stdin!.end('held ["svc"]\ntick\nheld []\nheld ["svc"]\nclean\n');
+        assert.equal(await new Promise<number | null>((r) => clean.once("exit", r)), 0);
+        assert.equal(readFileSync(calls, "utf8"), "stop\n", "nothing more after a clean exit");
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
 
-  it("re-reads the configuration on `reload`: a longer deadtime moves the limit", async () => {
-    const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
-    const guard = startGuard(dir, flavour.shell);
-    try {
-      let out = "";
-      guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-      writeFileSync(join(dir, "ha.cf"), "node alpha beta\nkeepalive 200ms\ndeadtime 2\ninitdead 4\nucast lo 127.0.0.1\n");
-      guard.stdin!.write('reload\nheld ["svc"]\ntick\n');
-      const lastTick = Date.now();
-      // deadtime 2 s: limit 1600 ms. Nothing at 1.2 s (the old limit was 800 ms)…
-      await new Promise((r) => setTimeout(r, 1200));
-      assert.equal(out, "", "no drop at the old limit");
-      for (let i = 0; i < 300 && !out.includes("dropped"); i++) await new Promise((r) => setTimeout(r, 10));
-      const tookMs = Date.now() - lastTick;
-      assert.equal(out, 'dropped ["svc"]\n');
-      assert.ok(tookMs >= 1600, `dropped ${tookMs} ms after the last tick`);
-    } finally {
-      guard.stdin!.end("clean\n");
-      if (guard.exitCode === null) guard.kill("SIGKILL");
-      rmSync(root, { recursive: true, force: true });
-    }
+    it("re-reads the configuration on `reload`: a longer deadtime moves the limit", async () => {
+      const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
+      const guard = startGuard(dir, flavour.shell);
+      try {
+        let out = "";
+        guard.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+        writeFileSync(join(dir, "ha.cf"), "node alpha beta\nkeepalive 200ms\ndeadtime 2\ninitdead 4\nucast lo 127.0.0.1\n");
+        guard.stdin!.write('reload\nheld ["svc"]\ntick\n');
+        const lastTick = Date.now();
+        // deadtime 2 s: limit 1600 ms. Nothing at 1.2 s (the old limit was 800 ms)…
+        await new Promise((r) => setTimeout(r, 1200));
+        assert.equal(out, "", "no drop at the old limit");
+        for (let i = 0; i < 300 && !out.includes("dropped"); i++) await new Promise((r) => setTimeout(r, 10));
+        const tookMs = Date.now() - lastTick;
+        assert.equal(out, 'dropped ["svc"]\n');
+        assert.ok(tookMs >= 1600, `dropped ${tookMs} ms after the last tick`);
+      } finally {
+        guard.stdin!.end("clean\n");
+        if (guard.exitCode === null) guard.kill("SIGKILL");
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
   });
-});

@@ -220,24 +220,30 @@ export async function runResourceGuard(initial: ClusterConfig, now: () => number
   const state = new GuardState(limitMs);
   let dropping = false;
   let buf = "";
-  const stallCheck = setInterval(() => {
-    if (dropping) return;
-    const keys = state.due(now());
-    if (keys.length === 0) return;
-    dropping = true;
-    const toDrop = config.groups.filter((g) => keys.includes(g.key)).reverse();
-    void (async () => {
-      logger.log("crit", `The Twinbeat daemon on ${config.localNode} has been silent for ${state.silentMs(now())} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${keys.join(", ")} before the peer takes them over`);
-      for (const g of toDrop) {
-        const outcome = await runner.stopGroup(addressesOf(g));
-        if (outcome.kind === "failed") logger.log("crit", `Could not remove the addresses of ${g.key}: ${outcome.resource}: ${outcome.words}`);
-      }
-      const all = state.markDropped(keys);
-      process.stdout.write(`dropped ${JSON.stringify(all)}\n`);
-      logger.log("info", `Removed the addresses of ${keys.join(", ")}; the daemon is told when it runs again`);
-      dropping = false;
-    })();
-  }, Math.max(10, Math.min(100, Math.floor(ha.keepaliveMs / 4))));
+  const stallCheck = setInterval(
+    () => {
+      if (dropping) return;
+      const keys = state.due(now());
+      if (keys.length === 0) return;
+      dropping = true;
+      const toDrop = config.groups.filter((g) => keys.includes(g.key)).reverse();
+      void (async () => {
+        logger.log(
+          "crit",
+          `The Twinbeat daemon on ${config.localNode} has been silent for ${state.silentMs(now())} ms (frozen or starved; limit ${limitMs} ms): removing the addresses of ${keys.join(", ")} before the peer takes them over`,
+        );
+        for (const g of toDrop) {
+          const outcome = await runner.stopGroup(addressesOf(g));
+          if (outcome.kind === "failed") logger.log("crit", `Could not remove the addresses of ${g.key}: ${outcome.resource}: ${outcome.words}`);
+        }
+        const all = state.markDropped(keys);
+        process.stdout.write(`dropped ${JSON.stringify(all)}\n`);
+        logger.log("info", `Removed the addresses of ${keys.join(", ")}; the daemon is told when it runs again`);
+        dropping = false;
+      })();
+    },
+    Math.max(10, Math.min(100, Math.floor(ha.keepaliveMs / 4))),
+  );
   process.stdin.on("data", (chunk) => {
     buf += chunk.toString("utf8");
     let nl: number;
@@ -266,7 +272,10 @@ export async function runResourceGuard(initial: ClusterConfig, now: () => number
     await logger.close();
     return 0;
   }
-  logger.log("crit", `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`);
+  logger.log(
+    "crit",
+    `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`,
+  );
   const groups = config.groups.filter((g) => held.includes(g.key)).reverse();
   // The peer takes over after its deadtime without waiting for us: every address goes first
   // (milliseconds), then the groups are stopped in order (services may take seconds).

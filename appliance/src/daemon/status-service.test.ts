@@ -47,7 +47,10 @@ describe("StatusService", () => {
     await svc.start();
     try {
       const port = svc.httpAddress!.port;
-      assert.ok(logs.some(([, t]) => t === `Status page on http://127.0.0.1:${port}/`), JSON.stringify(logs));
+      assert.ok(
+        logs.some(([, t]) => t === `Status page on http://127.0.0.1:${port}/`),
+        JSON.stringify(logs),
+      );
       const before = await getJson(port, "/status.json");
       assert.equal(before.localNode, SRV6);
       assert.equal(before.groups[0]!.holder, SRV5);
@@ -60,14 +63,31 @@ describe("StatusService", () => {
       };
       step([{ type: "send", body: [] }], snap, 10_200);
       const rev0 = svc.status().revision;
-      step([{ type: "log", level: "warn", text: `node ${SRV5}: is dead` }, { type: "start-group", key: VIP_KEY }], seedSnapshot({ localNode: SRV6, peerStatus: "dead", groupState: "starting", rscStatus: "transition" }), 11_000);
-      step([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], seedSnapshot({ localNode: SRV6, peerStatus: "dead", groupState: "running", rscStatus: "all" }), 11_035);
+      step(
+        [
+          { type: "log", level: "warn", text: `node ${SRV5}: is dead` },
+          { type: "start-group", key: VIP_KEY },
+        ],
+        seedSnapshot({ localNode: SRV6, peerStatus: "dead", groupState: "starting", rscStatus: "transition" }),
+        11_000,
+      );
+      step(
+        [{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }],
+        seedSnapshot({ localNode: SRV6, peerStatus: "dead", groupState: "running", rscStatus: "all" }),
+        11_035,
+      );
 
       const after = svc.status();
       assert.ok(after.revision > rev0);
       assert.equal(after.failovers.total, 1);
-      assert.deepEqual({ from: after.failovers.last!.from, to: after.failovers.last!.to, ms: after.failovers.last!.durationMs, cause: after.failovers.last!.cause }, { from: SRV5, to: SRV6, ms: 35, cause: "deadtime" });
-      assert.deepEqual(after.events.map((e) => e.text), [`node ${SRV5}: is dead`]);
+      assert.deepEqual(
+        { from: after.failovers.last!.from, to: after.failovers.last!.to, ms: after.failovers.last!.durationMs, cause: after.failovers.last!.cause },
+        { from: SRV5, to: SRV6, ms: 35, cause: "deadtime" },
+      );
+      assert.deepEqual(
+        after.events.map((e) => e.text),
+        [`node ${SRV5}: is dead`],
+      );
       const served = await getJson(port, "/status.json");
       assert.equal(served.groups[0]!.holder, SRV6);
       assert.equal(served.failovers.last?.durationMs, 35);
@@ -75,7 +95,10 @@ describe("StatusService", () => {
     } finally {
       await svc.close();
     }
-    assert.deepEqual(readFileSync(process.env.NOTIFY_LOG!, "utf8").trim().split("\n"), [`begin ${VIP_KEY} ACQUIRED ${SRV6} env=${VIP_KEY}/ACQUIRED/${SRV6}`, `end ${VIP_KEY}`]);
+    assert.deepEqual(readFileSync(process.env.NOTIFY_LOG!, "utf8").trim().split("\n"), [
+      `begin ${VIP_KEY} ACQUIRED ${SRV6} env=${VIP_KEY}/ACQUIRED/${SRV6}`,
+      `end ${VIP_KEY}`,
+    ]);
   });
 
   it("a status port that cannot be bound is logged, not fatal; the rest works", async () => {
@@ -83,11 +106,18 @@ describe("StatusService", () => {
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as { port: number }).port;
     const logs: [LogLevel, string][] = [];
-    const svc = new StatusService({ config: seedConfig({ twinbeat: { statusHttp: { address: "127.0.0.1", port } } }), snapshot: () => seedSnapshot(), log: (l, t) => logs.push([l, t]) });
+    const svc = new StatusService({
+      config: seedConfig({ twinbeat: { statusHttp: { address: "127.0.0.1", port } } }),
+      snapshot: () => seedSnapshot(),
+      log: (l, t) => logs.push([l, t]),
+    });
     try {
       await svc.start();
       assert.equal(svc.httpAddress, undefined);
-      assert.ok(logs.some(([l, t]) => l === "error" && t.startsWith(`status_http 127.0.0.1:${port}: cannot serve the status page:`) && t.includes("EADDRINUSE")), JSON.stringify(logs));
+      assert.ok(
+        logs.some(([l, t]) => l === "error" && t.startsWith(`status_http 127.0.0.1:${port}: cannot serve the status page:`) && t.includes("EADDRINUSE")),
+        JSON.stringify(logs),
+      );
       assert.equal(svc.status().localNode, SRV5);
     } finally {
       await svc.close();
@@ -115,7 +145,10 @@ describe("StatusService", () => {
     assert.equal(svc.httpAddress, undefined);
     svc.recordLog("debug", "not kept");
     svc.recordLog("info", "kept");
-    assert.deepEqual(svc.status().events.map((e) => e.text), ["kept"]);
+    assert.deepEqual(
+      svc.status().events.map((e) => e.text),
+      ["kept"],
+    );
     await svc.close();
   });
 });

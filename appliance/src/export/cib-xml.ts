@@ -45,8 +45,10 @@ export function renderCibXml(c: PacemakerCluster): string {
   x.push("    <rsc_defaults>");
   x.push('      <meta_attributes id="rsc-options">');
   x.push(`        <nvpair id="rsc-options-resource-stickiness" name="resource-stickiness" value="${c.stickiness}"/>`);
-  if (c.migrationThreshold !== undefined) x.push(`        <nvpair id="rsc-options-migration-threshold" name="migration-threshold" value="${c.migrationThreshold}"/>`);
-  if (c.failureTimeoutMs !== undefined) x.push(`        <nvpair id="rsc-options-failure-timeout" name="failure-timeout" value="${seconds(c.failureTimeoutMs)}"/>`);
+  if (c.migrationThreshold !== undefined)
+    x.push(`        <nvpair id="rsc-options-migration-threshold" name="migration-threshold" value="${c.migrationThreshold}"/>`);
+  if (c.failureTimeoutMs !== undefined)
+    x.push(`        <nvpair id="rsc-options-failure-timeout" name="failure-timeout" value="${seconds(c.failureTimeoutMs)}"/>`);
   x.push("      </meta_attributes>");
   x.push("    </rsc_defaults>");
   x.push("  </configuration>");

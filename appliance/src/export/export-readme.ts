@@ -17,18 +17,26 @@ export function renderExportReadme(c: PacemakerCluster, findings: readonly Expor
   out.push("## Files", "");
   out.push("| file | what |", "| --- | --- |");
   out.push("| `corosync.conf` | /etc/corosync/corosync.conf on every node (Corosync 3, knet) |");
-  out.push(`| \`authkey\` | /etc/corosync/authkey on every node, mode 400 (${c.authkeyDerived ? "derived from the authkeys secret" : "random: authkeys was crc"}) |`);
+  out.push(
+    `| \`authkey\` | /etc/corosync/authkey on every node, mode 400 (${c.authkeyDerived ? "derived from the authkeys secret" : "random: authkeys was crc"}) |`,
+  );
   out.push("| `cib.xml` | the resources and constraints: `cibadmin --replace --xml-file cib.xml` on one node |");
   out.push("| `crm-configure.txt` | the same with crmsh: `crm configure load update crm-configure.txt` |");
   out.push("| `pcs-commands.sh` | the same with pcs |", "");
   out.push("## Converted", "");
   out.push(`- nodes: ${c.nodes.map((n) => `${n.name} (nodeid ${n.nodeid}; ${n.addrs.join(", ")})`).join("; ")}`);
   for (const l of c.links) out.push(`- ${l.at.file}:${l.at.line} \`${l.from}\` → knet link ${l.linknumber}`);
-  out.push(`- deadtime → token ${c.tokenMs} ms; keepalive → knet_ping_interval ${c.knetPingIntervalMs} ms; warntime → knet_ping_timeout ${c.knetPingTimeoutMs} ms`);
+  out.push(
+    `- deadtime → token ${c.tokenMs} ms; keepalive → knet_ping_interval ${c.knetPingIntervalMs} ms; warntime → knet_ping_timeout ${c.knetPingTimeoutMs} ms`,
+  );
   out.push(`- auto_failback → resource-stickiness ${c.stickiness} (home node preference ${c.homeScore})`);
-  for (const g of c.groups) out.push(`- ${g.at.file}:${g.at.line} group on ${g.homeNode} → group \`${g.id}\` (${g.primitives.map((p) => p.id).join(", ")}), preferring ${g.homeNode}`);
+  for (const g of c.groups)
+    out.push(`- ${g.at.file}:${g.at.line} group on ${g.homeNode} → group \`${g.id}\` (${g.primitives.map((p) => p.id).join(", ")}), preferring ${g.homeNode}`);
   for (const r of c.converted) out.push(`  - \`${r.from}\` → ${r.to}`);
-  for (const p of c.pingClones) out.push(`- ${p.at.file}:${p.at.line} ${p.anyOf ? "ping_group" : "ping"} ${p.hosts.join(" ")} → clone \`${p.id}-clone\` (ocf:pacemaker:ping, attribute ${p.attribute}) and a location rule per group (what ipfail did)`);
+  for (const p of c.pingClones)
+    out.push(
+      `- ${p.at.file}:${p.at.line} ${p.anyOf ? "ping_group" : "ping"} ${p.hosts.join(" ")} → clone \`${p.id}-clone\` (ocf:pacemaker:ping, attribute ${p.attribute}) and a location rule per group (what ipfail did)`,
+    );
   out.push("");
   out.push("## Not converted, or changed", "");
   if (findings.length === 0) out.push("Nothing.");
@@ -38,7 +46,9 @@ export function renderExportReadme(c: PacemakerCluster, findings: readonly Expor
   out.push("1. On both nodes: `apt-get install corosync pacemaker crmsh` (keep them stopped: `systemctl disable --now corosync pacemaker`).");
   out.push("2. Copy `corosync.conf` and `authkey` to /etc/corosync/ on both nodes (authkey mode 400, owner root).");
   out.push("3. Install on both nodes every init script and agent the groups use (resource-agents for ocf:heartbeat:*).");
-  out.push("4. In a maintenance window, stop Twinbeat/Heartbeat on the standby node first, then on the active node (`heartbeat -k`): the services stop; from here they are down.");
+  out.push(
+    "4. In a maintenance window, stop Twinbeat/Heartbeat on the standby node first, then on the active node (`heartbeat -k`): the services stop; from here they are down.",
+  );
   out.push("5. Disable it at boot on both nodes (`systemctl disable heartbeat` or remove the appliance's service).");
   out.push("6. Start the stack on both nodes: `systemctl start corosync pacemaker`; `crm_mon -1` shows both nodes online.");
   out.push("7. On one node: `cibadmin --replace --xml-file cib.xml` (or `crm configure load update crm-configure.txt`).");

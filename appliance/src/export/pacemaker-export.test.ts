@@ -56,7 +56,8 @@ function run(c: Case): { out: ExportedFiles; dir: string } {
     config: loaded.config,
     addresses: new Map(Object.entries(c.addresses ?? {})),
     scriptOrigin: (spec: ResourceSpec) => c.origins?.[spec.name] ?? "missing",
-    ocfInstance: (type, instance) => (type === "Dummy" && instance === "dummy1" ? { provider: "heartbeat", params: [["OCF_RESKEY_state", "/run/dummy1.state"]] } : undefined),
+    ocfInstance: (type, instance) =>
+      type === "Dummy" && instance === "dummy1" ? { provider: "heartbeat", params: [["OCF_RESKEY_state", "/run/dummy1.state"]] } : undefined,
     randomKey: RANDOM,
     ...(c.localInterfaces !== undefined ? { localInterfaces: new Map(Object.entries(c.localInterfaces)) } : {}),
     ...(c.monitors !== undefined ? { monitors: c.monitors(dir) } : {}),
@@ -137,7 +138,15 @@ function assertGolden(caseName: string, file: string, actual: string, dir: strin
 function placements(cibXml: string, online: readonly string[], offline: readonly string[]): Map<string, string> {
   const file = path.join(makeConfigDir({}), "cib.xml");
   fs.writeFileSync(file, cibXml);
-  const args = ["--xml-file", file, "--simulate", "--quorum", "true", ...online.flatMap((n) => ["--node-up", n]), ...offline.flatMap((n) => ["--node-down", n])];
+  const args = [
+    "--xml-file",
+    file,
+    "--simulate",
+    "--quorum",
+    "true",
+    ...online.flatMap((n) => ["--node-up", n]),
+    ...offline.flatMap((n) => ["--node-down", n]),
+  ];
   const text = execFileSync("crm_simulate", args, { encoding: "utf8" });
   const revised = text.slice(text.indexOf("Revised Cluster Status"));
   const placed = new Map<string, string>();
@@ -150,7 +159,10 @@ describe("twinbeat export pacemaker", () => {
     describe(c.name, () => {
       const { out, dir } = run(c);
       it("exports without errors and writes every file", () => {
-        assert.deepEqual(out.findings.filter((f) => f.severity === "error"), []);
+        assert.deepEqual(
+          out.findings.filter((f) => f.severity === "error"),
+          [],
+        );
         assert.deepEqual([...out.files.keys()], ["corosync.conf", "authkey", "cib.xml", "crm-configure.txt", "pcs-commands.sh", "README.export.md"]);
       });
       for (const file of ["cib.xml", "corosync.conf", "crm-configure.txt", "pcs-commands.sh", "README.export.md"]) {
@@ -174,20 +186,28 @@ describe("twinbeat export pacemaker", () => {
           for (const p of g.primitives) assert.equal(without.get(p.id), other, `${p.id} of ${g.id} starts on ${other} when ${g.homeNode} is offline`);
         }
       });
-      it("crm-configure.txt, loaded by crmsh into an empty CIB, is the same configuration as cib.xml", { skip: crmsh ? false : "crmsh missing (bash scripts/lab/install-pacemaker.sh)" }, () => {
-        const cluster = out.cluster!;
-        const work = makeConfigDir({});
-        const nodes = cluster.nodes.map((n) => `<node id="${n.nodeid}" uname="${n.name}"/>`).join("");
-        const empty = path.join(work, "from-crm.xml");
-        fs.writeFileSync(empty, `<cib validate-with="pacemaker-3.0" admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes>${nodes}</nodes><resources/><constraints/></configuration><status/></cib>`);
-        fs.writeFileSync(path.join(work, "crm.txt"), out.files.get("crm-configure.txt") as string);
-        const fromXml = path.join(work, "from-xml.xml");
-        fs.writeFileSync(fromXml, out.files.get("cib.xml") as string);
-        const crm = (cib: string, ...args: string[]): string => execFileSync("crm", args, { encoding: "utf8", env: { ...process.env, CIB_file: cib }, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-        crm(empty, "-F", "configure", "load", "update", path.join(work, "crm.txt"));
-        const show = (cib: string): string => crm(cib, "configure", "show");
-        assert.equal(show(empty), show(fromXml));
-      });
+      it(
+        "crm-configure.txt, loaded by crmsh into an empty CIB, is the same configuration as cib.xml",
+        { skip: crmsh ? false : "crmsh missing (bash scripts/lab/install-pacemaker.sh)" },
+        () => {
+          const cluster = out.cluster!;
+          const work = makeConfigDir({});
+          const nodes = cluster.nodes.map((n) => `<node id="${n.nodeid}" uname="${n.name}"/>`).join("");
+          const empty = path.join(work, "from-crm.xml");
+          fs.writeFileSync(
+            empty,
+            `<cib validate-with="pacemaker-3.0" admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes>${nodes}</nodes><resources/><constraints/></configuration><status/></cib>`,
+          );
+          fs.writeFileSync(path.join(work, "crm.txt"), out.files.get("crm-configure.txt") as string);
+          const fromXml = path.join(work, "from-xml.xml");
+          fs.writeFileSync(fromXml, out.files.get("cib.xml") as string);
+          const crm = (cib: string, ...args: string[]): string =>
+            execFileSync("crm", args, { encoding: "utf8", env: { ...process.env, CIB_file: cib }, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+          crm(empty, "-F", "configure", "load", "update", path.join(work, "crm.txt"));
+          const show = (cib: string): string => crm(cib, "configure", "show");
+          assert.equal(show(empty), show(fromXml));
+        },
+      );
       it("every finding names the file and line it came from (or the cluster as a whole)", () => {
         for (const f of out.findings) assert.ok(f.at === undefined ? /STONITH/.test(f.message) : f.at.file.startsWith(dir), findingPlace(f));
         assert.ok(out.findings.some((f) => /STONITH IS DISABLED/.test(f.message)));
@@ -240,7 +260,8 @@ describe("twinbeat export pacemaker", () => {
         "ha.cf": HA_BASE + "ucast eth1 198.51.100.2\nauto_failback on\n",
         haresources: "alpha 192.0.2.10 httpd postfix\n",
         authkeys: SHA1_KEYS,
-        "twinbeat.cf": "monitor httpd interval=5s timeout=3s\ncheck httpd http://192.0.2.10/ interval=2s\nmonitor postfix interval=10s on-fail=failover\nmigration_threshold 2\n",
+        "twinbeat.cf":
+          "monitor httpd interval=5s timeout=3s\ncheck httpd http://192.0.2.10/ interval=2s\nmonitor postfix interval=10s on-fail=failover\nmigration_threshold 2\n",
       },
       addresses: { alpha: ["198.51.100.1"] },
       origins: { httpd: "lsb", postfix: "lsb" },
@@ -250,7 +271,10 @@ describe("twinbeat export pacemaker", () => {
     assert.match(crm, /primitive \S+ lsb:httpd op monitor interval=5s timeout=3s on-fail=restart/);
     assert.match(crm, /primitive \S+ lsb:postfix op monitor interval=10s timeout=10s on-fail=restart/);
     assert.match(crm, /rsc_defaults .*migration-threshold=2 failure-timeout=600s/);
-    assert.ok(out.findings.some((f) => f.severity === "not-converted" && /http check/.test(f.message) && f.at?.file === tb && f.at.line === 2), JSON.stringify(out.findings));
+    assert.ok(
+      out.findings.some((f) => f.severity === "not-converted" && /http check/.test(f.message) && f.at?.file === tb && f.at.line === 2),
+      JSON.stringify(out.findings),
+    );
     assert.ok(out.findings.some((f) => f.severity === "warning" && /on-fail=failover/.test(f.message) && f.at?.line === 3));
   });
 
@@ -260,19 +284,33 @@ describe("twinbeat export pacemaker", () => {
   });
 
   it("exported on a node: its own address on each medium is its device's (bcast, mcast, a single ucast line)", () => {
-    const media = run({ ...CASES[4]!, addresses: { beta: ["198.51.100.2", "203.0.113.12"] }, localInterfaces: { eth1: ["198.51.100.1"], eth2: ["203.0.113.11", "2001:db8::1"] } }).out;
-    assert.deepEqual(media.cluster!.nodes.map((n) => [n.name, n.addrs]), [
-      ["alpha", ["198.51.100.1", "203.0.113.11"]],
-      ["beta", ["198.51.100.2", "203.0.113.12"]],
-    ]);
+    const media = run({
+      ...CASES[4]!,
+      addresses: { beta: ["198.51.100.2", "203.0.113.12"] },
+      localInterfaces: { eth1: ["198.51.100.1"], eth2: ["203.0.113.11", "2001:db8::1"] },
+    }).out;
+    assert.deepEqual(
+      media.cluster!.nodes.map((n) => [n.name, n.addrs]),
+      [
+        ["alpha", ["198.51.100.1", "203.0.113.11"]],
+        ["beta", ["198.51.100.2", "203.0.113.12"]],
+      ],
+    );
     const seed = run({ ...CASES[0]!, addresses: {}, localInterfaces: { eth1: ["192.168.9.5"] } }).out;
-    assert.deepEqual(seed.cluster!.nodes.map((n) => n.addrs), [["192.168.9.5"], ["192.168.9.6"]]);
+    assert.deepEqual(
+      seed.cluster!.nodes.map((n) => n.addrs),
+      [["192.168.9.5"], ["192.168.9.6"]],
+    );
     const shared = run({
       ...CASES[1]!,
       addresses: {},
       localInterfaces: { eth1: ["198.51.100.9", "198.51.100.1"] },
     }).out;
-    assert.deepEqual(shared.cluster!.nodes.map((n) => n.addrs), [["198.51.100.1"], ["198.51.100.2"]], "a shared ha.cf: the ucast line we own is ours");
+    assert.deepEqual(
+      shared.cluster!.nodes.map((n) => n.addrs),
+      [["198.51.100.1"], ["198.51.100.2"]],
+      "a shared ha.cf: the ucast line we own is ours",
+    );
   });
 
   it("an address that cannot be derived is an error naming the medium's line and the option to give", () => {

@@ -36,7 +36,10 @@ export interface PacemakerExportInput {
   /** Where a plain script name is found (resource.d before /etc/init.d, as Heartbeat looks). */
   readonly scriptOrigin: (spec: ResourceSpec) => ScriptOrigin;
   /** `OCF::TYPE::INSTANCE`: the provider and the NAME=value lines of conf/OCF/TYPE/INSTANCE, if readable. */
-  readonly ocfInstance?: (type: string, instance: string) => { readonly provider: string; readonly params: ReadonlyArray<readonly [string, string]> } | undefined;
+  readonly ocfInstance?: (
+    type: string,
+    instance: string,
+  ) => { readonly provider: string; readonly params: ReadonlyArray<readonly [string, string]> } | undefined;
   /** Overrides the monitors read from twinbeat.cf (tests). */
   readonly monitors?: readonly ExportMonitor[];
   /** Override twinbeat.cf's `migration_threshold` and `failure_timeout`, exported as resource defaults. */
@@ -158,12 +161,21 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
   }
   const links: CorosyncLink[] = media.map(({ first: m, peers }, i) => ({
     linknumber: i,
-    from: m.kind === "ucast" ? `ucast ${m.dev} ${peers.join(" ")}` : m.kind === "bcast" ? `bcast ${m.dev}` : `mcast ${m.dev} ${m.group} ${m.port} ${m.ttl} ${m.loop ? 1 : 0}`,
+    from:
+      m.kind === "ucast"
+        ? `ucast ${m.dev} ${peers.join(" ")}`
+        : m.kind === "bcast"
+          ? `bcast ${m.dev}`
+          : `mcast ${m.dev} ${m.group} ${m.port} ${m.ttl} ${m.loop ? 1 : 0}`,
     at: m.at,
     ...(m.kind === "mcast" ? { mcastNote: `knet links are unicast: multicast group ${m.group} is replaced by the nodes' addresses on ${m.dev}` } : {}),
   }));
   if (links.length > 8) {
-    findings.push({ at: links[8]!.at, severity: "not-converted", message: "Corosync knet has at most 8 links; this medium and the ones after it have no link" });
+    findings.push({
+      at: links[8]!.at,
+      severity: "not-converted",
+      message: "Corosync knet has at most 8 links; this medium and the ones after it have no link",
+    });
   }
   if (links.length === 0) {
     findings.push({ at: { file: haCf, line: 0 }, severity: "error", message: "ha.cf has no heartbeat medium (ucast, bcast, mcast): no link to configure" });
@@ -254,14 +266,19 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
     groups.push({ id: uniqueId(`grp_${primitives[0]!.id}`, ids), homeNode: group.homeNode, primitives, at: group.at });
   }
   for (const m of monitors) {
-    if (!usedMonitors.has(m)) findings.push({ at: m.at, severity: "warning", message: `monitor ${m.resource}: no haresources resource is named so; not exported` });
+    if (!usedMonitors.has(m))
+      findings.push({ at: m.at, severity: "warning", message: `monitor ${m.resource}: no haresources resource is named so; not exported` });
   }
 
   // auto_failback → stickiness.
   let stickiness = 0;
   if (ha.autoFailback === "off") stickiness = STAY_STICKINESS;
   if (ha.autoFailback === "legacy") {
-    findings.push({ at: { file: haCf, line: 0 }, severity: "note", message: "auto_failback legacy (the default) exported as on: groups go back to their home node" });
+    findings.push({
+      at: { file: haCf, line: 0 },
+      severity: "note",
+      message: "auto_failback legacy (the default) exported as on: groups go back to their home node",
+    });
   }
 
   // ping / ping_group → ocf:pacemaker:ping clones (what ipfail did: prefer the better-connected node).
@@ -274,22 +291,39 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
     pingClones.push({ id: uniqueId(`ping_${xmlId(g.name)}`, ids), attribute: `pingd_${xmlId(g.name)}`, hosts: g.hosts, anyOf: true, at: g.at });
   }
   if (pingClones.length > 0 && !ha.respawn.some((r) => /(^|\/)ipfail$/.test(r.command))) {
-    findings.push({ at: pingClones[0]!.at, severity: "note", message: "ping nodes without ipfail: exported with location rules anyway (Pacemaker acts on them as ipfail would)" });
+    findings.push({
+      at: pingClones[0]!.at,
+      severity: "note",
+      message: "ping nodes without ipfail: exported with location rules anyway (Pacemaker acts on them as ipfail would)",
+    });
   }
   for (const r of ha.respawn) {
     if (!/(^|\/)ipfail$/.test(r.command)) {
-      findings.push({ at: r.at, severity: "warning", message: `respawn ${r.command}: Pacemaker does not respawn programs; run it from a systemd unit or as an lsb:/systemd: resource` });
+      findings.push({
+        at: r.at,
+        severity: "warning",
+        message: `respawn ${r.command}: Pacemaker does not respawn programs; run it from a systemd unit or as an lsb:/systemd: resource`,
+      });
     }
   }
   if (config.twinbeat.notify !== undefined) {
-    findings.push({ at: { file: `${config.configDir}/twinbeat.cf`, line: 0 }, severity: "warning", message: `notify ${config.twinbeat.notify}: not exported; Pacemaker's alerts (pcs alert create path=…) call scripts with CRM_alert_* variables instead of arguments` });
+    findings.push({
+      at: { file: `${config.configDir}/twinbeat.cf`, line: 0 },
+      severity: "warning",
+      message: `notify ${config.twinbeat.notify}: not exported; Pacemaker's alerts (pcs alert create path=…) call scripts with CRM_alert_* variables instead of arguments`,
+    });
   }
   if (config.twinbeat.statusHttp !== undefined) {
-    findings.push({ at: { file: `${config.configDir}/twinbeat.cf`, line: 0 }, severity: "note", message: "status_http: not exported; crm_mon / pcs status show the cluster" });
+    findings.push({
+      at: { file: `${config.configDir}/twinbeat.cf`, line: 0 },
+      severity: "note",
+      message: "status_http: not exported; crm_mon / pcs status show the cluster",
+    });
   }
   findings.push({
     severity: "warning",
-    message: "STONITH IS DISABLED (stonith-enabled=false), as Heartbeat v1 had no fencing: before going to production configure a fence device for every node (e.g. fence_ipmilan for each box's BMC, or fence_sbd with a shared disk) and set stonith-enabled=true",
+    message:
+      "STONITH IS DISABLED (stonith-enabled=false), as Heartbeat v1 had no fencing: before going to production configure a fence device for every node (e.g. fence_ipmilan for each box's BMC, or fence_sbd with a shared disk) and set stonith-enabled=true",
   });
 
   if (findings.some((f) => f.severity === "error")) return { findings };
@@ -324,7 +358,10 @@ export function agentName(p: Pick<Primitive, "cls" | "provider" | "type">): stri
 
 /** A name made fit for an XML ID (letters, digits, `_`, `-`, `.`; not starting with a digit). */
 export function xmlId(text: string): string {
-  const cleaned = text.replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/_+/g, "_").replace(/^_|_$/g, "");
+  const cleaned = text
+    .replace(/[^A-Za-z0-9_.-]+/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^_|_$/g, "");
   return /^[A-Za-z_]/.test(cleaned) ? cleaned : `r_${cleaned}`;
 }
 
@@ -339,7 +376,12 @@ function uniqueId(base: string, used: Set<string>): string {
 export function deriveAuthkey(secret: string): Uint8Array {
   const out = Buffer.alloc(256);
   for (let i = 0; i < 4; i++) {
-    crypto.createHash("sha512").update(`twinbeat-corosync-authkey:${i}:`).update(secret).digest().copy(out, i * 64);
+    crypto
+      .createHash("sha512")
+      .update(`twinbeat-corosync-authkey:${i}:`)
+      .update(secret)
+      .digest()
+      .copy(out, i * 64);
   }
   return out;
 }
@@ -378,7 +420,11 @@ function toPrimitive(spec: ResourceSpec, input: PacemakerExportInput, at: Source
     const [type, instance] = spec.args;
     const found = type !== undefined && instance !== undefined ? input.ocfInstance?.(type, instance) : undefined;
     if (type === undefined || instance === undefined || spec.args.length !== 2 || found === undefined) {
-      findings.push({ at, severity: "not-converted", message: `${spec.raw}: cannot read its OCF agent or instance file conf/OCF/${type ?? "?"}/${instance ?? "?"} (NAME=value parameters)` });
+      findings.push({
+        at,
+        severity: "not-converted",
+        message: `${spec.raw}: cannot read its OCF agent or instance file conf/OCF/${type ?? "?"}/${instance ?? "?"} (NAME=value parameters)`,
+      });
       return undefined;
     }
     const params = found.params.filter(([k]) => k.startsWith("OCF_RESKEY_") || /^[a-z]/.test(k)).map(([k, v]) => [k.replace(/^OCF_RESKEY_/, ""), v] as const);
@@ -426,16 +472,28 @@ function toPrimitive(spec: ResourceSpec, input: PacemakerExportInput, at: Source
   }
   if (origin === "lsb") {
     if (spec.args.length > 0) {
-      findings.push({ at, severity: "not-converted", message: `${spec.raw}: an init script called with arguments (${spec.args.join(" ")}): lsb: resources take none; write an OCF agent` });
+      findings.push({
+        at,
+        severity: "not-converted",
+        message: `${spec.raw}: an init script called with arguments (${spec.args.join(" ")}): lsb: resources take none; write an OCF agent`,
+      });
       return undefined;
     }
     return { idBase: spec.name, primitive: { cls: "lsb", type: spec.name, params: [] } };
   }
   if (spec.args.length > 0) {
-    findings.push({ at, severity: "not-converted", message: `${spec.raw}: no script of that name on this machine (resource.d, /etc/init.d), and lsb: resources take no arguments` });
+    findings.push({
+      at,
+      severity: "not-converted",
+      message: `${spec.raw}: no script of that name on this machine (resource.d, /etc/init.d), and lsb: resources take no arguments`,
+    });
     return undefined;
   }
-  findings.push({ at, severity: "warning", message: `${spec.raw}: no script found on this machine (resource.d, /etc/init.d); exported as lsb:${spec.name}, install its init script on every node` });
+  findings.push({
+    at,
+    severity: "warning",
+    message: `${spec.raw}: no script found on this machine (resource.d, /etc/init.d); exported as lsb:${spec.name}, install its init script on every node`,
+  });
   return { idBase: spec.name, primitive: { cls: "lsb", type: spec.name, params: [] } };
 }
 
@@ -444,7 +502,6 @@ function dedupe(params: ReadonlyArray<readonly [string, string]>): ReadonlyArray
   for (const [k, v] of params) seen.set(k, v);
   return [...seen];
 }
-
 
 /**
  * twinbeat.cf's monitors as Pacemaker monitor operations. Only a resource's own status check
@@ -456,15 +513,29 @@ export function monitorsFromTwinbeatCf(monitors: readonly MonitorConfig[], findi
   const out: ExportMonitor[] = [];
   for (const m of monitors) {
     if (m.target.kind !== "status") {
-      findings.push({ at: m.at, severity: "not-converted", message: `check ${m.id}: Pacemaker has no ${m.target.kind} check of its own (write a custom agent, or use ocf:heartbeat:apache's statusurl); left out` });
+      findings.push({
+        at: m.at,
+        severity: "not-converted",
+        message: `check ${m.id}: Pacemaker has no ${m.target.kind} check of its own (write a custom agent, or use ocf:heartbeat:apache's statusurl); left out`,
+      });
       continue;
     }
     if (out.some((o) => o.resource === m.resource)) {
-      findings.push({ at: m.at, severity: "not-converted", message: `monitor ${m.resource}: a second monitor of the same resource; only the first is exported` });
+      findings.push({
+        at: m.at,
+        severity: "not-converted",
+        message: `monitor ${m.resource}: a second monitor of the same resource; only the first is exported`,
+      });
       continue;
     }
-    if (m.onFail === "failover") findings.push({ at: m.at, severity: "warning", message: `monitor ${m.resource}: on-fail=failover exported as on-fail=restart; give the resource meta migration-threshold=1 to move at the first failure` });
-    if (m.fall > 1 || m.rise > 1) findings.push({ at: m.at, severity: "note", message: `monitor ${m.resource}: fall/rise have no Pacemaker equivalent (every failed monitor counts)` });
+    if (m.onFail === "failover")
+      findings.push({
+        at: m.at,
+        severity: "warning",
+        message: `monitor ${m.resource}: on-fail=failover exported as on-fail=restart; give the resource meta migration-threshold=1 to move at the first failure`,
+      });
+    if (m.fall > 1 || m.rise > 1)
+      findings.push({ at: m.at, severity: "note", message: `monitor ${m.resource}: fall/rise have no Pacemaker equivalent (every failed monitor counts)` });
     out.push({ resource: m.resource, intervalMs: m.intervalMs, timeoutMs: m.timeoutMs, onFail: m.onFail === "ignore" ? "ignore" : "restart", at: m.at });
   }
   return out;

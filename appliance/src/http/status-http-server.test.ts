@@ -22,7 +22,12 @@ function standbyStatus(revision: number, peer: "active" | "dead" = "active"): Da
   events.push("info", "Status update for node srv5.localdomain: status active");
   events.push("warn", "<script>alert(1)</script> & friends");
   return buildDaemonStatus({
-    snapshot: seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: peer === "dead" ? "running" : "stopped", rscStatus: peer === "dead" ? "all" : "none" }),
+    snapshot: seedSnapshot({
+      localNode: SRV6,
+      peerStatus: peer,
+      groupState: peer === "dead" ? "running" : "stopped",
+      rscStatus: peer === "dead" ? "all" : "none",
+    }),
     config: seedConfig({ localNode: SRV6 }),
     nowMs: 100_000,
     pid: 4242,
@@ -98,7 +103,10 @@ function sse(port: number): { events: { event: string; data: string }[]; raw: ()
   return { events, raw: () => raw, ended, close };
 }
 
-async function withServer<T>(opts: Partial<StatusHttpServerOptions>, fn: (srv: StatusHttpServer, state: { status: DaemonStatus; builds: number }) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  opts: Partial<StatusHttpServerOptions>,
+  fn: (srv: StatusHttpServer, state: { status: DaemonStatus; builds: number }) => Promise<T>,
+): Promise<T> {
   const state = { status: standbyStatus(1), builds: 0 };
   const srv = await startStatusHttpServer({
     host: "127.0.0.1",
@@ -320,7 +328,9 @@ describe("status HTTP server: limits", () => {
       const max = lateness.at(-1)!;
       const p50 = lateness[Math.floor(lateness.length * 0.5)]!;
       const p90 = lateness[Math.floor(lateness.length * 0.9)]!;
-      process.stdout.write(`# load: ${counts.ok} answered, ${counts.busy} told 503, ${counts.failed} failed; ${state.builds} status builds; main loop busy ${(elu * 100).toFixed(1)} %; heartbeat lateness p50 ${p50} ms, p90 ${p90} ms, max ${max} ms over ${lateness.length} beats\n`);
+      process.stdout.write(
+        `# load: ${counts.ok} answered, ${counts.busy} told 503, ${counts.failed} failed; ${state.builds} status builds; main loop busy ${(elu * 100).toFixed(1)} %; heartbeat lateness p50 ${p50} ms, p90 ${p90} ms, max ${max} ms over ${lateness.length} beats\n`,
+      );
       assert.ok(counts.ok > 200, `only ${counts.ok} requests answered`);
       // HTTP runs in the worker: the daemon's loop only renders now and then. (Lateness also carries
       // the OS scheduler's delays on a busy 2-core machine, hence the looser bounds on it.)

@@ -84,7 +84,8 @@ export function runStatusHttpWorker(port: MessagePort, o: StatusHttpWorkerOption
       send(req, res, 503, { "Content-Type": TEXT, "Retry-After": "1" }, "Status not available yet\n");
       return;
     }
-    if (path === "/" || path === "/index.html") send(req, res, 200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": o.csp }, content.page);
+    if (path === "/" || path === "/index.html")
+      send(req, res, 200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": o.csp }, content.page);
     else if (path === "/status.json") send(req, res, 200, { "Content-Type": "application/json; charset=utf-8" }, content.json);
     else if (path === "/metrics") send(req, res, 200, { "Content-Type": o.metricsContentType }, content.metrics);
     else if (path === "/events") openEvents(res, content);
@@ -163,7 +164,13 @@ export function runStatusHttpWorker(port: MessagePort, o: StatusHttpWorkerOption
     res.on("error", () => undefined);
     if (req.method !== "GET" && req.method !== "HEAD") {
       // Nothing here changes state, and nothing reads a request body.
-      send(req, res, 405, { Allow: "GET, HEAD", "Content-Type": TEXT, Connection: "close" }, "Method Not Allowed: the status endpoint is read-only (GET, HEAD)\n");
+      send(
+        req,
+        res,
+        405,
+        { Allow: "GET, HEAD", "Content-Type": TEXT, Connection: "close" },
+        "Method Not Allowed: the status endpoint is read-only (GET, HEAD)\n",
+      );
       return;
     }
     const path = (req.url ?? "/").split("?")[0]!;

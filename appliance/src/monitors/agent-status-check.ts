@@ -26,7 +26,8 @@ export async function runAgentStatusCheck(agent: ResourceAgent, isIpAgent: boole
   if (status.kind !== "running") return { healthy: false, words: status.words, latencyMs: elapsedSince(startedAt) };
   if (isIpAgent) {
     const nic = /running on ([A-Za-z0-9_.@-]+)/.exec(status.words)?.[1];
-    if (nic !== undefined && (await carrier(nic)) === false) return { healthy: false, words: `${status.words}, but ${nic} has no carrier`, latencyMs: elapsedSince(startedAt) };
+    if (nic !== undefined && (await carrier(nic)) === false)
+      return { healthy: false, words: `${status.words}, but ${nic} has no carrier`, latencyMs: elapsedSince(startedAt) };
   }
   return { healthy: true, words: status.words, latencyMs: elapsedSince(startedAt) };
 }

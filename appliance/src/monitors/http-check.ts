@@ -33,5 +33,7 @@ export async function runHttpCheck(target: HttpTarget, options: CheckRunOptions)
   }
   const want = target.bodyContains;
   if (want === undefined) return { healthy: true, words: `HTTP ${r.status}`, latencyMs };
-  return r.bodyHas ? { healthy: true, words: `HTTP ${r.status}, body has "${want}"`, latencyMs } : { healthy: false, words: `HTTP ${r.status}, body lacks "${want}"`, latencyMs };
+  return r.bodyHas
+    ? { healthy: true, words: `HTTP ${r.status}, body has "${want}"`, latencyMs }
+    : { healthy: false, words: `HTTP ${r.status}, body lacks "${want}"`, latencyMs };
 }

@@ -100,7 +100,11 @@ export class MonitorLink {
         // The agent's own runner enforces the timeout; the abort covers agents that do not fork.
         return Promise.race([
           runAgentStatusCheck(agent, isIpAgent(spec.name), this.#opts.carrier),
-          new Promise<CheckOutcome>((resolve) => signal.addEventListener("abort", () => resolve({ healthy: false, words: `status timed out after ${timeoutMs} ms`, latencyMs: timeoutMs }), { once: true })),
+          new Promise<CheckOutcome>((resolve) =>
+            signal.addEventListener("abort", () => resolve({ healthy: false, words: `status timed out after ${timeoutMs} ms`, latencyMs: timeoutMs }), {
+              once: true,
+            }),
+          ),
         ]);
       }
     }
@@ -122,7 +126,14 @@ export class MonitorLink {
       }
     }
     if (this.#closed) return;
-    this.#opts.onEvent({ type: "resource-restarted", at: this.#opts.now(), key: action.key, resource: action.resource, succeeded, ...(detail ? { detail } : {}) });
+    this.#opts.onEvent({
+      type: "resource-restarted",
+      at: this.#opts.now(),
+      key: action.key,
+      resource: action.resource,
+      succeeded,
+      ...(detail ? { detail } : {}),
+    });
   }
 
   #spec(check: ResolvedMonitor): ResourceSpec | undefined {

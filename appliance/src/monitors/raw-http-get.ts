@@ -3,9 +3,7 @@
 import * as net from "node:net";
 
 /** What a GET found: the status code and, when asked for, whether the body held some text. */
-export type RawHttpResult =
-  | { readonly ok: true; readonly status: number; readonly bodyHas?: boolean }
-  | { readonly ok: false; readonly error: string };
+export type RawHttpResult = { readonly ok: true; readonly status: number; readonly bodyHas?: boolean } | { readonly ok: false; readonly error: string };
 
 export interface RawHttpGetOptions {
   readonly host: string;

@@ -8,7 +8,10 @@ import { elapsedSince, type CheckOutcome, type CheckRunOptions } from "./check-o
 type ScriptTarget = Extract<CheckTarget, { kind: "script" }>;
 
 /** Runs the program in its own process group; on abort the group is killed by the runner. */
-export async function runScriptCheck(target: ScriptTarget, options: CheckRunOptions & { readonly run: CommandRunner; readonly timeoutMs: number; readonly env: NodeJS.ProcessEnv }): Promise<CheckOutcome> {
+export async function runScriptCheck(
+  target: ScriptTarget,
+  options: CheckRunOptions & { readonly run: CommandRunner; readonly timeoutMs: number; readonly env: NodeJS.ProcessEnv },
+): Promise<CheckOutcome> {
   const startedAt = performance.now();
   const result = await options.run(target.command, [], { timeoutMs: options.timeoutMs, signal: options.signal, env: options.env, killGraceMs: 200 });
   const latencyMs = elapsedSince(startedAt);

@@ -54,10 +54,7 @@ test("classicAuthInput skips auth wherever it is, maps \\n to 0x13 and base64s b
     bin("empty", Buffer.alloc(0)),
     str("u", "żółw"),
   ];
-  const expected = Buffer.concat([
-    classic("a=x\ninfo=two\x13lines\x13\n(1)raw=Cj0s/w==\n(1)empty=\n"),
-    Buffer.from("u=żółw\n", "utf8"),
-  ]);
+  const expected = Buffer.concat([classic("a=x\ninfo=two\x13lines\x13\n(1)raw=Cj0s/w==\n(1)empty=\n"), Buffer.from("u=żółw\n", "utf8")]);
   assert.deepEqual(classicAuthInput(msg), expected);
 });
 

@@ -47,7 +47,7 @@ function rfc2104(alg: "md5" | "sha1", key: Buffer, data: Buffer): string {
   return createHash(alg).update(opad).update(inner).digest("hex");
 }
 
-test("crc check value of \"123456789\" is 765e7680 (CRC-32/POSIX without length suffix)", () => {
+test('crc check value of "123456789" is 765e7680 (CRC-32/POSIX without length suffix)', () => {
   assert.equal(computeDigest("crc", undefined, Buffer.from("123456789")), "765e7680");
   assert.equal(crc32(Buffer.alloc(0)), 0xffffffff);
 });

@@ -66,12 +66,7 @@ export function computeDigest(method: AuthMethod, key: string | undefined, data:
  * Never throws: an unknown method or a missing key simply fails verification.
  * The comparison does not stop at the first differing byte.
  */
-export function verifyDigest(
-  method: AuthMethod,
-  key: string | undefined,
-  data: DigestInput,
-  digestText: string,
-): boolean {
+export function verifyDigest(method: AuthMethod, key: string | undefined, data: DigestInput, digestText: string): boolean {
   if (method !== "crc" && (typeof key !== "string" || (method !== "md5" && method !== "sha1"))) return false;
   if (typeof digestText !== "string") return false;
   const expected = Buffer.from(computeDigest(method, key, data), "latin1");

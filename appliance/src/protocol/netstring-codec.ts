@@ -135,13 +135,7 @@ function readNetstring(bytes: Buffer, pos: number, limit: number): Span {
 }
 
 function isTail(bytes: Buffer, pos: number): boolean {
-  return (
-    pos + 4 <= bytes.length &&
-    bytes[pos] === PERCENT &&
-    bytes[pos + 1] === PERCENT &&
-    bytes[pos + 2] === PERCENT &&
-    bytes[pos + 3] === NL
-  );
+  return pos + 4 <= bytes.length && bytes[pos] === PERCENT && bytes[pos + 1] === PERCENT && bytes[pos + 2] === PERCENT && bytes[pos + 3] === NL;
 }
 
 /**

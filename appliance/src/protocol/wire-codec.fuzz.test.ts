@@ -66,8 +66,23 @@ function keys(activeIndex: number, entries: [number, "crc" | "md5" | "sha1", str
 /** Key sets; every index has a distinct method/key, so changing an index never keeps a packet valid. */
 const CONFIGS: { name: string; keys: AuthKeys; keyed: boolean }[] = [
   { name: "sha1", keys: keys(1, [[1, "sha1", "secret"]]), keyed: true },
-  { name: "md5+sha1", keys: keys(2, [[1, "sha1", "old-key"], [2, "md5", "new key ä"], [7, "sha1", "x".repeat(90)]]), keyed: true },
-  { name: "crc", keys: keys(3, [[3, "crc"], [4, "md5", "k4"]]), keyed: false },
+  {
+    name: "md5+sha1",
+    keys: keys(2, [
+      [1, "sha1", "old-key"],
+      [2, "md5", "new key ä"],
+      [7, "sha1", "x".repeat(90)],
+    ]),
+    keyed: true,
+  },
+  {
+    name: "crc",
+    keys: keys(3, [
+      [3, "crc"],
+      [4, "md5", "k4"],
+    ]),
+    keyed: false,
+  },
 ];
 
 const TYPES = ["status", "NS_ackmsg", "NS_rexmit", "resource", "ask_resources", "hbapi-clstat", "ip-request", "starting", "repnodes"];
@@ -253,7 +268,10 @@ const MUTATIONS: Record<string, Mutation> = {
     return Buffer.from(replaced, "latin1");
   },
   digestCase(_rng, wire) {
-    return Buffer.from(wire.toString("latin1").replace(/[a-f](?=[0-9a-f]*(\n<<<\n\0|,)$)/, (c) => c.toUpperCase()), "latin1");
+    return Buffer.from(
+      wire.toString("latin1").replace(/[a-f](?=[0-9a-f]*(\n<<<\n\0|,)$)/, (c) => c.toUpperCase()),
+      "latin1",
+    );
   },
   dropSignature(_rng, wire) {
     if (wire[0] === 0x3e) return Buffer.from(wire.toString("latin1").replace(/auth=[^\n]*\n/, ""), "latin1");
@@ -365,10 +383,7 @@ test(`fuzz: ${MUTATION_ROUNDS} mutated valid packets are never accepted unless e
       // An unkeyed crc is forgeable by design; it is only guaranteed to catch single-bit errors.
       const mustHold = config.keyed || (applied.length === 1 && applied[0] === "bitFlip");
       if (mustHold) {
-        assert.ok(
-          canonical(mutated) === canonical(wire) && sameMessage(result.message, message),
-          `mutated packet accepted; ${where()}`,
-        );
+        assert.ok(canonical(mutated) === canonical(wire) && sameMessage(result.message, message), `mutated packet accepted; ${where()}`);
       }
     } else {
       rejections.set(result.reason, (rejections.get(result.reason) ?? 0) + 1);
@@ -406,7 +421,9 @@ test(`fuzz: ${RANDOM_ROUNDS * 4} random datagrams (raw, headed, structured) are 
     const lines: string[] = [">>>"];
     const n = rng.int(8);
     for (let i = 0; i < n; i++) {
-      lines.push(`${rng.pick(["", "(1)", "(0)"])}${rng.pick(["t", "src", "seq", "ts", randomName(rng)])}=${rng.pick(["status", "1", "AQID", randomString(rng).replace(/\n/g, "\x13")])}`);
+      lines.push(
+        `${rng.pick(["", "(1)", "(0)"])}${rng.pick(["t", "src", "seq", "ts", randomName(rng)])}=${rng.pick(["status", "1", "AQID", randomString(rng).replace(/\n/g, "\x13")])}`,
+      );
     }
     lines.splice(1 + rng.int(lines.length), 0, `auth=${rng.pick([...authKeys.keys.keys()])} ${rng.bytes(rng.pick([16, 20])).toString("hex")}`);
     lines.push("<<<", rng.chance(0.5) ? "\0" : "");

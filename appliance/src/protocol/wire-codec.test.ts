@@ -164,8 +164,7 @@ test("a Uint8Array that is not a Buffer decodes too", () => {
 test("classic Layer A is verified over received lines in received order, auth line anywhere, blank lines skipped", () => {
   const fields: HaMessage = [str("src", "n1"), str("t", "status"), str("ts", "5"), str("seq", "2"), str("info", "a\nb")];
   const digest = computeDigest("sha1", "secret", classicAuthInput(fields));
-  const text =
-    ">>>\n\nsrc=n1\nt=status\nauth=1 " + digest + "\nts=5\n\nseq=2\ninfo=a\x13b\n\n<<<\n\0";
+  const text = ">>>\n\nsrc=n1\nt=status\nauth=1 " + digest + "\nts=5\n\nseq=2\ninfo=a\x13b\n\n<<<\n\0";
   const r = expectOk(decodeDatagram(Buffer.from(text, "latin1"), SECRET));
   assert.deepEqual(r.message, [...fields]);
   // Same lines in another order: a different Layer A input, so a bad signature.

@@ -147,7 +147,7 @@ function decodeNetstring(bytes: Buffer, authKeys: AuthKeys): DecodeResult {
   if (!parsed.ok) return reject("malformed", parsed.detail);
   if (parsed.trailer === undefined) return reject("unsigned", "netstring packet without an auth trailer");
   const auth = parseAuth(parsed.trailer);
-  if (auth === undefined) return reject("malformed", "auth trailer is not \"<n> <hex>\"");
+  if (auth === undefined) return reject("malformed", 'auth trailer is not "<n> <hex>"');
   const entry = authKeys.keys.get(auth.index);
   if (entry === undefined) return reject("unknown-key-index", `auth index ${auth.index} is not in authkeys`);
   if (!verifyTrailer(authKeys, entry, parsed.body, auth.digest)) {
@@ -161,7 +161,7 @@ function decodeClassic(bytes: Buffer, authKeys: AuthKeys): DecodeResult {
   if (!parsed.ok) return reject("malformed", parsed.detail);
   if (parsed.auth === undefined) return reject("unsigned", "classic packet without an auth field");
   const auth = parseAuth(parsed.auth);
-  if (auth === undefined) return reject("malformed", "auth field is not \"<n> <hex>\"");
+  if (auth === undefined) return reject("malformed", 'auth field is not "<n> <hex>"');
   const entry = authKeys.keys.get(auth.index);
   if (entry === undefined) return reject("unknown-key-index", `auth index ${auth.index} is not in authkeys`);
   // Layer A: method and key of entry <n>, over the NOHEAD text (see ClassicParsed.signed).

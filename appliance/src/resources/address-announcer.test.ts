@@ -71,7 +71,12 @@ describe("AddressAnnouncer", () => {
   it("sends a first burst at once and a second one after repeatDelayMs", async () => {
     const { run, calls } = recordingRunner(HABETS_HELP, () => exited(1, "5 packets transmitted, 0 packets received\n"));
     const logs: string[] = [];
-    const announcer = new AddressAnnouncer({ log: (level, text) => logs.push(`${level}: ${text}`), runCommand: run, findTool: (name) => `/fake/${name}`, repeatDelayMs: 30 });
+    const announcer = new AddressAnnouncer({
+      log: (level, text) => logs.push(`${level}: ${text}`),
+      runCommand: run,
+      findTool: (name) => `/fake/${name}`,
+      repeatDelayMs: 30,
+    });
     assert.deepEqual(await announcer.announce(V4), { kind: "succeeded" });
     assert.equal(calls.length, 1);
     await announcer.settled();
@@ -84,7 +89,14 @@ describe("AddressAnnouncer", () => {
 
   it("uses send_ua for IPv6", async () => {
     const { run, calls } = recordingRunner(HABETS_HELP, () => exited(0, ""));
-    const announcer = new AddressAnnouncer({ log: () => {}, runCommand: run, findTool: (name) => `/fake/${name}`, repeatDelayMs: 0, count: 2, intervalMs: 100 });
+    const announcer = new AddressAnnouncer({
+      log: () => {},
+      runCommand: run,
+      findTool: (name) => `/fake/${name}`,
+      repeatDelayMs: 0,
+      count: 2,
+      intervalMs: 100,
+    });
     assert.deepEqual(await announcer.announce(V6), { kind: "succeeded" });
     assert.deepEqual(calls, ["/fake/send_ua -i 100 -c 2 2001:db8::10 64 eth0"]);
   });
@@ -103,7 +115,12 @@ describe("AddressAnnouncer", () => {
       });
     };
     const logs: string[] = [];
-    const announcer = new AddressAnnouncer({ log: (level, text) => logs.push(`${level}: ${text}`), runCommand: run, findTool: (name) => `/fake/${name}`, repeatDelayMs: 20 });
+    const announcer = new AddressAnnouncer({
+      log: (level, text) => logs.push(`${level}: ${text}`),
+      runCommand: run,
+      findTool: (name) => `/fake/${name}`,
+      repeatDelayMs: 20,
+    });
     const first = announcer.announce(V4);
     await new Promise((resolve) => setTimeout(resolve, 5));
     announcer.cancel();

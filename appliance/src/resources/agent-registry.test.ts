@@ -133,7 +133,10 @@ describe("AgentRegistry lookup order", () => {
     const mail = registry.locate(spec("MailTo::root"));
     assert.equal(mail.kind, "missing");
     assert.equal(mail.kind === "missing" && mail.package, "resource-agents");
-    assert.match(mail.kind === "missing" ? mail.message : "", new RegExp(`${ocfRoot}/resource.d/heartbeat/MailTo .*Debian package resource-agents; or put a script named MailTo in ${configDir}/resource.d`));
+    assert.match(
+      mail.kind === "missing" ? mail.message : "",
+      new RegExp(`${ocfRoot}/resource.d/heartbeat/MailTo .*Debian package resource-agents; or put a script named MailTo in ${configDir}/resource.d`),
+    );
     const drbd = registry.locate(spec("drbddisk::r0"));
     assert.equal(drbd.kind === "missing" && drbd.package, "drbd-utils");
     writeScript(path.join(ocfRoot, "resource.d", "heartbeat", "Filesystem"));
@@ -172,7 +175,14 @@ describe("AgentRegistry lookup order", () => {
 describe("resourceEnvironment()", () => {
   it("gives scripts Heartbeat's process-wide variables", () => {
     assert.deepEqual(
-      resourceEnvironment({ localNode: "node1", configDir: "/etc/ha.d", logfile: "/var/log/ha-log", debugfile: "/var/log/ha-debug", logfacility: "local0", debugLevel: 1 }),
+      resourceEnvironment({
+        localNode: "node1",
+        configDir: "/etc/ha.d",
+        logfile: "/var/log/ha-log",
+        debugfile: "/var/log/ha-debug",
+        logfacility: "local0",
+        debugLevel: 1,
+      }),
       {
         HA_CURHOST: "node1",
         HA_DIR: "/etc/ha.d",

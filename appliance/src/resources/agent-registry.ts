@@ -184,4 +184,3 @@ export function resourceEnvironment(options: ResourceEnvironmentOptions): Record
   }
   return env;
 }
-

@@ -44,16 +44,25 @@ describe("classic resource argument mapping", () => {
       instance: "Filesystem_server:/data1",
       env: { OCF_RESKEY_device: "server:/data1", OCF_RESKEY_directory: "/data1", OCF_RESKEY_fstype: "nfs", OCF_RESKEY_options: "ro" },
     });
-    assert.deepEqual(mapped("Filesystem", ["-Ldata1", "/data1"]), { instance: "Filesystem_-Ldata1", env: { OCF_RESKEY_device: "-Ldata1", OCF_RESKEY_directory: "/data1" } });
+    assert.deepEqual(mapped("Filesystem", ["-Ldata1", "/data1"]), {
+      instance: "Filesystem_-Ldata1",
+      env: { OCF_RESKEY_device: "-Ldata1", OCF_RESKEY_directory: "/data1" },
+    });
     assert.match(mapped("Filesystem", ["/dev/sdb1"]) as string, /expected Filesystem::DEVICE::DIRECTORY/);
     assert.equal(typeof mapped("Filesystem", ["a", "b", "c", "d", "e"]), "string");
   });
 
   it("MailTo, apache, Delay: optional arguments, Heartbeat's instance names", () => {
     assert.deepEqual(mapped("MailTo", ["root"]), { instance: "MailTo", env: { OCF_RESKEY_email: "root" } });
-    assert.deepEqual(mapped("MailTo", ["a@example.org,b@example.org", "Web"]), { instance: "MailTo", env: { OCF_RESKEY_email: "a@example.org,b@example.org", OCF_RESKEY_subject: "Web" } });
+    assert.deepEqual(mapped("MailTo", ["a@example.org,b@example.org", "Web"]), {
+      instance: "MailTo",
+      env: { OCF_RESKEY_email: "a@example.org,b@example.org", OCF_RESKEY_subject: "Web" },
+    });
     assert.equal(typeof mapped("MailTo", []), "string");
-    assert.deepEqual(mapped("apache", ["/etc/apache2/apache2.conf"]), { instance: "apache_/etc/apache2/apache2.conf", env: { OCF_RESKEY_configfile: "/etc/apache2/apache2.conf" } });
+    assert.deepEqual(mapped("apache", ["/etc/apache2/apache2.conf"]), {
+      instance: "apache_/etc/apache2/apache2.conf",
+      env: { OCF_RESKEY_configfile: "/etc/apache2/apache2.conf" },
+    });
     assert.deepEqual(mapped("apache", []), { instance: "apache_", env: {} });
     assert.deepEqual(mapped("Delay", []), { instance: "Delay_10", env: {} });
     assert.deepEqual(mapped("Delay", ["5", "3"]), { instance: "Delay_5", env: { OCF_RESKEY_startdelay: "5", OCF_RESKEY_stopdelay: "3" } });
@@ -69,7 +78,10 @@ describe("classic resource argument mapping", () => {
   });
 
   it("WAS takes a file as its configuration and digits as a port", () => {
-    assert.deepEqual(mapped("WAS", ["/opt/was/conf"], { isFile: (p) => p === "/opt/was/conf" }), { instance: "WAS", env: { OCF_RESKEY_config: "/opt/was/conf" } });
+    assert.deepEqual(mapped("WAS", ["/opt/was/conf"], { isFile: (p) => p === "/opt/was/conf" }), {
+      instance: "WAS",
+      env: { OCF_RESKEY_config: "/opt/was/conf" },
+    });
     assert.deepEqual(mapped("WAS", ["9080"]), { instance: "WAS", env: { OCF_RESKEY_port: "9080" } });
     assert.match(mapped("WAS", ["nope"]) as string, /neither a WAS configuration file nor a port number/);
   });
@@ -136,7 +148,9 @@ function bench(): Bench {
   for (const name of CLASSIC_RESOURCE_NAMES) {
     const text = fs.readFileSync(path.join(HEARTBEAT_RESOURCE_D, name), "utf8");
     assert.match(text, /\/etc\/ha\.d\/resource\.d\/+hto-mapfuncs/, `${name} no longer sources hto-mapfuncs`);
-    fs.writeFileSync(path.join(wrapperDir, name), text.replace(/\/etc\/ha\.d\/resource\.d\/+hto-mapfuncs/g, path.join(wrapperDir, "hto-mapfuncs")), { mode: 0o755 });
+    fs.writeFileSync(path.join(wrapperDir, name), text.replace(/\/etc\/ha\.d\/resource\.d\/+hto-mapfuncs/g, path.join(wrapperDir, "hto-mapfuncs")), {
+      mode: 0o755,
+    });
   }
   return { stubRoot, wrapperDir, outDir, configDir, initDir };
 }
@@ -188,7 +202,15 @@ function argumentCases(b: Bench): Record<string, ReadonlyArray<readonly string[]
   const wasConf = path.join(b.outDir, "..", "was.conf");
   fs.writeFileSync(wasConf, "");
   return {
-    Filesystem: [[], ["/dev/sdb1"], ["/dev/drbd0", "/data"], ["/dev/drbd0", "/data", "ext3"], ["server:/data1", "/data1", "nfs", "ro"], ["-Ldata1", "/data1", "ext2"], ["a", "b", "c", "d", "e"]],
+    Filesystem: [
+      [],
+      ["/dev/sdb1"],
+      ["/dev/drbd0", "/data"],
+      ["/dev/drbd0", "/data", "ext3"],
+      ["server:/data1", "/data1", "nfs", "ro"],
+      ["-Ldata1", "/data1", "ext2"],
+      ["a", "b", "c", "d", "e"],
+    ],
     MailTo: [[], ["root"], ["alanr@example.org,spoppi@example.net", "BigImportantWebServer"], ["a", "b", "c"]],
     apache: [[], ["/etc/apache2/apache2.conf"], ["a", "b"]],
     Delay: [[], ["5"], ["5", "3"], ["1", "2", "3"]],
@@ -197,7 +219,12 @@ function argumentCases(b: Bench): Record<string, ReadonlyArray<readonly string[]
     LVM: [[], ["vg0"], ["vg0", "x"]],
     Raid1: [[], ["/etc/raidtab"], ["/etc/raidtab", "/dev/md0"], ["a", "b", "c"]],
     Xinetd: [[], ["tftp"], ["tftp", "x"]],
-    portblock: [["tcp", "80"], ["tcp", "80,443", "block"], ["udp", "53", "unblock"], ["a", "b", "c", "d"]],
+    portblock: [
+      ["tcp", "80"],
+      ["tcp", "80,443", "block"],
+      ["udp", "53", "unblock"],
+      ["a", "b", "c", "d"],
+    ],
     AudibleAlarm: [[], ["node1"], ["node1", "node2"]],
     ICP: [["c0h0"], ["c0h0", "/dev/sda"], ["a", "b", "c"]],
     LinuxSCSI: [[], ["0:0:1:0"], ["0:0:1", "x"]],

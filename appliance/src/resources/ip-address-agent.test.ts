@@ -51,10 +51,22 @@ describe("parseVirtualAddress()", () => {
     ["IPaddr", "192.0.2.300", 'resource "IPaddr::192.0.2.300": "192.0.2.300" is not an IPv4 or IPv6 address'],
     ["IPv6addr", "192.0.2.1", 'resource "IPv6addr::192.0.2.1": "192.0.2.1" is not an IPv6 address'],
     ["IPaddr2", "192.0.2.1/33", 'resource "IPaddr2::192.0.2.1/33": netmask "33" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0'],
-    ["IPaddr2", "192.0.2.1/255.0.255.0", 'resource "IPaddr2::192.0.2.1/255.0.255.0": netmask "255.0.255.0" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0'],
+    [
+      "IPaddr2",
+      "192.0.2.1/255.0.255.0",
+      'resource "IPaddr2::192.0.2.1/255.0.255.0": netmask "255.0.255.0" is not valid: expected 0 to 32 bits or a dotted netmask like 255.255.255.0',
+    ],
     ["IPaddr2", "192.0.2.1/24/eth0/x", 'resource "IPaddr2::192.0.2.1/24/eth0/x": "x" is not a broadcast address'],
-    ["IPaddr2", "192.0.2.1/24/192.0.2.255/192.0.2.255", 'resource "IPaddr2::192.0.2.1/24/192.0.2.255/192.0.2.255": "192.0.2.255" is not a network interface name'],
-    ["IPaddr2", "192.0.2.1/24/eth0:averyverylonglabel", 'resource "IPaddr2::192.0.2.1/24/eth0:averyverylonglabel": "eth0:averyverylonglabel" is not a valid interface label: NIC:LABEL, at most 15 characters in all'],
+    [
+      "IPaddr2",
+      "192.0.2.1/24/192.0.2.255/192.0.2.255",
+      'resource "IPaddr2::192.0.2.1/24/192.0.2.255/192.0.2.255": "192.0.2.255" is not a network interface name',
+    ],
+    [
+      "IPaddr2",
+      "192.0.2.1/24/eth0:averyverylonglabel",
+      'resource "IPaddr2::192.0.2.1/24/eth0:averyverylonglabel": "eth0:averyverylonglabel" is not a valid interface label: NIC:LABEL, at most 15 characters in all',
+    ],
     ["IPaddr2", "192.0.2.1/24/et h0", 'resource "IPaddr2::192.0.2.1/24/et h0": "et h0" is not a network interface name'],
     ["IPaddr2", "2001:db8::1/129", 'resource "IPaddr2::2001:db8::1/129": prefix "129" is not valid: expected 0 to 128'],
     ["IPaddr2", "2001:db8::1/64/eth0:0", 'resource "IPaddr2::2001:db8::1/64/eth0:0": interface labels ("eth0:0") exist for IPv4 addresses only'],
@@ -74,10 +86,14 @@ describe("parseVirtualAddress()", () => {
 
 describe("address arithmetic", () => {
   it("dottedNetmaskBits() accepts contiguous masks only", () => {
-    assert.deepEqual(
-      ["255.255.255.255", "255.255.255.0", "255.255.128.0", "0.0.0.0", "255.0.255.0", "0.255.255.255"].map(dottedNetmaskBits),
-      [32, 24, 17, 0, null, null],
-    );
+    assert.deepEqual(["255.255.255.255", "255.255.255.0", "255.255.128.0", "0.0.0.0", "255.0.255.0", "0.255.255.255"].map(dottedNetmaskBits), [
+      32,
+      24,
+      17,
+      0,
+      null,
+      null,
+    ]);
   });
 
   it("ipToBigInt() and sameAddress() compare IPv6 spellings by value", () => {
@@ -147,14 +163,43 @@ describe("findAddressPlacements()", () => {
 describe("addCommand()", () => {
   it("adds IPv4 with a computed broadcast and a label, IPv6 with nodad", () => {
     assert.deepEqual(addCommand({ address: { family: 4, address: "192.0.2.100", label: "web" }, nic: "eth0", prefix: 24 }), [
-      "-4", "addr", "add", "192.0.2.100/24", "brd", "+", "dev", "eth0", "label", "eth0:web",
+      "-4",
+      "addr",
+      "add",
+      "192.0.2.100/24",
+      "brd",
+      "+",
+      "dev",
+      "eth0",
+      "label",
+      "eth0:web",
     ]);
     assert.deepEqual(addCommand({ address: { family: 4, address: "192.0.2.100", broadcast: "192.0.2.127" }, nic: "eth0", prefix: 25 }), [
-      "-4", "addr", "add", "192.0.2.100/25", "brd", "192.0.2.127", "dev", "eth0",
+      "-4",
+      "addr",
+      "add",
+      "192.0.2.100/25",
+      "brd",
+      "192.0.2.127",
+      "dev",
+      "eth0",
     ]);
-    assert.deepEqual(addCommand({ address: { family: 4, address: "192.0.2.100" }, nic: "eth0", prefix: 32 }), ["-4", "addr", "add", "192.0.2.100/32", "dev", "eth0"]);
+    assert.deepEqual(addCommand({ address: { family: 4, address: "192.0.2.100" }, nic: "eth0", prefix: 32 }), [
+      "-4",
+      "addr",
+      "add",
+      "192.0.2.100/32",
+      "dev",
+      "eth0",
+    ]);
     assert.deepEqual(addCommand({ address: { family: 6, address: "2001:db8::10" }, nic: "eth0", prefix: 64 }), [
-      "-6", "addr", "add", "2001:db8::10/64", "dev", "eth0", "nodad",
+      "-6",
+      "addr",
+      "add",
+      "2001:db8::10/64",
+      "dev",
+      "eth0",
+      "nodad",
     ]);
   });
 });
@@ -175,7 +220,10 @@ class FakeNetwork {
 
   constructor(links: Record<string, string[]>, routes: Array<{ dst: string; dev: string }>) {
     for (const [nic, cidrs] of Object.entries(links)) {
-      this.addresses.set(nic, cidrs.map((c) => ({ local: c.split("/")[0]!, prefixlen: Number(c.split("/")[1]) })));
+      this.addresses.set(
+        nic,
+        cidrs.map((c) => ({ local: c.split("/")[0]!, prefixlen: Number(c.split("/")[1]) })),
+      );
     }
     this.routes.push(...routes);
   }
@@ -260,10 +308,7 @@ describe("IpAddressAgent", () => {
     assert.deepEqual(await agent.start(), { kind: "succeeded" });
     await agent.settled();
     assert.deepEqual(await agent.status(), { kind: "running", words: "198.51.100.100 is running on eth1 (/24)" });
-    assert.deepEqual(network.commands, [
-      "ip -4 addr add 198.51.100.100/24 brd + dev eth1",
-      "arping -U -c 5 -W 0.2 -i eth1 -S 198.51.100.100 198.51.100.100",
-    ]);
+    assert.deepEqual(network.commands, ["ip -4 addr add 198.51.100.100/24 brd + dev eth1", "arping -U -c 5 -W 0.2 -i eth1 -S 198.51.100.100 198.51.100.100"]);
     assert.deepEqual(logs.slice(0, 3), [
       "info: Running /etc/ha.d/resource.d/IPaddr 198.51.100.100 start",
       "info: IPaddr: ip -4 addr add 198.51.100.100/24 brd + dev eth1",
@@ -335,8 +380,15 @@ describe("IpAddressAgent", () => {
     const { agent, logs } = agentFor("IPaddr2::192.0.2.100/24/eth0", network, ["arping"]);
     assert.deepEqual(await agent.start(), { kind: "succeeded" });
     await agent.settled();
-    assert.ok(logs.some((l) => l.startsWith("warn: IPaddr2: Could not send gratuitous ARP for 192.0.2.100 on eth0: arping not found: install the Debian package arping")));
-    assert.deepEqual(await agent.announce(), { kind: "not-found", message: "arping not found: install the Debian package arping (or iputils-arping) to send gratuitous ARP" });
+    assert.ok(
+      logs.some((l) =>
+        l.startsWith("warn: IPaddr2: Could not send gratuitous ARP for 192.0.2.100 on eth0: arping not found: install the Debian package arping"),
+      ),
+    );
+    assert.deepEqual(await agent.announce(), {
+      kind: "not-found",
+      message: "arping not found: install the Debian package arping (or iputils-arping) to send gratuitous ARP",
+    });
   });
 
   it("announce() re-announces where the address is, and refuses when it is not there", async () => {

@@ -218,7 +218,11 @@ interface RouteEntry {
  * contains the address; with `nic` given, only routes on that interface count. The default
  * route never counts.
  */
-export function findConnectedRoute(routes: readonly RouteEntry[], address: string, nic?: string): { readonly nic: string; readonly prefix: number } | undefined {
+export function findConnectedRoute(
+  routes: readonly RouteEntry[],
+  address: string,
+  nic?: string,
+): { readonly nic: string; readonly prefix: number } | undefined {
   let best: { nic: string; prefix: number } | undefined;
   for (const route of routes) {
     if (route.dst === undefined || route.dst === "default" || route.dev === undefined || route.gateway !== undefined) {

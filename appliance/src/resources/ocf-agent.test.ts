@@ -160,7 +160,10 @@ describe("resolveOcfResource() and OcfAgent, `ocf:provider:agent::key=value` for
     assert.ok(!resolved.ok);
     assert.equal(resolved.failure.kind, "not-found");
     assert.ok(resolved.failure.kind === "not-found");
-    assert.match(resolved.failure.message, /Cannot locate OCF resource agent .*\/resource\.d\/heartbeat\/Nope \(is the Debian package resource-agents installed\?\)/);
+    assert.match(
+      resolved.failure.message,
+      /Cannot locate OCF resource agent .*\/resource\.d\/heartbeat\/Nope \(is the Debian package resource-agents installed\?\)/,
+    );
   });
 });
 

@@ -92,7 +92,11 @@ export function resolveOcfResource(spec: ResourceSpec, context: AgentContext): O
   if (!isExecutableFile(agentPath)) {
     return notFound(`Cannot locate OCF resource agent ${agentPath} (is the Debian package resource-agents installed?)`);
   }
-  const firstValue = spec.args.find((a) => !a.startsWith("OCF_"))?.split("=").slice(1).join("=");
+  const firstValue = spec.args
+    .find((a) => !a.startsWith("OCF_"))
+    ?.split("=")
+    .slice(1)
+    .join("=");
   instance ??= firstValue === undefined ? type : `${type}_${firstValue}`;
   return { ok: true, options: { spec, agentPath, ocfRoot, provider, type, instance, params, context } };
 }
@@ -273,4 +277,3 @@ function notFound(message: string): OcfResolution {
 function badArgs(message: string): OcfResolution {
   return { ok: false, failure: { kind: "failed", exitCode: OCF_EXIT.errArgs, output: message } };
 }
-

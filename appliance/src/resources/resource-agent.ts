@@ -199,6 +199,9 @@ function signalWords(code: number): string | undefined {
 
 /** The last non-empty line of some output, trimmed (scripts put their reason last). */
 export function lastLine(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   return lines[lines.length - 1] ?? "";
 }

@@ -61,7 +61,13 @@ function implementationOf(spec: ResourceSpec, dirs: ResourceDirs): { found: bool
     }
     case "ocf": {
       const warnings: string[] = [];
-      const context: AgentContext = { configDir: dirs.configDir, initDir: dirs.initDir, timeoutMs: 0, env: { OCF_ROOT: dirs.ocfRoot }, log: (_l, text) => warnings.push(text) };
+      const context: AgentContext = {
+        configDir: dirs.configDir,
+        initDir: dirs.initDir,
+        timeoutMs: 0,
+        env: { OCF_ROOT: dirs.ocfRoot },
+        log: (_l, text) => warnings.push(text),
+      };
       const resolved = resolveOcfResource(spec, context);
       if (!resolved.ok) {
         return { found: false, text: describeOutcome(resolved.failure) };

@@ -236,10 +236,13 @@ describe("ResourceGroupRunner.statusGroup()", () => {
     agent("IPaddr::192.0.2.100/32").running = true;
     const all = await runner.statusGroup(group);
     assert.equal(all.kind, "all");
-    assert.deepEqual(all.resources.map((r) => [r.resource, r.status.kind]), [
-      ["IPaddr::192.0.2.100/32", "running"],
-      ["httpd", "running"],
-    ]);
+    assert.deepEqual(
+      all.resources.map((r) => [r.resource, r.status.kind]),
+      [
+        ["IPaddr::192.0.2.100/32", "running"],
+        ["httpd", "running"],
+      ],
+    );
     agent("httpd").statusOverride = { kind: "unknown", words: "monitor timed out" };
     assert.equal((await runner.statusGroup(group)).kind, "some");
   });

@@ -162,7 +162,8 @@ export class ResourceGroupRunner {
       const outcome = await this.#agentFor(spec).stop();
       if (outcome.kind !== "succeeded") failures.push(failureOf(spec, "stop", outcome));
     }
-    if (addresses.length > 0) this.#log("info", `Addresses of resource group ${group.key} removed ahead of its release: ${addresses.map((r) => r.raw).join(" ")}`);
+    if (addresses.length > 0)
+      this.#log("info", `Addresses of resource group ${group.key} removed ahead of its release: ${addresses.map((r) => r.raw).join(" ")}`);
     const first = failures[0];
     return first === undefined ? { kind: "succeeded" } : { kind: "failed", resource: first.resource, words: first.words, failures };
   }

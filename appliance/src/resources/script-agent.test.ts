@@ -113,7 +113,12 @@ describe("ScriptAgent", () => {
   it("starts with `<path> args… start`, logs like ResourceManager, and reports status from the text", async () => {
     const dir = scriptDir("ok-script");
     const h = harness();
-    const agent = new ScriptAgent({ spec: spec("ok-script", "192.0.2.100/24", "web"), path: path.join(dir, "ok-script"), kind: "heartbeat", context: h.context });
+    const agent = new ScriptAgent({
+      spec: spec("ok-script", "192.0.2.100/24", "web"),
+      path: path.join(dir, "ok-script"),
+      kind: "heartbeat",
+      context: h.context,
+    });
     assert.equal(agent.commandLine, `${dir}/ok-script 192.0.2.100/24 web`);
     assert.deepEqual(await agent.status(), { kind: "stopped", words: "ok-script is stopped" });
     assert.deepEqual(await agent.start(), { kind: "succeeded" });
@@ -132,7 +137,10 @@ describe("ScriptAgent", () => {
     assert.match(info[1]!, /^info: ok-script\[\d+\]: INFO: starting with 192\.0\.2\.100\/24 web start$/);
     assert.match(info[2]!, /^info: ok-script\[\d+\]: INFO: Success$/);
     assert.equal(info[3], `info: Running ${dir}/ok-script 192.0.2.100/24 web stop`);
-    assert.ok(h.logs.some((l) => /^debug: ok-script\[\d+\]: ok-script is running$/.test(l)), "status output is logged at debug");
+    assert.ok(
+      h.logs.some((l) => /^debug: ok-script\[\d+\]: ok-script is running$/.test(l)),
+      "status output is logged at debug",
+    );
   });
 
   it("passes the context's HA_* environment to the script", async () => {
@@ -155,7 +163,10 @@ describe("ScriptAgent", () => {
     assert.match(outcome.output, /INFO: starting\n/);
     assert.match(outcome.output, /ERROR: cannot bind 192\.0\.2\.80:80: Address already in use\n/);
     assert.ok(h.logs.includes(`error: Return code 1 from ${file} (1: generic error)`), h.logs.join("\n"));
-    assert.ok(h.logs.some((l) => /^info: failing-start\[\d+\]: ERROR: cannot bind/.test(l)), "stderr lines are logged too");
+    assert.ok(
+      h.logs.some((l) => /^info: failing-start\[\d+\]: ERROR: cannot bind/.test(l)),
+      "stderr lines are logged too",
+    );
     assert.deepEqual(await agent.status(), { kind: "stopped", words: "failing-start is not running" });
   });
 
@@ -169,7 +180,10 @@ describe("ScriptAgent", () => {
     assert.ok(outcome.kind === "timed-out");
     assert.ok(outcome.afterMs >= 390, `afterMs ${outcome.afterMs}`);
     assert.match(outcome.output, /INFO: hanging/);
-    assert.ok(h.logs.some((l) => l.startsWith(`error: ${file} start timed out after`) && l.endsWith("killed its process group")), h.logs.join("\n"));
+    assert.ok(
+      h.logs.some((l) => l.startsWith(`error: ${file} start timed out after`) && l.endsWith("killed its process group")),
+      h.logs.join("\n"),
+    );
     const pids = ["main.pid", "child.pid", "sleep.pid"].map((f) => Number(fs.readFileSync(path.join(h.stateDir, f), "utf8")));
     const deadline = Date.now() + 3000;
     while (pids.some(alive) && Date.now() < deadline) {

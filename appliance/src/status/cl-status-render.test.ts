@@ -14,7 +14,13 @@ const VERSION = `3.0.6 (Twinbeat ${TWINBEAT_VERSION})`;
 
 function statusOf(snapOpts: Parameters<typeof seedSnapshot>[0] = {}, haCf?: string): DaemonStatus {
   const snap = seedSnapshot(snapOpts);
-  return buildDaemonStatus({ snapshot: snap, config: seedConfig({ localNode: snap.localNode, ...(haCf ? { haCf } : {}) }), nowMs: 100_000, wallClockMs: Date.UTC(2014, 9, 4, 1, 28, 24), pid: 99 });
+  return buildDaemonStatus({
+    snapshot: snap,
+    config: seedConfig({ localNode: snap.localNode, ...(haCf ? { haCf } : {}) }),
+    nowMs: 100_000,
+    wallClockMs: Date.UTC(2014, 9, 4, 1, 28, 24),
+    pid: 99,
+  });
 }
 
 const UP: DaemonAnswer = { kind: "up", status: statusOf() };
@@ -59,9 +65,17 @@ describe("cl_status: usage and sub-command dispatch", () => {
   });
 
   it("the help screen is Heartbeat's, typos included", () => {
-    assert.ok(CL_STATUS_USAGE.startsWith("Usage: cl_status <sub-command> [<options>] [<parameters>]\n\nSub-commands:\nclientstatus <node-name> <client-id> [<timeout>]\n"));
+    assert.ok(
+      CL_STATUS_USAGE.startsWith(
+        "Usage: cl_status <sub-command> [<options>] [<parameters>]\n\nSub-commands:\nclientstatus <node-name> <client-id> [<timeout>]\n",
+      ),
+    );
     assert.ok(CL_STATUS_USAGE.includes("\tList the network interfaces used as hearbeat links.\n"));
-    assert.ok(CL_STATUS_USAGE.endsWith("hbparameter -p <parameter-name>\n\tRetrieve the value of a cluster parameter.\n\tAs for the valid parameter names, please refer to the man page.\n"));
+    assert.ok(
+      CL_STATUS_USAGE.endsWith(
+        "hbparameter -p <parameter-name>\n\tRetrieve the value of a cluster parameter.\n\tAs for the valid parameter names, please refer to the man page.\n",
+      ),
+    );
     assert.equal(CL_STATUS_USAGE.split("\n").length, 36);
   });
 
@@ -111,7 +125,11 @@ describe("cl_status hbstatus", () => {
       stdout: "Heartbeat is apparently running on this machine, but refuses my connection\n(permission denied)\n",
       exit: 0,
     },
-    "-v: version, manager, then listnodes -v": { args: ["hbstatus", "-v"], stdout: `version:\t${VERSION}\nmanaged by:\t"haresources"\n${nodesVerbose}`, exit: 0 },
+    "-v: version, manager, then listnodes -v": {
+      args: ["hbstatus", "-v"],
+      stdout: `version:\t${VERSION}\nmanaged by:\t"haresources"\n${nodesVerbose}`,
+      exit: 0,
+    },
     "-v -m: the human forms": {
       args: ["hbstatus", "-v", "-m"],
       stdout: `Heartbeat version ${VERSION}\nResources controlled by "haresources"\n${nodesHuman}`,
@@ -135,10 +153,28 @@ describe("cl_status hbstatus", () => {
 
 describe("cl_status with heartbeat down: every sub-command but hbstatus fails to sign on", () => {
   const cases: Record<string, Case> = {};
-  for (const args of [["listnodes"], ["nodestatus", SRV5], ["nodeweight", SRV5], ["nodesite", SRV5], ["nodetype", SRV5], ["listhblinks", SRV5], ["hblinkstatus", SRV5, "eth1"], ["clientstatus", SRV5, "ipfail"], ["rscstatus"], ["hbparameter", "-p", "keepalive"], ["test"], ["nodestatus"]]) {
+  for (const args of [
+    ["listnodes"],
+    ["nodestatus", SRV5],
+    ["nodeweight", SRV5],
+    ["nodesite", SRV5],
+    ["nodetype", SRV5],
+    ["listhblinks", SRV5],
+    ["hblinkstatus", SRV5, "eth1"],
+    ["clientstatus", SRV5, "ipfail"],
+    ["rscstatus"],
+    ["hbparameter", "-p", "keepalive"],
+    ["test"],
+    ["nodestatus"],
+  ]) {
     cases[args.join(" ")] = { args, daemon: DOWN, stderr: SIGNON_FAILED, exit: 1 };
   }
-  cases["refused: its reason"] = { args: ["rscstatus"], daemon: { kind: "refused", reason: "permission denied" }, stderr: LOG("Cannot signon with heartbeat") + LOG("REASON: permission denied"), exit: 1 };
+  cases["refused: its reason"] = {
+    args: ["rscstatus"],
+    daemon: { kind: "refused", reason: "permission denied" },
+    stderr: LOG("Cannot signon with heartbeat") + LOG("REASON: permission denied"),
+    exit: 1,
+  };
   run(cases);
 });
 
@@ -151,7 +187,11 @@ describe("cl_status listnodes", () => {
     "-n -p: both cancel out": { args: ["listnodes", "-n", "-p"], stdout: all, exit: 0 },
     "-np clustered": { args: ["listnodes", "-np"], stdout: all, exit: 0 },
     "-m: a heading": { args: ["listnodes", "-m"], stdout: `The nodes are as follow:\n${all}`, exit: 0 },
-    "-v -n": { args: ["listnodes", "-v", "-n"], stdout: `\n${SRV5}\tactive\t(nodetype: normal)\n\teth1\tup\n\n${SRV6}\tactive\t(nodetype: normal)\n\teth1\tup\n`, exit: 0 },
+    "-v -n": {
+      args: ["listnodes", "-v", "-n"],
+      stdout: `\n${SRV5}\tactive\t(nodetype: normal)\n\teth1\tup\n\n${SRV6}\tactive\t(nodetype: normal)\n\teth1\tup\n`,
+      exit: 0,
+    },
     "-v -p with ping nodes not answering": {
       args: ["listnodes", "-vp"],
       daemon: { kind: "up", status: statusOf({ pings: "dead" }) },
@@ -175,17 +215,34 @@ describe("cl_status nodestatus / nodetype / nodeweight / nodesite", () => {
   run({
     "nodestatus: active, exit 0": { args: ["nodestatus", SRV6], stdout: "active\n", exit: 0 },
     "nodestatus -m": { args: ["nodestatus", "-m", SRV6], stdout: `The cluster node ${SRV6} is active\n`, exit: 0 },
-    "nodestatus: options after the node name (GNU getopt permutes)": { args: ["nodestatus", SRV6, "-m"], stdout: `The cluster node ${SRV6} is active\n`, exit: 0 },
+    "nodestatus: options after the node name (GNU getopt permutes)": {
+      args: ["nodestatus", SRV6, "-m"],
+      stdout: `The cluster node ${SRV6} is active\n`,
+      exit: 0,
+    },
     "nodestatus: POSIXLY_CORRECT stops at the node name": { args: ["nodestatus", SRV6, "-m"], env: { posixlyCorrect: true }, stdout: "active\n", exit: 0 },
-    "nodestatus: names are looked up lower-cased, printed as typed": { args: ["nodestatus", "-m", "SRV6.LocalDomain"], stdout: "The cluster node SRV6.LocalDomain is active\n", exit: 0 },
+    "nodestatus: names are looked up lower-cased, printed as typed": {
+      args: ["nodestatus", "-m", "SRV6.LocalDomain"],
+      stdout: "The cluster node SRV6.LocalDomain is active\n",
+      exit: 0,
+    },
     "nodestatus: up is ok too": { args: ["nodestatus", SRV6], daemon: { kind: "up", status: statusOf({ peerStatus: "up" }) }, stdout: "up\n", exit: 0 },
     "nodestatus: dead, exit 1": { args: ["nodestatus", SRV6], daemon: { kind: "up", status: statusOf({ peerStatus: "dead" }) }, stdout: "dead\n", exit: 1 },
-    "nodestatus: init (never heard), exit 1": { args: ["nodestatus", SRV6], daemon: { kind: "up", status: statusOf({ peerStatus: "init" }) }, stdout: "init\n", exit: 1 },
+    "nodestatus: init (never heard), exit 1": {
+      args: ["nodestatus", SRV6],
+      daemon: { kind: "up", status: statusOf({ peerStatus: "init" }) },
+      stdout: "init\n",
+      exit: 1,
+    },
     "nodestatus: a ping node answering, exit 0": { args: ["nodestatus", "198.51.100.2"], stdout: "ping\n", exit: 0 },
     "nodestatus: this node": { args: ["nodestatus", SRV5], stdout: "active\n", exit: 0 },
     "nodestatus: no node name": { args: ["nodestatus"], stderr: "Not enough parameters.\n", exit: 11 },
     "nodestatus: unknown node": { args: ["nodestatus", "nosuch"], stderr: "Error. May be due to incorrect node name\n", exit: 11 },
-    "nodestatus: a bad option": { args: ["nodestatus", "-z", SRV6], stderr: "nodestatus: invalid option -- 'z'\n" + LOG("Error: getopt returnedcharacter ?."), exit: 11 },
+    "nodestatus: a bad option": {
+      args: ["nodestatus", "-z", SRV6],
+      stderr: "nodestatus: invalid option -- 'z'\n" + LOG("Error: getopt returnedcharacter ?."),
+      exit: 11,
+    },
     "nodestatus: -- ends the options": { args: ["nodestatus", "--", "-m"], stderr: "Error. May be due to incorrect node name\n", exit: 11 },
     "nodetype normal": { args: ["nodetype", SRV5], stdout: "normal\n", exit: 0 },
     "nodetype ping": { args: ["nodetype", "192.0.2.7"], stdout: "ping\n", exit: 0 },
@@ -209,17 +266,44 @@ describe("cl_status listhblinks / hblinkstatus", () => {
     "listhblinks -v": { args: ["listhblinks", "-v", SRV6], stdout: "\teth1\tup\n", exit: 0 },
     "listhblinks -m": { args: ["listhblinks", "-m", SRV6], stdout: "\tthis node has the following heartbeat links:\n\teth1\n", exit: 0 },
     "listhblinks: a ping node has one link named after itself": { args: ["listhblinks", "-v", "198.51.100.2"], stdout: "\t198.51.100.2\tup\n", exit: 0 },
-    "listhblinks: a link never heard is dead": { args: ["listhblinks", "-v", SRV6], daemon: { kind: "up", status: statusOf({ peerStatus: "init", peerLinkStatus: "init" }) }, stdout: "\teth1\tdead\n", exit: 0 },
+    "listhblinks: a link never heard is dead": {
+      args: ["listhblinks", "-v", SRV6],
+      daemon: { kind: "up", status: statusOf({ peerStatus: "init", peerLinkStatus: "init" }) },
+      stdout: "\teth1\tdead\n",
+      exit: 0,
+    },
     "listhblinks: no node name": { args: ["listhblinks", "-v"], stderr: "No enough parameter.\n", exit: 11 },
-    "listhblinks: unknown node": { args: ["listhblinks", "nosuch"], stderr: LOG("Cannot start heartbeat link interface walk.") + LOG("REASON: EINVAL"), exit: 13 },
-    "listhblinks: a bad option": { args: ["listhblinks", "-q", SRV6], stderr: "listhblinks: invalid option -- 'q'\n" + LOG("Error: getopt returnedcharacter code ?."), exit: 11 },
+    "listhblinks: unknown node": {
+      args: ["listhblinks", "nosuch"],
+      stderr: LOG("Cannot start heartbeat link interface walk.") + LOG("REASON: EINVAL"),
+      exit: 13,
+    },
+    "listhblinks: a bad option": {
+      args: ["listhblinks", "-q", SRV6],
+      stderr: "listhblinks: invalid option -- 'q'\n" + LOG("Error: getopt returnedcharacter code ?."),
+      exit: 11,
+    },
     "hblinkstatus: up, exit 0": { args: ["hblinkstatus", SRV6, "eth1"], stdout: "up\n", exit: 0 },
     "hblinkstatus -m": { args: ["hblinkstatus", "-m", SRV6, "eth1"], stdout: `The node ${SRV6}'s heartbeat link eth1 is up\n`, exit: 0 },
-    "hblinkstatus: dead, exit 1": { args: ["hblinkstatus", SRV6, "eth1"], daemon: { kind: "up", status: statusOf({ peerLinkStatus: "dead" }) }, stdout: "dead\n", exit: 1 },
-    "hblinkstatus: never heard = dead": { args: ["hblinkstatus", SRV6, "eth1"], daemon: { kind: "up", status: statusOf({ peerLinkStatus: "init" }) }, stdout: "dead\n", exit: 1 },
+    "hblinkstatus: dead, exit 1": {
+      args: ["hblinkstatus", SRV6, "eth1"],
+      daemon: { kind: "up", status: statusOf({ peerLinkStatus: "dead" }) },
+      stdout: "dead\n",
+      exit: 1,
+    },
+    "hblinkstatus: never heard = dead": {
+      args: ["hblinkstatus", SRV6, "eth1"],
+      daemon: { kind: "up", status: statusOf({ peerLinkStatus: "init" }) },
+      stdout: "dead\n",
+      exit: 1,
+    },
     "hblinkstatus: a ping node's link": { args: ["hblinkstatus", "192.0.2.7", "192.0.2.7"], stdout: "up\n", exit: 0 },
     "hblinkstatus: only the node name": { args: ["hblinkstatus", SRV6], stderr: "No enough parameter.\n", exit: 11 },
-    "hblinkstatus: unknown link (empty reason)": { args: ["hblinkstatus", SRV6, "eth9"], stderr: LOG("Cannot get heartbeat link status") + LOG("REASON: "), exit: 13 },
+    "hblinkstatus: unknown link (empty reason)": {
+      args: ["hblinkstatus", SRV6, "eth9"],
+      stderr: LOG("Cannot get heartbeat link status") + LOG("REASON: "),
+      exit: 13,
+    },
     "hblinkstatus: unknown node": { args: ["hblinkstatus", "nosuch", "eth1"], stderr: LOG("Cannot get heartbeat link status") + LOG("REASON: "), exit: 13 },
   });
 });
@@ -232,14 +316,38 @@ describe("cl_status clientstatus", () => {
     "and on the active peer (same ha.cf)": { args: ["clientstatus", SRV6, "ipfail"], stdout: "online\n", exit: 0 },
     "a timeout argument is accepted": { args: ["clientstatus", SRV6, "ipfail", "100"], stdout: "online\n", exit: 0 },
     "-m prints the same word": { args: ["clientstatus", "-m", SRV5, "ipfail"], stdout: "online\n", exit: 0 },
-    "a dead peer: offline, exit 1": { args: ["clientstatus", SRV6, "ipfail"], daemon: { kind: "up", status: statusOf({ peerStatus: "dead" }) }, stdout: "offline\n", exit: 1 },
-    "a peer still up (not active): offline": { args: ["clientstatus", SRV6, "ipfail"], daemon: { kind: "up", status: statusOf({ peerStatus: "up" }) }, stdout: "offline\n", exit: 1 },
+    "a dead peer: offline, exit 1": {
+      args: ["clientstatus", SRV6, "ipfail"],
+      daemon: { kind: "up", status: statusOf({ peerStatus: "dead" }) },
+      stdout: "offline\n",
+      exit: 1,
+    },
+    "a peer still up (not active): offline": {
+      args: ["clientstatus", SRV6, "ipfail"],
+      daemon: { kind: "up", status: statusOf({ peerStatus: "up" }) },
+      stdout: "offline\n",
+      exit: 1,
+    },
     "any other client: offline": { args: ["clientstatus", SRV5, "crmd"], stdout: "offline\n", exit: 1 },
     "a ping node has no clients": { args: ["clientstatus", "198.51.100.2", "ipfail"], stdout: "offline\n", exit: 1 },
-    "no respawn ipfail line: offline": { args: ["clientstatus", SRV5, "ipfail"], daemon: { kind: "up", status: statusOf({}, noIpfail) }, stdout: "offline\n", exit: 1 },
-    "legacy mode: ipfail exits at once, offline": { args: ["clientstatus", SRV5, "ipfail"], daemon: { kind: "up", status: statusOf({}, legacy) }, stdout: "offline\n", exit: 1 },
+    "no respawn ipfail line: offline": {
+      args: ["clientstatus", SRV5, "ipfail"],
+      daemon: { kind: "up", status: statusOf({}, noIpfail) },
+      stdout: "offline\n",
+      exit: 1,
+    },
+    "legacy mode: ipfail exits at once, offline": {
+      args: ["clientstatus", SRV5, "ipfail"],
+      daemon: { kind: "up", status: statusOf({}, legacy) },
+      stdout: "offline\n",
+      exit: 1,
+    },
     "missing the client name": { args: ["clientstatus", SRV5], stderr: "No enough parameter.\n", exit: 11 },
-    "unknown node: no timely response, exit 13": { args: ["clientstatus", "nosuch", "ipfail"], stderr: LOG("Cannot get heartbeat client ipfail's status") + LOG("REASON: No timely response."), exit: 13 },
+    "unknown node: no timely response, exit 13": {
+      args: ["clientstatus", "nosuch", "ipfail"],
+      stderr: LOG("Cannot get heartbeat client ipfail's status") + LOG("REASON: No timely response."),
+      exit: 13,
+    },
   });
 });
 
@@ -250,10 +358,29 @@ describe("cl_status rscstatus / hbparameter / test", () => {
     "rscstatus: local": { args: ["rscstatus"], stdout: "local\n", exit: 0 },
     "rscstatus -m": { args: ["rscstatus", "-m"], stdout: "This node is holding local resources.\n", exit: 0 },
     "rscstatus on the standby: none": { args: ["rscstatus"], daemon: { kind: "up", status: statusOf({ localNode: SRV6 }) }, stdout: "none\n", exit: 0 },
-    "rscstatus after a takeover: all": { args: ["rscstatus"], daemon: { kind: "up", status: statusOf({ localNode: SRV6, peerStatus: "dead", groupState: "running", rscStatus: "all" }) }, stdout: "all\n", exit: 0 },
-    "rscstatus in transition": { args: ["rscstatus", "-m"], daemon: { kind: "up", status: statusOf({ rscStatus: "transition", groupState: "starting" }) }, stdout: "This node is holding transition resources.\n", exit: 0 },
-    "rscstatus under pacemaker": { args: ["rscstatus"], daemon: { kind: "up", status: pacemaker }, stderr: LOG("Cannot get cluster resource status of a pacemaker cluster; try crm_mon"), exit: 1 },
-    "rscstatus: a bad option": { args: ["rscstatus", "-v"], stderr: "rscstatus: invalid option -- 'v'\n" + LOG("Error: getopt returnedcharacter ?."), exit: 11 },
+    "rscstatus after a takeover: all": {
+      args: ["rscstatus"],
+      daemon: { kind: "up", status: statusOf({ localNode: SRV6, peerStatus: "dead", groupState: "running", rscStatus: "all" }) },
+      stdout: "all\n",
+      exit: 0,
+    },
+    "rscstatus in transition": {
+      args: ["rscstatus", "-m"],
+      daemon: { kind: "up", status: statusOf({ rscStatus: "transition", groupState: "starting" }) },
+      stdout: "This node is holding transition resources.\n",
+      exit: 0,
+    },
+    "rscstatus under pacemaker": {
+      args: ["rscstatus"],
+      daemon: { kind: "up", status: pacemaker },
+      stderr: LOG("Cannot get cluster resource status of a pacemaker cluster; try crm_mon"),
+      exit: 1,
+    },
+    "rscstatus: a bad option": {
+      args: ["rscstatus", "-v"],
+      stderr: "rscstatus: invalid option -- 'v'\n" + LOG("Error: getopt returnedcharacter ?."),
+      exit: 11,
+    },
     "hbparameter: the raw ha.cf value": { args: ["hbparameter", "-p", "keepalive"], stdout: "2\n", exit: 0 },
     "hbparameter: deadtime": { args: ["hbparameter", "-p", "deadtime"], stdout: "30\n", exit: 0 },
     "hbparameter: glued argument": { args: ["hbparameter", "-pwarntime"], stdout: "10\n", exit: 0 },
@@ -265,9 +392,17 @@ describe("cl_status rscstatus / hbparameter / test", () => {
     "hbparameter: the last -p wins": { args: ["hbparameter", "-p", "keepalive", "-p", "deadtime"], stdout: "30\n", exit: 0 },
     "hbparameter: not recorded (node)": { args: ["hbparameter", "-p", "node"], stderr: LOG("Cannot get parameter node's value") + LOG("REASON: "), exit: 1 },
     "hbparameter: unknown name": { args: ["hbparameter", "-p", "nosuch"], stderr: LOG("Cannot get parameter nosuch's value") + LOG("REASON: "), exit: 1 },
-    "hbparameter: inherited names are not parameters": { args: ["hbparameter", "-p", "constructor"], stderr: LOG("Cannot get parameter constructor's value") + LOG("REASON: "), exit: 1 },
+    "hbparameter: inherited names are not parameters": {
+      args: ["hbparameter", "-p", "constructor"],
+      stderr: LOG("Cannot get parameter constructor's value") + LOG("REASON: "),
+      exit: 1,
+    },
     "hbparameter: no -p": { args: ["hbparameter", "keepalive"], stderr: LOG("parameter name required"), exit: 11 },
-    "hbparameter: -p without a name": { args: ["hbparameter", "-p"], stderr: "hbparameter: option requires an argument -- 'p'\n" + LOG("Error: getopt returnedcharacter code ?."), exit: 11 },
+    "hbparameter: -p without a name": {
+      args: ["hbparameter", "-p"],
+      stderr: "hbparameter: option requires an argument -- 'p'\n" + LOG("Error: getopt returnedcharacter code ?."),
+      exit: 11,
+    },
     "hbparameter: -- ends the options": { args: ["hbparameter", "--", "-p", "keepalive"], stderr: LOG("parameter name required"), exit: 11 },
     "test: the signon values": { args: ["test"], stdout: `Dead time: 30000\n keeplive time: 2000\n mynodeid: ${SRV5}\n rsc: local\n`, exit: 0 },
   });

@@ -176,11 +176,17 @@ export function renderClStatus(args: readonly string[], daemon: DaemonAnswer, en
 }
 
 function reasonOf(answer: Exclude<DaemonAnswer, { kind: "up" }>): string {
-  return answer.kind === "down" ? answer.reason ?? SIGNON_DOWN_REASON : answer.reason;
+  return answer.kind === "down" ? (answer.reason ?? SIGNON_DOWN_REASON) : answer.reason;
 }
 
 /** Walks the options of a sub-command; `onOption` returns a number to stop with that exit code. */
-function walkOptions(args: readonly string[], optstring: string, env: ClStatusEnv, out: Out, onOption: (opt: string, arg: string | undefined) => number | void): { operands: readonly string[] } | { exit: number } {
+function walkOptions(
+  args: readonly string[],
+  optstring: string,
+  env: ClStatusEnv,
+  out: Out,
+  onOption: (opt: string, arg: string | undefined) => number | void,
+): { operands: readonly string[] } | { exit: number } {
   const g = new GnuGetopt(args, optstring, { posixlyCorrect: env.posixlyCorrect ?? false });
   for (let step = g.next(); step !== undefined; step = g.next()) {
     if (step.error !== undefined) out.plainError(`${step.error}\n`);
@@ -462,7 +468,9 @@ function hbparameter(args: readonly string[], s: Signed, out: Out, env: ClStatus
 /** Undocumented `cl_status test`: a few raw values from the signon reply. */
 function testCommand(_args: readonly string[], s: Signed, out: Out): number {
   const status = signedStatus(s);
-  out.print(`Dead time: ${status.timing.deadtimeMs}\n keeplive time: ${status.timing.keepaliveMs}\n mynodeid: ${status.localNode}\n rsc: ${status.rscStatus}\n`);
+  out.print(
+    `Dead time: ${status.timing.deadtimeMs}\n keeplive time: ${status.timing.keepaliveMs}\n mynodeid: ${status.localNode}\n rsc: ${status.rscStatus}\n`,
+  );
   return CL_STATUS_EXIT.OK;
 }
 

@@ -24,12 +24,15 @@ describe("buildDaemonStatus", () => {
   it("describes the seed pair from srv5: nodes in ha.cf order, then ping nodes; ages from the monotonic clock", () => {
     const s = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, wallClockMs: WALL, pid: 42, startedAtMs: 40_000 });
     assertValid(s);
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.type, n.status, n.local]), [
-      [SRV5, "normal", "active", true],
-      [SRV6, "normal", "active", false],
-      ["198.51.100.2", "ping", "ping", false],
-      ["192.0.2.7", "ping", "ping", false],
-    ]);
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.type, n.status, n.local]),
+      [
+        [SRV5, "normal", "active", true],
+        [SRV6, "normal", "active", false],
+        ["198.51.100.2", "ping", "ping", false],
+        ["192.0.2.7", "ping", "ping", false],
+      ],
+    );
     const peer = findNode(s, "SRV6.localdomain")!;
     assert.equal(peer.lastHeardAgoMs, 150);
     assert.equal(peer.lastHeardAt, new Date(WALL - 150).toISOString());
@@ -50,14 +53,34 @@ describe("buildDaemonStatus", () => {
   it("says who holds the VIP group: here, or the active peer (inferred)", () => {
     const primary = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 });
     assert.deepEqual(primary.groups, [
-      { key: VIP_KEY, homeNode: SRV5, resources: [VIP_KEY, "httpd"], addresses: ["198.51.100.100"], state: "running", heldHere: true, holder: SRV5, holderSource: "local" },
+      {
+        key: VIP_KEY,
+        homeNode: SRV5,
+        resources: [VIP_KEY, "httpd"],
+        addresses: ["198.51.100.100"],
+        state: "running",
+        heldHere: true,
+        holder: SRV5,
+        holderSource: "local",
+      },
     ]);
     const standby = buildDaemonStatus({ snapshot: seedSnapshot({ localNode: SRV6 }), config: seedConfig({ localNode: SRV6 }), nowMs: 100_000, pid: 1 });
     assert.equal(standby.groups[0]!.holder, SRV5);
     assert.equal(standby.groups[0]!.holderSource, "inferred");
-    const reported = buildDaemonStatus({ snapshot: seedSnapshot({ localNode: SRV6 }), config: seedConfig({ localNode: SRV6 }), nowMs: 100_000, pid: 1, peerHolds: [] });
+    const reported = buildDaemonStatus({
+      snapshot: seedSnapshot({ localNode: SRV6 }),
+      config: seedConfig({ localNode: SRV6 }),
+      nowMs: 100_000,
+      pid: 1,
+      peerHolds: [],
+    });
     assert.equal(reported.groups[0]!.holder, null);
-    const alone = buildDaemonStatus({ snapshot: seedSnapshot({ localNode: SRV6, peerStatus: "dead" }), config: seedConfig({ localNode: SRV6 }), nowMs: 100_000, pid: 1 });
+    const alone = buildDaemonStatus({
+      snapshot: seedSnapshot({ localNode: SRV6, peerStatus: "dead" }),
+      config: seedConfig({ localNode: SRV6 }),
+      nowMs: 100_000,
+      pid: 1,
+    });
     assert.equal(alone.groups[0]!.holder, null);
     assert.equal(alone.groups[0]!.holderSource, "none");
     assertValid(alone);
@@ -68,7 +91,10 @@ describe("buildDaemonStatus", () => {
     const p = findNode(s, "198.51.100.2")!;
     assert.equal(p.monitored, false);
     assert.equal(p.status, "init");
-    assert.deepEqual(p.links.map((l) => l.status), ["init"]);
+    assert.deepEqual(
+      p.links.map((l) => l.status),
+      ["init"],
+    );
     assertValid(s);
   });
 
@@ -81,8 +107,24 @@ describe("buildDaemonStatus", () => {
       nowMs: 100_000,
       pid: 1,
       events,
-      appliance: { sampledAt: new Date(WALL).toISOString(), hostname: "h", uptimeSeconds: 5, loadavg: [0.1, 0.2, 0.3], memory: { totalBytes: 10, availableBytes: 5 }, interfaces: [{ name: "eth0", operstate: "up", mac: "02:00:00:00:00:01", addresses: [{ address: "198.51.100.5", family: "IPv4", prefixLength: 24 }] }] },
-      lastFailover: { at: new Date(WALL).toISOString(), atMs: 99_000, durationMs: 12, from: SRV6, to: SRV5, cause: "deadtime", groups: [VIP_KEY], failedGroups: [] },
+      appliance: {
+        sampledAt: new Date(WALL).toISOString(),
+        hostname: "h",
+        uptimeSeconds: 5,
+        loadavg: [0.1, 0.2, 0.3],
+        memory: { totalBytes: 10, availableBytes: 5 },
+        interfaces: [{ name: "eth0", operstate: "up", mac: "02:00:00:00:00:01", addresses: [{ address: "198.51.100.5", family: "IPv4", prefixLength: 24 }] }],
+      },
+      lastFailover: {
+        at: new Date(WALL).toISOString(),
+        atMs: 99_000,
+        durationMs: 12,
+        from: SRV6,
+        to: SRV5,
+        cause: "deadtime",
+        groups: [VIP_KEY],
+        failedGroups: [],
+      },
       failoverTotal: 1,
     });
     assert.deepEqual(s.events, [{ at: new Date(WALL).toISOString(), level: "info", text: "a" }]);
@@ -90,14 +132,26 @@ describe("buildDaemonStatus", () => {
   });
 
   it("the schema validator does reject what the schema forbids", () => {
-    const s = JSON.parse(JSON.stringify(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 }))) as Record<string, unknown>;
+    const s = JSON.parse(JSON.stringify(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 }))) as Record<
+      string,
+      unknown
+    >;
     s.extra = 1;
     (s.nodes as Record<string, unknown>[])[0]!.status = "sleeping";
     delete s.pid;
     const errors = validateJsonSchema(SCHEMA, s);
-    assert.ok(errors.some((e) => e.includes('missing required property "pid"')), errors.join("\n"));
-    assert.ok(errors.some((e) => e.includes("$.nodes[0].status")), errors.join("\n"));
-    assert.ok(errors.some((e) => e.includes("$.extra")), errors.join("\n"));
+    assert.ok(
+      errors.some((e) => e.includes('missing required property "pid"')),
+      errors.join("\n"),
+    );
+    assert.ok(
+      errors.some((e) => e.includes("$.nodes[0].status")),
+      errors.join("\n"),
+    );
+    assert.ok(
+      errors.some((e) => e.includes("$.extra")),
+      errors.join("\n"),
+    );
   });
 });
 
@@ -106,7 +160,10 @@ describe("RecentEvents", () => {
     const r = new RecentEvents(3);
     for (let i = 1; i <= 5; i++) r.push("info", `e${i}`, WALL + i);
     r.push("debug", "noise");
-    assert.deepEqual(r.list().map((e) => e.text), ["e3", "e4", "e5"]);
+    assert.deepEqual(
+      r.list().map((e) => e.text),
+      ["e3", "e4", "e5"],
+    );
     assert.equal(r.total, 5);
     assert.equal(r.size, 3);
   });
@@ -119,7 +176,8 @@ describe("RecentEvents", () => {
 });
 
 describe("FailoverTracker", () => {
-  const snap = (peer: MembershipSnapshot["nodes"][number]["status"], state: MembershipSnapshot["groups"][number]["state"]) => seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: state });
+  const snap = (peer: MembershipSnapshot["nodes"][number]["status"], state: MembershipSnapshot["groups"][number]["state"]) =>
+    seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: state });
   const log = (text: string): ClusterAction => ({ type: "log", level: "warn", text });
 
   it("times a takeover from the peer's death to its group running here", () => {
@@ -142,7 +200,16 @@ describe("FailoverTracker", () => {
     obs([log("node srv5.localdomain: is dead"), { type: "start-group", key: VIP_KEY }], snap("dead", "starting"), 5000);
     assert.equal(t.last, null);
     obs([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], snap("dead", "running"), 5042);
-    assert.deepEqual(t.last, { at: new Date(WALL + 5000).toISOString(), atMs: 5000, durationMs: 42, from: SRV5, to: SRV6, cause: "deadtime", groups: [VIP_KEY], failedGroups: [] });
+    assert.deepEqual(t.last, {
+      at: new Date(WALL + 5000).toISOString(),
+      atMs: 5000,
+      durationMs: 42,
+      from: SRV5,
+      to: SRV6,
+      cause: "deadtime",
+      groups: [VIP_KEY],
+      failedGroups: [],
+    });
     assert.equal(t.total, 1);
     const h = t.histogram();
     assert.equal(h.count, 1);

@@ -191,7 +191,12 @@ export function buildDaemonStatus(input: DaemonStatusInput): DaemonStatus {
       site: DEFAULT_NODE_SITE,
       monitored: true,
       ...(local ? { lastHeardAgoMs: null, lastHeardAt: null } : ago(n.lastStatusAt)),
-      links: n.links.map((l) => ({ name: l.name, status: linkWord(l.status), ...ago(l.lastHeardAt), ...(l.statusIntervals?.length ? { heartbeatIntervalsMs: l.statusIntervals.map((x) => x.intervalMs) } : {}) })),
+      links: n.links.map((l) => ({
+        name: l.name,
+        status: linkWord(l.status),
+        ...ago(l.lastHeardAt),
+        ...(l.statusIntervals?.length ? { heartbeatIntervalsMs: l.statusIntervals.map((x) => x.intervalMs) } : {}),
+      })),
       hosts: [],
       apiClients: local ? localClients : n.status === "active" ? localClients : [],
     });
@@ -287,7 +292,12 @@ export function buildDaemonStatus(input: DaemonStatusInput): DaemonStatus {
     failovers: {
       total: input.failoverTotal ?? 0,
       last: input.lastFailover ?? null,
-      takeoverSeconds: input.takeoverHistogram ?? { bounds: TAKEOVER_BUCKETS_SECONDS, counts: new Array<number>(TAKEOVER_BUCKETS_SECONDS.length + 1).fill(0), sum: 0, count: 0 },
+      takeoverSeconds: input.takeoverHistogram ?? {
+        bounds: TAKEOVER_BUCKETS_SECONDS,
+        counts: new Array<number>(TAKEOVER_BUCKETS_SECONDS.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      },
     },
     parameters,
     events,

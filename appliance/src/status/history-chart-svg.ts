@@ -36,7 +36,7 @@ export function renderHistoryChart(points: readonly ChartPoint[], options: Histo
   const maxY = Math.max(...points.map((p) => p.y), options.reference?.y ?? 0, 1e-9);
   const minX = points[0]!.x;
   const spanX = Math.max(points[points.length - 1]!.x - minX, 1e-9);
-  const px = (x: number) => round(padL + (points.length === 1 ? (w - padL - padR) : ((x - minX) / spanX) * (w - padL - padR)));
+  const px = (x: number) => round(padL + (points.length === 1 ? w - padL - padR : ((x - minX) / spanX) * (w - padL - padR)));
   const py = (y: number) => round(padT + (1 - y / maxY) * (h - padT - padB));
   let svg = head;
   svg += `<rect x="0" y="0" width="${w}" height="${h}" fill="none" stroke="#ddd"/>`;

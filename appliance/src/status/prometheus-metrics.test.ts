@@ -14,7 +14,8 @@ function value(fams: Map<string, PromFamily>, family: string, labels: Record<str
 
 function standbyAfterTakeover(): DaemonStatus {
   const t = new FailoverTracker();
-  const snap = (peer: "active" | "dead", state: "stopped" | "starting" | "running") => seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: state, rscStatus: state === "running" ? "all" : "none" });
+  const snap = (peer: "active" | "dead", state: "stopped" | "starting" | "running") =>
+    seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: state, rscStatus: state === "running" ? "all" : "none" });
   t.observe([{ type: "log", level: "info", text: "x" }], () => snap("active", "stopped"), 0, 0);
   t.observe([{ type: "log", level: "warn", text: `node ${SRV5}: is dead` }], () => snap("dead", "starting"), 1000, 1_700_000_000_000);
   t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), 1300, 0);
@@ -32,7 +33,9 @@ function standbyAfterTakeover(): DaemonStatus {
 
 describe("renderPrometheusMetrics", () => {
   it("parses as strict 0.0.4 text and says what the status says", () => {
-    const fams = parsePrometheusText(renderPrometheusMetrics(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1, startedAtMs: 40_000 })));
+    const fams = parsePrometheusText(
+      renderPrometheusMetrics(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1, startedAtMs: 40_000 })),
+    );
     assert.equal(fams.get("twinbeat_info")?.type, "gauge");
     assert.equal(value(fams, "twinbeat_node_up", { node: SRV6, type: "normal" }), 1);
     assert.equal(value(fams, "twinbeat_node_up", { node: "198.51.100.2", type: "ping" }), 1);

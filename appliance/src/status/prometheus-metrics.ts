@@ -53,7 +53,8 @@ export function renderPrometheusMetrics(status: DaemonStatus): string {
   if (status.uptimeMs !== null) e.sample("twinbeat_uptime_seconds", {}, status.uptimeMs / 1000);
 
   e.family("twinbeat_node_up", "gauge", "1 when the node is up, active or (ping nodes) answering; 0 otherwise.");
-  for (const n of status.nodes) e.sample("twinbeat_node_up", { node: n.name, type: n.type }, n.status === "active" || n.status === "up" || n.status === "ping" ? 1 : 0);
+  for (const n of status.nodes)
+    e.sample("twinbeat_node_up", { node: n.name, type: n.type }, n.status === "active" || n.status === "up" || n.status === "ping" ? 1 : 0);
 
   e.family("twinbeat_node_status", "gauge", "1 for the node's current Heartbeat status word, 0 for the others.");
   for (const n of status.nodes) {
@@ -72,7 +73,8 @@ export function renderPrometheusMetrics(status: DaemonStatus): string {
 
   e.family("twinbeat_link_last_heard_age_seconds", "gauge", "Time since any packet arrived on the heartbeat link.");
   for (const n of status.nodes) {
-    for (const l of n.links) if (l.lastHeardAgoMs !== null) e.sample("twinbeat_link_last_heard_age_seconds", { node: n.name, link: l.name }, l.lastHeardAgoMs / 1000);
+    for (const l of n.links)
+      if (l.lastHeardAgoMs !== null) e.sample("twinbeat_link_last_heard_age_seconds", { node: n.name, link: l.name }, l.lastHeardAgoMs / 1000);
   }
 
   for (const [name, help, key] of HEARTBEAT_COUNTERS) {
@@ -81,7 +83,9 @@ export function renderPrometheusMetrics(status: DaemonStatus): string {
   }
 
   e.family("twinbeat_heartbeats_rejected_total", "counter", "Datagrams dropped by the decoder (bad signature, malformed, unknown auth index...), by reason.");
-  const reasons = Object.keys(status.counters).filter((k) => k.startsWith("rejected:")).sort();
+  const reasons = Object.keys(status.counters)
+    .filter((k) => k.startsWith("rejected:"))
+    .sort();
   for (const k of reasons) e.sample("twinbeat_heartbeats_rejected_total", { reason: k.slice("rejected:".length) }, status.counters[k]!);
   if (reasons.length === 0) e.sample("twinbeat_heartbeats_rejected_total", { reason: "any" }, status.counters.rejected ?? 0);
 

@@ -22,7 +22,15 @@ function monitoredStatus() {
     keepaliveMs: 200,
     deadtimeMs: 1000,
     groups: [{ key: VIP_KEY, homeNode: srv5 }],
-    monitoredGroups: [{ key: VIP_KEY, resources: [VIP_KEY, "httpd"], checks: [{ id: "httpd http://198.51.100.100/", resource: "httpd", intervalMs: 500, timeoutMs: 400, fall: 2, rise: 1, onFail: "restart" }], migrationThreshold: 3, failureTimeoutMs: 600_000 }],
+    monitoredGroups: [
+      {
+        key: VIP_KEY,
+        resources: [VIP_KEY, "httpd"],
+        checks: [{ id: "httpd http://198.51.100.100/", resource: "httpd", intervalMs: 500, timeoutMs: 400, fall: 2, rise: 1, onFail: "restart" }],
+        migrationThreshold: 3,
+        failureTimeoutMs: 600_000,
+      },
+    ],
   });
   sim.start(srv5);
   sim.start("srv6.localdomain");
@@ -72,7 +80,10 @@ describe("resource monitoring in the status", () => {
   });
 
   it("renders the same chart for the same points, and says when there is no data", () => {
-    const pts = [{ x: 0, y: 3 }, { x: 1, y: 7, bad: true }];
+    const pts = [
+      { x: 0, y: 3 },
+      { x: 1, y: 7, bad: true },
+    ];
     assert.equal(renderHistoryChart(pts, { title: "t", unit: "ms" }), renderHistoryChart(pts, { title: "t", unit: "ms" }));
     assert.match(renderHistoryChart([], { title: "t", unit: "ms" }), /no data yet/);
   });

@@ -107,11 +107,16 @@ export function renderResourceMetrics(groups: readonly StatusMonitoredGroup[]): 
   let t = "";
   const family = (name: string, type: string, help: string) => (t += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
   family("twinbeat_resource_check_healthy", "gauge", "1 while the resource check is healthy (after rise/fall debouncing), 0 while failing.");
-  for (const g of groups) for (const c of g.checks) t += `twinbeat_resource_check_healthy{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.health === "healthy" ? 1 : 0}\n`;
+  for (const g of groups)
+    for (const c of g.checks)
+      t += `twinbeat_resource_check_healthy{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.health === "healthy" ? 1 : 0}\n`;
   family("twinbeat_resource_check_runs_total", "counter", "Runs of the resource check.");
-  for (const g of groups) for (const c of g.checks) t += `twinbeat_resource_check_runs_total{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.runs}\n`;
+  for (const g of groups)
+    for (const c of g.checks) t += `twinbeat_resource_check_runs_total{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.runs}\n`;
   family("twinbeat_resource_check_failed_runs_total", "counter", "Runs of the resource check that failed or timed out.");
-  for (const g of groups) for (const c of g.checks) t += `twinbeat_resource_check_failed_runs_total{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.failedRuns}\n`;
+  for (const g of groups)
+    for (const c of g.checks)
+      t += `twinbeat_resource_check_failed_runs_total{group="${lbl(g.key)}",resource="${lbl(c.resource)}",check="${lbl(c.id)}"} ${c.failedRuns}\n`;
   family("twinbeat_resource_group_failures", "gauge", "Monitor failures of the group counted now (within failure_timeout).");
   for (const g of groups) t += `twinbeat_resource_group_failures{group="${lbl(g.key)}"} ${g.failures}\n`;
   family("twinbeat_resource_check_latency_seconds", "histogram", "How long each run of the resource check took.");
@@ -134,11 +139,18 @@ export function renderResourceMetrics(groups: readonly StatusMonitoredGroup[]): 
 
 /** The page's chart of heartbeat intervals per link of each peer, with the warntime as a reference line. */
 export function renderLinkHistorySection(
-  nodes: readonly { readonly name: string; readonly local: boolean; readonly type: string; readonly links: readonly { readonly name: string; readonly heartbeatIntervalsMs?: readonly number[] }[] }[],
+  nodes: readonly {
+    readonly name: string;
+    readonly local: boolean;
+    readonly type: string;
+    readonly links: readonly { readonly name: string; readonly heartbeatIntervalsMs?: readonly number[] }[];
+  }[],
   warntimeMs: number,
   esc: (s: string) => string,
 ): string {
-  const rows = nodes.filter((n) => n.type === "normal" && !n.local).flatMap((n) => n.links.map((l) => ({ node: n.name, link: l.name, intervals: l.heartbeatIntervalsMs ?? [] })));
+  const rows = nodes
+    .filter((n) => n.type === "normal" && !n.local)
+    .flatMap((n) => n.links.map((l) => ({ node: n.name, link: l.name, intervals: l.heartbeatIntervalsMs ?? [] })));
   if (rows.length === 0) return "";
   let h = `<section id="link-history"><h2>Heartbeat intervals</h2><table class="stack"><thead><tr><th>Link</th><th>Interval between heartbeats (last ${Math.max(...rows.map((r) => r.intervals.length))})</th></tr></thead><tbody>`;
   for (const r of rows) {

@@ -135,7 +135,8 @@ export function renderStatusMain(s: DaemonStatus): string {
   if (events.length === 0) h += `<p class="muted">Nothing logged yet.</p>`;
   else {
     h += `<table class="events"><tbody>`;
-    for (const e of events) h += `<tr class="lv-${cls(e.level)}"><td><time datetime="${esc(e.at)}">${clock(e.at)}</time></td><td>${esc(e.level)}</td><td>${esc(e.text)}</td></tr>`;
+    for (const e of events)
+      h += `<tr class="lv-${cls(e.level)}"><td><time datetime="${esc(e.at)}">${clock(e.at)}</time></td><td>${esc(e.level)}</td><td>${esc(e.text)}</td></tr>`;
     h += `</tbody></table>`;
   }
   h += `</section>`;
@@ -161,7 +162,10 @@ function renderNode(n: StatusNode): string {
 }
 
 function renderGroup(g: StatusGroup): string {
-  const holder = g.holder === null ? `<span class="badge s-dead">nobody</span>` : `<strong>${esc(g.holder)}</strong>${g.holderSource === "inferred" ? ` <span class="muted">(peer, inferred)</span>` : ""}`;
+  const holder =
+    g.holder === null
+      ? `<span class="badge s-dead">nobody</span>`
+      : `<strong>${esc(g.holder)}</strong>${g.holderSource === "inferred" ? ` <span class="muted">(peer, inferred)</span>` : ""}`;
   return (
     `<tr data-group="${esc(g.key)}" data-holder="${esc(g.holder ?? "")}" data-state="${esc(g.state)}">` +
     `<td data-label="Group">${esc(g.resources.join(" "))}</td><td data-label="Addresses" class="vip">${esc(g.addresses.join(", ")) || `<span class="muted">-</span>`}</td>` +

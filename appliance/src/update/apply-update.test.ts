@@ -23,7 +23,16 @@ function setup() {
   for (const p of ["vmlinuz", "initrd.img", "twinbeat.sqfs"]) writeFileSync(join(src, p), randomBytes(50_000));
   const key = generateKeyPair(join(dir, "key"), "test");
   const bundle = join(dir, "new.update");
-  writeBundle(bundle, { version: "0.2.0", commit: "c", built: "2026-12-03T14:00:00Z", files: Object.fromEntries(["vmlinuz", "initrd.img", "twinbeat.sqfs"].map((p) => [p, join(src, p)])) }, readPrivateKey(key.privatePath));
+  writeBundle(
+    bundle,
+    {
+      version: "0.2.0",
+      commit: "c",
+      built: "2026-12-03T14:00:00Z",
+      files: Object.fromEntries(["vmlinuz", "initrd.img", "twinbeat.sqfs"].map((p) => [p, join(src, p)])),
+    },
+    readPrivateKey(key.privatePath),
+  );
   return { dir, boot, src, bundle, trusted: [readPublicKey(key.publicPath)], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

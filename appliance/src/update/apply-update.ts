@@ -5,7 +5,9 @@ import { afterWrite, applyTarget, beforeWrite, type SlotName } from "./boot-slot
 import { readSlots, withWritable, writeSlotParts, writeSlots } from "./boot-partition";
 import type { TrustedKey } from "./update-keys";
 
-export type ApplyResult = { readonly ok: true; readonly slot: SlotName; readonly version: string; readonly message: string } | { readonly ok: false; readonly problem: string; readonly wroteNothing: boolean };
+export type ApplyResult =
+  | { readonly ok: true; readonly slot: SlotName; readonly version: string; readonly message: string }
+  | { readonly ok: false; readonly problem: string; readonly wroteNothing: boolean };
 
 /** Nothing is written unless the bundle verifies and the record allows an update now. */
 export function applyUpdate(bundlePath: string, bootDir: string, running: SlotName, trusted: readonly TrustedKey[]): ApplyResult {
@@ -24,7 +26,11 @@ export function applyUpdate(bundlePath: string, bootDir: string, running: SlotNa
       writeSlots(bootDir, afterWrite(beforeWrite(record.value, slot), slot, version));
     });
   } catch (err) {
-    return { ok: false, problem: `writing slot ${slot} failed: ${(err as Error).message} (the good slot ${record.value.good} is untouched and stays the default)`, wroteNothing: false };
+    return {
+      ok: false,
+      problem: `writing slot ${slot} failed: ${(err as Error).message} (the good slot ${record.value.good} is untouched and stays the default)`,
+      wroteNothing: false,
+    };
   }
   return {
     ok: true,

@@ -40,7 +40,12 @@ export function loaderFiles(s: BootSlots): LoaderFiles {
   for (const n of slots) {
     sys.push("", `LABEL slot-${n}`, `  KERNEL ${slotDir(n)}/vmlinuz`, `  APPEND initrd=${slotDir(n)}/initrd.img ${append(n)}`);
   }
-  sys.push("", "LABEL recovery", `  KERNEL ${slotDir(s.good)}/vmlinuz`, `  APPEND initrd=${slotDir(s.good)}/initrd.img ${append(s.good, " twinbeat.recovery")}`);
+  sys.push(
+    "",
+    "LABEL recovery",
+    `  KERNEL ${slotDir(s.good)}/vmlinuz`,
+    `  APPEND initrd=${slotDir(s.good)}/initrd.img ${append(s.good, " twinbeat.recovery")}`,
+  );
   files.set("/syslinux/syslinux.cfg", sys.join("\n") + "\n");
   files.set(
     "/loader/loader.conf",
@@ -59,7 +64,10 @@ export function loaderFiles(s: BootSlots): LoaderFiles {
       files.set(path, ""); // an empty entry is ignored by systemd-boot; the writer removes it
       continue;
     }
-    files.set(path, [`title   ${describe(s, n)}`, `linux   ${slotDir(n)}/vmlinuz`, `initrd  ${slotDir(n)}/initrd.img`, `options ${append(n)}`].join("\n") + "\n");
+    files.set(
+      path,
+      [`title   ${describe(s, n)}`, `linux   ${slotDir(n)}/vmlinuz`, `initrd  ${slotDir(n)}/initrd.img`, `options ${append(n)}`].join("\n") + "\n",
+    );
   }
   files.set(
     "/loader/entries/twinbeat-recovery.conf",

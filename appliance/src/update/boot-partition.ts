@@ -117,7 +117,8 @@ export function writeSlotParts(bootDir: string, slot: SlotName, bundle: Verified
     const fd = openSync(join(dir, part.name), "r");
     try {
       const sha = hashRange(fd, 0, part.sizeBytes);
-      if (sha !== part.sha256 || readAt(fd, part.sizeBytes, 1).length !== 0) throw new Error(`${slotDir(slot)}/${part.name} reads back wrong from the boot partition: slot ${slot} is not bootable`);
+      if (sha !== part.sha256 || readAt(fd, part.sizeBytes, 1).length !== 0)
+        throw new Error(`${slotDir(slot)}/${part.name} reads back wrong from the boot partition: slot ${slot} is not bootable`);
     } finally {
       closeSync(fd);
     }

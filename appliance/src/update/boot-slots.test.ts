@@ -100,7 +100,10 @@ test("loader files: syslinux and systemd-boot agree on the default slot and pass
   const f = loaderFiles(s);
   const sys = f.get("/syslinux/syslinux.cfg")!;
   assert.match(sys, /^DEFAULT twinbeat$/m);
-  assert.match(sys, /LABEL twinbeat\n {2}KERNEL \/twinbeat\/b\/vmlinuz\n {2}APPEND initrd=\/twinbeat\/b\/initrd\.img console=ttyS0,115200n8 quiet panic=10 twinbeat\.slot=b\n/);
+  assert.match(
+    sys,
+    /LABEL twinbeat\n {2}KERNEL \/twinbeat\/b\/vmlinuz\n {2}APPEND initrd=\/twinbeat\/b\/initrd\.img console=ttyS0,115200n8 quiet panic=10 twinbeat\.slot=b\n/,
+  );
   assert.match(sys, /LABEL recovery\n {2}KERNEL \/twinbeat\/a\/vmlinuz\n {2}APPEND initrd=\/twinbeat\/a\/initrd\.img .* twinbeat\.slot=a twinbeat\.recovery\n/);
   assert.match(f.get("/loader/loader.conf")!, /^default twinbeat-b\.conf$/m);
   assert.match(f.get("/loader/entries/twinbeat-b.conf")!, /^title {3}Twinbeat 0\.2\.0 \(slot b, on trial\)$/m);

@@ -70,7 +70,8 @@ export function parseSlots(text: string, source: string): Parsed<BootSlots> {
   if (cmdline === undefined) return { ok: false, problem: `${source}: no "cmdline" line` };
   if (good === undefined) return { ok: false, problem: `${source}: no "good" line` };
   if (!versions[good]) return { ok: false, problem: `${source}: the good slot ${good} has no "version" line` };
-  if (trial && (trial.slot === good || !versions[trial.slot])) return { ok: false, problem: `${source}: the trial slot ${trial.slot} is the good one or holds nothing` };
+  if (trial && (trial.slot === good || !versions[trial.slot]))
+    return { ok: false, problem: `${source}: the trial slot ${trial.slot} is the good one or holds nothing` };
   return { ok: true, value: { cmdline, good, ...(trial ? { trial } : {}), ...(failed ? { failed } : {}), versions } };
 }
 
@@ -133,7 +134,10 @@ export function markGood(s: BootSlots, booted: SlotName): BootSlots {
 /** Why an update may not be applied now, or the slot it goes to. */
 export function applyTarget(s: BootSlots, running: SlotName): Parsed<SlotName> {
   if (s.trial && s.trial.slot === running) {
-    return { ok: false, problem: `the running slot ${running} is on trial: wait until it is marked good (or reboot to slot ${s.good}) before applying another update` };
+    return {
+      ok: false,
+      problem: `the running slot ${running} is on trial: wait until it is marked good (or reboot to slot ${s.good}) before applying another update`,
+    };
   }
   if (running !== s.good) return { ok: false, problem: `the running slot ${running} is not the good one (${s.good}): boot the good slot first` };
   return { ok: true, value: otherSlot(running) };

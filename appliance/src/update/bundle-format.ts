@@ -84,7 +84,10 @@ export function parseHeader(head: Buffer): Parsed<BundleHeader> {
     return { ok: false, problem: `the bundle's header gives no sensible manifest-bytes (1..${MAX_MANIFEST_BYTES})` };
   }
   if (signatureBytes !== SIGNATURE_BYTES) {
-    return { ok: false, problem: `the bundle's header gives signature-bytes ${fields.get("signature-bytes") ?? "(none)"}, an Ed25519 signature is ${SIGNATURE_BYTES}` };
+    return {
+      ok: false,
+      problem: `the bundle's header gives signature-bytes ${fields.get("signature-bytes") ?? "(none)"}, an Ed25519 signature is ${SIGNATURE_BYTES}`,
+    };
   }
   return { ok: true, value: { manifestBytes, signatureBytes, manifestOffset: end + 2 } };
 }

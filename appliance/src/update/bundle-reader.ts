@@ -85,7 +85,9 @@ function verifyOpenBundle(fd: number, path: string, trusted: readonly TrustedKey
     if (claimed && !trusted.some((k) => k.id === claimed)) {
       return refuse(`wrong key: the bundle says it is signed by key ${claimed}, this appliance trusts only ${ids}`);
     }
-    return refuse(`bad signature: the manifest does not match its signature under key ${ids} (the manifest was changed after signing, or the signature is damaged)`);
+    return refuse(
+      `bad signature: the manifest does not match its signature under key ${ids} (the manifest was changed after signing, or the signature is damaged)`,
+    );
   }
   const manifest = parseManifest(manifestRaw);
   if (!manifest.ok) return refuse(`signed but not understood: ${manifest.problem}`);

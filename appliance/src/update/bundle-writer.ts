@@ -47,7 +47,7 @@ export function writeBundle(out: string, source: BundleSource, privateKey: KeyOb
 function copyInto(outFd: number, file: string, sizeBytes: number): void {
   const fd = openSync(file, "r");
   try {
-    for (let done = 0; done < sizeBytes; ) {
+    for (let done = 0; done < sizeBytes;) {
       const chunk = readAt(fd, done, Math.min(1024 * 1024, sizeBytes - done));
       if (chunk.length === 0) throw new Error(`${file} shrank while being copied`);
       writeSync(outFd, chunk);

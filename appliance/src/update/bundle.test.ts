@@ -149,7 +149,10 @@ test("a changed byte in a part is refused by that part's name; extra bytes and f
     const at = ok.offsets.get("initrd.img")!;
     const byte = readFileSync(f.bundle)[at]!;
     patch(f.bundle, at, Buffer.from([byte ^ 0xff]));
-    assert.match((verifyBundle(f.bundle, trusted(f)) as { problem: string }).problem, /^part initrd\.img is damaged: its SHA-256 is [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$/);
+    assert.match(
+      (verifyBundle(f.bundle, trusted(f)) as { problem: string }).problem,
+      /^part initrd\.img is damaged: its SHA-256 is [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$/,
+    );
     patch(f.bundle, at, Buffer.from([byte]));
     writeFileSync(f.bundle, Buffer.concat([readFileSync(f.bundle), Buffer.from("junk")]));
     assert.match((verifyBundle(f.bundle, trusted(f)) as { problem: string }).problem, /^4 unexpected bytes after the last part/);

@@ -55,7 +55,19 @@ test("the active box waits for its peer (rebooting into its new slot), hands ove
     { kind: "status", atMs: 33_000, view: view(false, "active", "beta") },
     { kind: "applied", atMs: 40_000, problem: null, message: "slot a now holds Twinbeat 0.2.0" },
   ]);
-  assert.deepEqual(kinds(actions), ["verify", "ask-status", "ask-status", "ask-status", "send-standby", "ask-status", "ask-status", "ask-status", "apply", "reboot", "finish"]);
+  assert.deepEqual(kinds(actions), [
+    "verify",
+    "ask-status",
+    "ask-status",
+    "ask-status",
+    "send-standby",
+    "ask-status",
+    "ask-status",
+    "ask-status",
+    "apply",
+    "reboot",
+    "finish",
+  ]);
   assert.equal(state.phase, "done");
   assert.deepEqual(state.handedOver, ["IPaddr::198.51.100.100/24/eth1"]);
   assert.match(said(actions).join("\n"), /waiting up to 60 s for beta \(now dead\)/);
@@ -96,7 +108,11 @@ test("the peer dies during the handover, or never reports the groups: no apply",
   const died = drive([...base, { kind: "status", atMs: 2000, view: view(false, "dead", null) }]);
   assert.equal(died.state.phase, "failed");
   assert.match(said(died.actions).at(-1)!, /beta went dead during the handover/);
-  const slow = drive([...base, { kind: "status", atMs: 29_999, view: view(false, "active", null) }, { kind: "status", atMs: 30_000, view: view(false, "active", null) }]);
+  const slow = drive([
+    ...base,
+    { kind: "status", atMs: 29_999, view: view(false, "active", null) },
+    { kind: "status", atMs: 30_000, view: view(false, "active", null) },
+  ]);
   assert.equal(slow.state.phase, "failed");
   assert.ok(!kinds(slow.actions).includes("apply"));
 });

@@ -70,7 +70,13 @@ type Step = { readonly state: UpgradeState; readonly actions: readonly UpgradeAc
 const peerActive = (v: PairView) => v.peer !== null && (v.peer.status === "active" || v.peer.status === "up");
 
 function fail(s: UpgradeState, line: string): Step {
-  return { state: { ...s, phase: "failed" }, actions: [{ kind: "say", line: `upgrade: ${line}` }, { kind: "finish", exitCode: 1 }] };
+  return {
+    state: { ...s, phase: "failed" },
+    actions: [
+      { kind: "say", line: `upgrade: ${line}` },
+      { kind: "finish", exitCode: 1 },
+    ],
+  };
 }
 
 function toApply(s: UpgradeState, atMs: number, line: string): Step {
@@ -95,8 +101,16 @@ export function stepUpgrade(s: UpgradeState, input: UpgradeInput): Step {
       return { state: s, actions: [{ kind: "ask-status", delayMs: s.limits.pollMs }] };
     case "applied":
       if (s.phase !== "applying") return { state: s, actions: [] };
-      if (input.problem !== null) return fail(s, `${input.problem}${s.handedOver.length > 0 ? " (the groups stay on the peer; hb_takeover brings them back)" : ""}`);
-      if (!s.limits.reboot) return { state: { ...s, phase: "done" }, actions: [{ kind: "say", line: `upgrade: ${input.message}; reboot when ready` }, { kind: "finish", exitCode: 0 }] };
+      if (input.problem !== null)
+        return fail(s, `${input.problem}${s.handedOver.length > 0 ? " (the groups stay on the peer; hb_takeover brings them back)" : ""}`);
+      if (!s.limits.reboot)
+        return {
+          state: { ...s, phase: "done" },
+          actions: [
+            { kind: "say", line: `upgrade: ${input.message}; reboot when ready` },
+            { kind: "finish", exitCode: 0 },
+          ],
+        };
       return {
         state: { ...s, phase: "done" },
         actions: [{ kind: "say", line: `upgrade: ${input.message}; rebooting now` }, { kind: "reboot" }, { kind: "finish", exitCode: 0 }],
@@ -112,20 +126,27 @@ function onStatus(s: UpgradeState, atMs: number, view: PairView | null): Step {
       if (view === null) return fail(s, "Twinbeat does not answer on this box: use `twinbeat update apply` and reboot (nothing here to hand over)");
       const held = view.groups.filter((g) => g.heldHere).map((g) => g.key);
       if (held.length === 0) return toApply(s, atMs, `${view.localNode} holds no resource group: applying here first`);
-      if (view.peer === null) return fail(s, `${view.localNode} holds ${held.join(", ")} and has no peer: an upgrade here stops the service (apply by hand in a maintenance window)`);
+      if (view.peer === null)
+        return fail(s, `${view.localNode} holds ${held.join(", ")} and has no peer: an upgrade here stops the service (apply by hand in a maintenance window)`);
       if (!peerActive(view)) {
         if (s.phase === "checking") {
           const line = `${view.localNode} holds ${held.join(", ")}; waiting up to ${Math.round(s.limits.peerWaitMs / 1000)} s for ${view.peer.name} (now ${view.peer.status}) to be active before handing them over`;
           return { state: { ...s, phase: "waiting-peer", sinceMs: atMs }, actions: [{ kind: "say", line: `upgrade: ${line}` }, again.actions[0]!] };
         }
         if (atMs - s.sinceMs >= s.limits.peerWaitMs) {
-          return fail(s, `${view.peer.name} was not active within ${Math.round(s.limits.peerWaitMs / 1000)} s (${view.peer.status}): nothing was done, ${view.localNode} keeps ${held.join(", ")}`);
+          return fail(
+            s,
+            `${view.peer.name} was not active within ${Math.round(s.limits.peerWaitMs / 1000)} s (${view.peer.status}): nothing was done, ${view.localNode} keeps ${held.join(", ")}`,
+          );
         }
         return again;
       }
       return {
         state: { ...s, phase: "handing-over", sinceMs: atMs, handedOver: held },
-        actions: [{ kind: "say", line: `upgrade: ${view.peer.name} is ${view.peer.status}: handing ${held.join(", ")} over (hb_standby)` }, { kind: "send-standby" }],
+        actions: [
+          { kind: "say", line: `upgrade: ${view.peer.name} is ${view.peer.status}: handing ${held.join(", ")} over (hb_standby)` },
+          { kind: "send-standby" },
+        ],
       };
     }
     case "handing-over": {
@@ -133,9 +154,12 @@ function onStatus(s: UpgradeState, atMs: number, view: PairView | null): Step {
         return fail(s, `${view.peer.name} went ${view.peer.status} during the handover: not applying (the groups come back here by the usual failover)`);
       }
       const done =
-        view !== null && view.peer !== null && s.handedOver.every((key) => view.groups.some((g) => g.key === key && !g.heldHere && g.holder === view.peer!.name));
+        view !== null &&
+        view.peer !== null &&
+        s.handedOver.every((key) => view.groups.some((g) => g.key === key && !g.heldHere && g.holder === view.peer!.name));
       if (done) return toApply(s, atMs, `${view!.peer!.name} holds ${s.handedOver.join(", ")}: applying here`);
-      if (atMs - s.sinceMs >= s.limits.handoverMs) return fail(s, `the peer did not report holding ${s.handedOver.join(", ")} within ${Math.round(s.limits.handoverMs / 1000)} s: not applying`);
+      if (atMs - s.sinceMs >= s.limits.handoverMs)
+        return fail(s, `the peer did not report holding ${s.handedOver.join(", ")} within ${Math.round(s.limits.handoverMs / 1000)} s: not applying`);
       return again;
     }
     default:

@@ -4,7 +4,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { observeTrial, startTrialWatch, TRIAL_STABLE_MS, type TrialObservation, type TrialWatchState, type TrialVerdict } from "./trial-watch";
 
-const healthy = (atMs: number): TrialObservation => ({ atMs, applianceState: "ok", daemon: { localStatus: "active", peers: [{ name: "beta", status: "active" }] } });
+const healthy = (atMs: number): TrialObservation => ({
+  atMs,
+  applianceState: "ok",
+  daemon: { localStatus: "active", peers: [{ name: "beta", status: "active" }] },
+});
 const dead = (atMs: number): TrialObservation => ({ atMs, applianceState: "ok", daemon: null });
 
 function run(observations: TrialObservation[], limitMs = 60_000): { verdicts: TrialVerdict[]; state: TrialWatchState } {

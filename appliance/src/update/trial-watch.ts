@@ -17,7 +17,8 @@ export interface TrialWatchState {
   readonly lastReason: string;
 }
 
-export type TrialVerdict = { readonly kind: "wait" } | { readonly kind: "good"; readonly reason: string } | { readonly kind: "failed"; readonly reason: string };
+export type TrialVerdict =
+  { readonly kind: "wait" } | { readonly kind: "good"; readonly reason: string } | { readonly kind: "failed"; readonly reason: string };
 
 /** Healthy must hold this long (a daemon that dies right after it started is not healthy). */
 export const TRIAL_STABLE_MS = 10_000;
@@ -43,7 +44,10 @@ export function observeTrial(s: TrialWatchState, o: TrialObservation): { state: 
     const next = { ...s, healthySinceMs: since, lastReason: "healthy" };
     if (o.atMs - since >= TRIAL_STABLE_MS) {
       const peers = o.daemon!.peers.map((p) => `${p.name} ${p.status}`).join(", ");
-      return { state: next, verdict: { kind: "good", reason: `Twinbeat active${peers ? `, peer ${peers}` : ""}, for ${Math.round((o.atMs - since) / 1000)} s` } };
+      return {
+        state: next,
+        verdict: { kind: "good", reason: `Twinbeat active${peers ? `, peer ${peers}` : ""}, for ${Math.round((o.atMs - since) / 1000)} s` },
+      };
     }
     return { state: next, verdict: { kind: "wait" } };
   }

@@ -16,7 +16,10 @@ export interface TrustedKey {
 
 /** 16 hex digits of the SHA-256 of the public key (SPKI DER): short enough to print, long enough to tell keys apart. */
 export function keyId(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Reads a public key (PEM), or the public half of a private key (PEM); refuses anything that is not Ed25519. */
@@ -57,6 +60,9 @@ export function generateKeyPair(dir: string, label: string): { privatePath: stri
   writeFileSync(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   writeFileSync(publicPath, publicKey.export({ type: "spki", format: "pem" }), { mode: 0o644 });
   const id = keyId(publicKey);
-  writeFileSync(join(dir, "README.TXT"), `${label}\nkey id ${id}\nupdate-key.pem: private (signs bundles; keep it secret)\nupdate-key.pub: public (baked into images)\n`);
+  writeFileSync(
+    join(dir, "README.TXT"),
+    `${label}\nkey id ${id}\nupdate-key.pem: private (signs bundles; keep it secret)\nupdate-key.pub: public (baked into images)\n`,
+  );
   return { privatePath, publicPath, id };
 }

@@ -36,7 +36,9 @@ describe("driver and resource guard (fakes)", () => {
     a.clock.thaw();
     await pair.clock.advance(50);
     assert.ok(guard.ticks > ticksAtFreeze, "ticks again after SIGCONT");
-    assert.deepEqual(a.logger.find(/resource guard removed the addresses/), [`crit: This node was frozen past the peer's deadtime: the resource guard removed the addresses of ${GROUP}`]);
+    assert.deepEqual(a.logger.find(/resource guard removed the addresses/), [
+      `crit: This node was frozen past the peer's deadtime: the resource guard removed the addresses of ${GROUP}`,
+    ]);
   });
 
   it("a guard is created only when there are groups, and told every change of the held set", async () => {

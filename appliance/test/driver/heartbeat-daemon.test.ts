@@ -117,10 +117,12 @@ describe("HeartbeatDaemon on fakes", () => {
   });
 
   it("passes the ping interval computed once to the core and to the pinger", async () => {
-    open(new FakePair((n) => {
-      const f = defaultFiles(n);
-      return { ...f, haCf: f.haCf + "ping 203.0.113.1\n" };
-    }));
+    open(
+      new FakePair((n) => {
+        const f = defaultFiles(n);
+        return { ...f, haCf: f.haCf + "ping 203.0.113.1\n" };
+      }),
+    );
     await pair.start();
     const a = pair.node(NODE_A);
     assert.equal(a.pingers.length, 1);

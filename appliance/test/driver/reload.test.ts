@@ -16,7 +16,12 @@ function disturbances(pair: FakePair): string[] {
   const out: string[] = [];
   for (const n of pair.nodes.values()) {
     out.push(...n.logger.find(/is dead|Late heartbeat|returning after partition/).map((l) => `${n.name}: ${l}`));
-    out.push(...n.operations.filter((o) => !o.startsWith("announce")).slice(n.name === NODE_A ? 1 : 0).map((o) => `${n.name}: ${o}`));
+    out.push(
+      ...n.operations
+        .filter((o) => !o.startsWith("announce"))
+        .slice(n.name === NODE_A ? 1 : 0)
+        .map((o) => `${n.name}: ${o}`),
+    );
   }
   return out;
 }
@@ -126,7 +131,10 @@ describe("reload and signals (driver on fakes)", () => {
     a.rewrite(() => ({ authkeys: "auth 3\n3 sha1 other-secret\n" }));
     a.signals.raise("SIGHUP");
     await pair.clock.advance(2000);
-    assert.ok(disturbances(pair).some((d) => d.startsWith("beta: warn: node alpha: is dead")), disturbances(pair).join("\n"));
+    assert.ok(
+      disturbances(pair).some((d) => d.startsWith("beta: warn: node alpha: is dead")),
+      disturbances(pair).join("\n"),
+    );
   });
 
   it("media: a medium added and one changed are handed to the media adapter; the core gets the new options", async () => {
@@ -137,7 +145,10 @@ describe("reload and signals (driver on fakes)", () => {
     await pair.clock.advance(100);
     const media = pair.net.media(NODE_A);
     assert.equal(media.reconfigured.length, 1);
-    assert.deepEqual(media.reconfigured[0]!.map((m) => `${m.kind} ${m.dev}`), ["ucast eth1", "bcast eth2"]);
+    assert.deepEqual(
+      media.reconfigured[0]!.map((m) => `${m.kind} ${m.dev}`),
+      ["ucast eth1", "bcast eth2"],
+    );
     assert.deepEqual(a.logger.find(/Configuration reloaded/), ["info: Configuration reloaded: media changed"]);
   });
 
@@ -223,7 +234,28 @@ describe("reload and signals (driver on fakes)", () => {
     const a = pair.node(NODE_A);
     // Default action terminate/core/stop on Linux; Node itself ignores SIGPIPE; KILL and STOP cannot be caught;
     // BUS/FPE/ILL/SEGV/SYS are faults of the process itself (Node forbids handlers for the first four).
-    const notCatchable = new Set(["SIGKILL", "SIGSTOP", "SIGPIPE", "SIGBUS", "SIGFPE", "SIGILL", "SIGSEGV", "SIGSYS", "SIGIOT", "SIGABRT", "SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGUNUSED", "SIGINFO", "SIGLOST", "SIGCLD", "SIGBREAK", "SIGIO"]);
+    const notCatchable = new Set([
+      "SIGKILL",
+      "SIGSTOP",
+      "SIGPIPE",
+      "SIGBUS",
+      "SIGFPE",
+      "SIGILL",
+      "SIGSEGV",
+      "SIGSYS",
+      "SIGIOT",
+      "SIGABRT",
+      "SIGCHLD",
+      "SIGCONT",
+      "SIGURG",
+      "SIGWINCH",
+      "SIGUNUSED",
+      "SIGINFO",
+      "SIGLOST",
+      "SIGCLD",
+      "SIGBREAK",
+      "SIGIO",
+    ]);
     const missing = Object.keys(constants.signals).filter((s) => !notCatchable.has(s) && !a.signals.handlers.has(s));
     assert.deepEqual(missing, []);
     assert.ok(IGNORED_SIGNALS.includes("SIGALRM"));

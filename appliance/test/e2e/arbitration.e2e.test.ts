@@ -79,13 +79,19 @@ for (const ping of pingMatrix()) {
           const logs = () => `--- srv5\n${lab.outputOf(srv5.proc).slice(-12000)}\n--- srv6\n${lab.outputOf(srv6.proc).slice(-12000)}`;
           try {
             await sampler.waitForPage("NodeA", 15_000);
-            await waitFor("both see both ping nodes", async () => /status ping[\s\S]*status ping/.test(lab.outputOf(srv5.proc)) && /status ping[\s\S]*status ping/.test(lab.outputOf(srv6.proc)), 10_000);
+            await waitFor(
+              "both see both ping nodes",
+              async () => /status ping[\s\S]*status ping/.test(lab.outputOf(srv5.proc)) && /status ping[\s\S]*status ping/.test(lab.outputOf(srv6.proc)),
+              10_000,
+            );
             assert.match(lab.outputOf(srv5.proc), new RegExp(`is ${ping.name} ping`), "the daemon runs the implementation under test");
             await new Promise((r) => setTimeout(r, 5500));
 
             const cutAt = sampler.now();
             await how.cut(lab);
-            await waitFor("only srv6 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", DEADTIME_MS + 3000).catch((err: Error) => assert.fail(`${err.message}\n${logs()}`));
+            await waitFor("only srv6 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", DEADTIME_MS + 3000).catch((err: Error) =>
+              assert.fail(`${err.message}\n${logs()}`),
+            );
             const settledAt = sampler.now();
             assert.ok(settledAt - cutAt <= DEADTIME_MS + 1500, `only srv6 after ${settledAt - cutAt} ms`);
             await sampler.waitForPage("NodeB", 3000);
@@ -106,10 +112,14 @@ for (const ping of pingMatrix()) {
             assert.ok(after.length >= 20, `only ${after.length} samples after the handover`);
             assert.deepEqual(wrong, [], `samples after the handover without srv6 alone: ${describeSamples(wrong)}\n${logs()}`);
             const overlap = both.length ? `, both at the handover in ${both.length} sample(s) (${describeSamples(both)})` : ", never both";
-            t.diagnostic(`${ping.name}, ${how.name}: srv6 alone ${settledAt - cutAt} ms after the cut; ${during.length} samples during the cut, ${after.length} after the handover, all srv6 alone${overlap}`);
+            t.diagnostic(
+              `${ping.name}, ${how.name}: srv6 alone ${settledAt - cutAt} ms after the cut; ${during.length} samples during the cut, ${after.length} after the handover, all srv6 alone${overlap}`,
+            );
 
             await how.restore(lab);
-            await waitFor("srv5 holds the VIP again", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 15_000).catch((err: Error) => assert.fail(`${err.message}\n${logs()}`));
+            await waitFor("srv5 holds the VIP again", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 15_000).catch((err: Error) =>
+              assert.fail(`${err.message}\n${logs()}`),
+            );
             await sampler.waitForPage("NodeA", 5000);
             await new Promise((r) => setTimeout(r, 2000));
             const outage = longestOutageMs(sampler, healAt);

@@ -15,7 +15,8 @@ const isRoot = process.getuid?.() === 0;
 const OCF_AGENTS = "/usr/lib/ocf/resource.d/heartbeat";
 const missingTools = ["Filesystem", "MailTo"].filter((a) => !existsSync(join(OCF_AGENTS, a))).map((a) => `${OCF_AGENTS}/${a} (resource-agents)`);
 // losetup and mkfs.ext4 for the test's disk; the Filesystem agent checks for modprobe, fuser and fsck (scripts/lab/install-deps.sh).
-for (const tool of ["/usr/sbin/losetup", "/usr/sbin/mkfs.ext4", "/usr/sbin/modprobe", "/usr/bin/fuser", "/usr/sbin/fsck"]) if (!existsSync(tool)) missingTools.push(tool);
+for (const tool of ["/usr/sbin/losetup", "/usr/sbin/mkfs.ext4", "/usr/sbin/modprobe", "/usr/bin/fuser", "/usr/sbin/fsck"])
+  if (!existsSync(tool)) missingTools.push(tool);
 const skip = !isRoot ? "needs root for network namespaces and a loop device" : missingTools.length > 0 ? `needs ${missingTools.join(", ")}` : false;
 
 /**
@@ -55,7 +56,14 @@ function mailEvents(file: string): MailEvent[] {
     .filter((l) => l !== "")
     .map((l) => {
       const [node, to, what, mounted, vip, visitors] = l.split("|");
-      return { node: node!, to: to!, what: what!, mounted: mounted!.slice("mounted=".length), vip: vip!.slice("vip=".length), visitors: visitors!.slice("visitors=".length).trim() };
+      return {
+        node: node!,
+        to: to!,
+        what: what!,
+        mounted: mounted!.slice("mounted=".length),
+        vip: vip!.slice("vip=".length),
+        visitors: visitors!.slice("visitors=".length).trim(),
+      };
     });
 }
 
@@ -66,7 +74,14 @@ function operations(log: string, loop: string): string[] {
     const m = /Running (.*) (start|stop)$/.exec(line.trim());
     if (m === null) continue;
     const cmd = m[1]!;
-    const what = cmd.includes(`${OCF_AGENTS}/Filesystem`) && cmd.includes(`OCF_RESKEY_device=${loop}`) ? "Filesystem" : cmd.includes(`${OCF_AGENTS}/MailTo`) ? "MailTo" : /IPaddr/.test(cmd) ? "IPaddr" : `other(${cmd})`;
+    const what =
+      cmd.includes(`${OCF_AGENTS}/Filesystem`) && cmd.includes(`OCF_RESKEY_device=${loop}`)
+        ? "Filesystem"
+        : cmd.includes(`${OCF_AGENTS}/MailTo`)
+          ? "MailTo"
+          : /IPaddr/.test(cmd)
+            ? "IPaddr"
+            : `other(${cmd})`;
     ops.push(`${what} ${m[2]}`);
   }
   return ops;
@@ -75,7 +90,9 @@ function operations(log: string, loop: string): string[] {
 /** Is `dev` mounted on `dir` in the mount namespace of process `pid`? */
 function mountedIn(pid: number, dev: string, dir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/mounts`, "utf8").split("\n").some((l) => l.startsWith(`${dev} ${dir} ext4 `));
+    return readFileSync(`/proc/${pid}/mounts`, "utf8")
+      .split("\n")
+      .some((l) => l.startsWith(`${dev} ${dir} ext4 `));
   } catch {
     return false;
   }
@@ -107,13 +124,21 @@ describe("classic resource names run by resource-agents, heartbeat package out o
             writeFileSync(join(dir, "haresources"), `${pair.cfg.nodeNames.srv5} ${group}\n`);
             // Heartbeat's wrappers live in /etc/ha.d/resource.d; this config dir's resource.d
             // has only the lab's httpd, so nothing but Twinbeat's mapping can run the classic names.
-            assert.deepEqual(readdirSync(join(dir, "resource.d")).filter((f) => f === "Filesystem" || f === "MailTo"), []);
+            assert.deepEqual(
+              readdirSync(join(dir, "resource.d")).filter((f) => f === "Filesystem" || f === "MailTo"),
+              [],
+            );
           }
 
           // twinbeat check says what will run each resource.
           const check = await lab.exec("srv5", [...twinbeatArgv(), "check", "--config-dir", pair.cfg.dirs.srv5, "--node-name", pair.cfg.nodeNames.srv5]);
           assert.equal(check.code, 0, check.stdout + check.stderr);
-          assert.match(check.stdout, new RegExp(`note: Filesystem::${loop}::${dataDir}::ext4: classic name Filesystem → OCF agent ${OCF_AGENTS}/Filesystem \\(instance Filesystem_${loop}, device=${loop} directory=${dataDir} fstype=ext4\\)`));
+          assert.match(
+            check.stdout,
+            new RegExp(
+              `note: Filesystem::${loop}::${dataDir}::ext4: classic name Filesystem → OCF agent ${OCF_AGENTS}/Filesystem \\(instance Filesystem_${loop}, device=${loop} directory=${dataDir} fstype=ext4\\)`,
+            ),
+          );
           assert.match(check.stdout, new RegExp(`note: MailTo::root: classic name MailTo → OCF agent ${OCF_AGENTS}/MailTo \\(instance MailTo, email=root\\)`));
 
           const nodes: Partial<Record<SeedNodeKey, RunningNode>> = {};
@@ -124,12 +149,25 @@ describe("classic resource names run by resource-agents, heartbeat package out o
             const rscTmp = join(work, "rsctmp", name); // the OCF agents' state files: one machine, two nodes
             for (const d of [runDir, stateDir, rscTmp]) mkdirSync(d, { recursive: true });
             const env = { ...process.env, MAILCMD: mailer, HA_RSCTMP: rscTmp, EVENTS: events, DATA_DIR: dataDir, VIP: pair.vip };
-            const argv = [...twinbeatArgv(), "heartbeat", "-f", "--config-dir", pair.cfg.dirs[key], "--state-dir", stateDir, "--run-dir", runDir, "--node-name", name];
+            const argv = [
+              ...twinbeatArgv(),
+              "heartbeat",
+              "-f",
+              "--config-dir",
+              pair.cfg.dirs[key],
+              "--state-dir",
+              stateDir,
+              "--run-dir",
+              runDir,
+              "--node-name",
+              name,
+            ];
             const node = { name, host: key, runDir, stateDir, proc: lab.spawn(key, argv, { stdio: "pipe", env }) };
             nodes[key] = node;
             return node;
           };
-          const logs = () => `--- srv5\n${nodes.srv5 ? lab.outputOf(nodes.srv5.proc).slice(-4000) : ""}\n--- srv6\n${nodes.srv6 ? lab.outputOf(nodes.srv6.proc).slice(-4000) : ""}\n--- mail\n${existsSync(events) ? readFileSync(events, "utf8") : ""}`;
+          const logs = () =>
+            `--- srv5\n${nodes.srv5 ? lab.outputOf(nodes.srv5.proc).slice(-4000) : ""}\n--- srv6\n${nodes.srv6 ? lab.outputOf(nodes.srv6.proc).slice(-4000) : ""}\n--- mail\n${existsSync(events) ? readFileSync(events, "utf8") : ""}`;
           const srv5Name = pair.cfg.nodeNames.srv5;
           const srv6Name = pair.cfg.nodeNames.srv6;
 
@@ -138,7 +176,11 @@ describe("classic resource names run by resource-agents, heartbeat package out o
             const srv5 = start("srv5");
             const srv6 = start("srv6");
             await waitFor("srv5 to mail its takeover", () => mailEvents(events).some((e) => e.node === srv5Name && e.what === "takeover"), 20_000);
-            await waitFor("both active", async () => (await statusSeen(srv6, srv5Name)) === "active" && (await statusSeen(srv5, srv6Name)) === "active", 10_000);
+            await waitFor(
+              "both active",
+              async () => (await statusSeen(srv6, srv5Name)) === "active" && (await statusSeen(srv5, srv6Name)) === "active",
+              10_000,
+            );
             assert.deepEqual(await vipHolders(lab, pair.vip), ["srv5"]);
             assert.ok(mountedIn(srv5.proc.pid!, loop!, dataDir), `${loop} is not mounted on ${dataDir} in srv5's daemon\n${logs()}`);
             assert.deepEqual(operations(lab.outputOf(srv5.proc), loop!), ["IPaddr start", "Filesystem start", "MailTo start"], logs());
@@ -148,7 +190,9 @@ describe("classic resource names run by resource-agents, heartbeat package out o
             // 2. The holder's daemon dies (kill -9): its resource guard releases the group right to
             //    left (MailTo mails while the file system is still mounted), the peer takes over.
             process.kill(srv5.proc.pid!, "SIGKILL");
-            await waitFor("srv6 to mail its takeover", () => mailEvents(events).some((e) => e.node === srv6Name && e.what === "takeover"), 15_000).catch((err: Error) => assert.fail(`${err.message}\n${logs()}`));
+            await waitFor("srv6 to mail its takeover", () => mailEvents(events).some((e) => e.node === srv6Name && e.what === "takeover"), 15_000).catch(
+              (err: Error) => assert.fail(`${err.message}\n${logs()}`),
+            );
             await waitFor("srv6 alone to hold the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 5000);
             assert.ok(mountedIn(srv6.proc.pid!, loop!, dataDir), `${loop} is not mounted on ${dataDir} in srv6's daemon\n${logs()}`);
             assert.deepEqual(operations(lab.outputOf(srv6.proc), loop!), ["IPaddr start", "Filesystem start", "MailTo start"], logs());
@@ -166,9 +210,15 @@ describe("classic resource names run by resource-agents, heartbeat package out o
             const stop = await lab.exec("srv6", [...twinbeatArgv(), "heartbeat", "-k", "--run-dir", srv6.runDir]);
             assert.equal(stop.code, 0, stop.stdout + stop.stderr);
             await lab.waitExit(srv6.proc, 15_000);
-            assert.deepEqual(operations(lab.outputOf(srv6.proc), loop!), ["IPaddr start", "Filesystem start", "MailTo start", "MailTo stop", "Filesystem stop", "IPaddr stop"], logs());
+            assert.deepEqual(
+              operations(lab.outputOf(srv6.proc), loop!),
+              ["IPaddr start", "Filesystem start", "MailTo start", "MailTo stop", "Filesystem stop", "IPaddr stop"],
+              logs(),
+            );
             assert.doesNotMatch(lab.outputOf(srv6.proc), /Return code \d+ from/, logs());
-            assert.deepEqual(mailEvents(events).slice(3), [{ node: srv6Name, to: "root", what: "migrating", mounted: "yes", vip: "yes", visitors: `${srv5Name} ${srv6Name}` }]);
+            assert.deepEqual(mailEvents(events).slice(3), [
+              { node: srv6Name, to: "root", what: "migrating", mounted: "yes", vip: "yes", visitors: `${srv5Name} ${srv6Name}` },
+            ]);
             assert.deepEqual(await vipHolders(lab, pair.vip), []);
           } catch (err) {
             (err as Error).message += `\n${logs()}`;

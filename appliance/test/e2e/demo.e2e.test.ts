@@ -16,7 +16,11 @@ describe("the demo", { skip: !isRoot && "needs root for network namespaces" }, (
     const pages = [...out.matchAll(/→ (NodeA|NodeB)\b/g)].map((m) => m[1]);
     // NodeA, NodeB after the kill, NodeA after the failback, NodeB during the cable test, NodeA after the heal
     // (and again after httpd's restart), NodeB once httpd is broken for good.
-    assert.deepEqual(pages.filter((p, i) => p !== pages[i - 1]), ["NodeA", "NodeB", "NodeA", "NodeB", "NodeA", "NodeB"], out);
+    assert.deepEqual(
+      pages.filter((p, i) => p !== pages[i - 1]),
+      ["NodeA", "NodeB", "NodeA", "NodeB", "NodeA", "NodeB"],
+      out,
+    );
     assert.match(out, /→ only srv6 holds the VIP; the client reads NodeB \d+ ms after the cut/);
     assert.match(out, /srv5's log says why it gave way:\n\s+.*we are cut off, so we give way/);
     assert.match(out, /→ the client reads NodeA again \d+ ms after the plug; \d+ of \d+ samples unanswered since/);

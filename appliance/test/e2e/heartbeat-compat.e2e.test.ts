@@ -14,7 +14,10 @@ describe("Heartbeat 3.0.6 and twinbeat check on real configuration sets", { skip
     for (const line of formatReport(results).split("\n")) t.diagnostic(line);
     assert.ok(results.length >= 30, `only ${results.length} sets in the corpus`);
     const disagreements = results.filter((r) => r.outcome.startsWith("disagree"));
-    assert.deepEqual(disagreements.map((r) => `${r.name}: ${r.outcome}`), []);
+    assert.deepEqual(
+      disagreements.map((r) => `${r.name}: ${r.outcome}`),
+      [],
+    );
     // The documented differences are only the ones README.md names.
     for (const r of results.filter((x) => x.outcome.startsWith("deliberate"))) {
       assert.match(r.outcome, /crm\/Pacemaker mode|serial-only media|a resource Heartbeat only fails at takeover/);
@@ -26,8 +29,9 @@ describe("Heartbeat 3.0.6 and twinbeat check on real configuration sets", { skip
     // Issue 12: IPaddr::10.0.30.15//8/eth0:10 is read as Heartbeat's wrapper reads it.
     const slash = results.find((r) => r.name === "ljproyectoasir-double-slash");
     assert.equal(slash?.twinbeat.verdict, "accepted");
-    assert.deepEqual(slash?.ipResources.map((ip) => [ip.heartbeat, ip.twinbeat]), [
-      ["STUB ip=10.0.30.15 mask=8 nic=eth0:10 broadcast=", "IPaddr 10.0.30.15/8 on eth0:10"],
-    ]);
+    assert.deepEqual(
+      slash?.ipResources.map((ip) => [ip.heartbeat, ip.twinbeat]),
+      [["STUB ip=10.0.30.15 mask=8 nic=eth0:10 broadcast=", "IPaddr 10.0.30.15/8 on eth0:10"]],
+    );
   });
 });

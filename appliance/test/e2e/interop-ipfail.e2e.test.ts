@@ -193,7 +193,10 @@ async function setUp(lab: NetnsLab, work: string, t: TestContext, pingProgram: s
   fs.writeFileSync(join(realCfgDir, "ha.cf"), realHaCf.replace(/^respawn\s.*$/m, `respawn ${realIpfailUser} ${IPFAIL_BIN}`));
   const tbHaCf = fs.readFileSync(join(cfg.dirs.srv6, "ha.cf"), "utf8");
   const tbRespawn = /^respawn\s.*$/m.exec(tbHaCf)?.[0] ?? "(none)";
-  for (const [n, text] of [["srv5", fs.readFileSync(join(realCfgDir, "ha.cf"), "utf8")], ["srv6", tbHaCf]] as const) {
+  for (const [n, text] of [
+    ["srv5", fs.readFileSync(join(realCfgDir, "ha.cf"), "utf8")],
+    ["srv6", tbHaCf],
+  ] as const) {
     for (const want of [/^ucast eth1 /m, /^ping /m, /^auto_failback on/m, /^deadping /m, /^apiauth ipfail gid=haclient uid=hacluster/m, /^respawn /m]) {
       if (!want.test(text)) throw new Error(`${n} ha.cf lacks ${want}:\n${text}`);
     }
@@ -244,7 +247,8 @@ async function pairingProblems(p: Pair): Promise<string[]> {
   const peer = view?.nodes.find((n) => n.name === p.realName);
   if (view?.localStatus !== "active") problems.push(`Twinbeat local status = ${view?.localStatus ?? "(no answer)"}`);
   if (peer?.status !== "active") problems.push(`Twinbeat sees ${p.realName} as ${peer?.status ?? "(unknown)"}`);
-  if (peer && !peer.links.some((l) => l.name === "eth1" && l.status === "up")) problems.push(`Twinbeat's links to ${p.realName}: ${JSON.stringify(peer.links)}`);
+  if (peer && !peer.links.some((l) => l.name === "eth1" && l.status === "up"))
+    problems.push(`Twinbeat's links to ${p.realName}: ${JSON.stringify(peer.links)}`);
   return problems;
 }
 
@@ -307,7 +311,12 @@ function ipfailStory(p: Pair, fromRealLog = 0, fromTbLog = 0, fromWire = 0): str
 /** Starts the pair and waits for the normal layout (A on srv5, B on srv6), both active, both counting 2 ping nodes, ipfail joined. */
 async function bringUp(p: Pair, s: Sampler, t: TestContext): Promise<void> {
   const t0 = s.now();
-  await waitUntil("both nodes active over eth1", async () => (await pairingProblems(p)).length === 0, 20_000, async () => `${(await pairingProblems(p)).join("\n")}\n${ipfailStory(p)}`);
+  await waitUntil(
+    "both nodes active over eth1",
+    async () => (await pairingProblems(p)).length === 0,
+    20_000,
+    async () => `${(await pairingProblems(p)).join("\n")}\n${ipfailStory(p)}`,
+  );
   const served = (await s.waitPages(PAGES.srv5, PAGES.srv6, 30_000).catch((e: Error) => assert.fail(`${e.message}\n${ipfailStory(p)}`))) - t0;
   await waitUntil(
     "both sides to count 2 ping nodes",
@@ -323,7 +332,11 @@ async function bringUp(p: Pair, s: Sampler, t: TestContext): Promise<void> {
     "the real ipfail to sign on",
     async () => p.real.processes().some((x) => x.cmd.includes(IPFAIL_BIN)) && /ipfail/.test(p.real.log()),
     15_000,
-    async () => `real processes: ${p.real.processes().map((x) => x.cmd).join("; ")}\n${ipfailStory(p)}`,
+    async () =>
+      `real processes: ${p.real
+        .processes()
+        .map((x) => x.cmd)
+        .join("; ")}\n${ipfailStory(p)}`,
   );
   // Let the start-up exchanges (joins, ping nodes coming up, balanced foreign give-ups) settle,
   // then insist on the normal layout and stable resources on both sides.
@@ -396,7 +409,9 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
   // 1. Cut the public link: both groups end up on the other node, served to the client from there.
   const at = s.now();
   await p.lab.unplug(cut, "eth0");
-  const moved = await s.waitPages(PAGES[other], PAGES[other], MOVE_LIMIT_MS).catch((e: Error) => assert.fail(`${who} (${cut}) eth0 unplugged: ${e.message}\n${ipfailStory(p, realFrom, tbFrom, wireFrom)}`));
+  const moved = await s
+    .waitPages(PAGES[other], PAGES[other], MOVE_LIMIT_MS)
+    .catch((e: Error) => assert.fail(`${who} (${cut}) eth0 unplugged: ${e.message}\n${ipfailStory(p, realFrom, tbFrom, wireFrom)}`));
   const movedMs = moved - at;
   const counts = await pingCounts(p);
   // The heartbeat link never went down: no deadtime verdict, both still active.
@@ -404,17 +419,28 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
   if (paired.length) problems.push(`after the move the heartbeat pair is broken: ${paired.join("; ")}`);
   const realAfter = p.real.log().slice(realFrom);
   const tbAfter = tbLog(p).slice(tbFrom);
-  if (/is dead/.test(realAfter.split("\n").filter((l) => l.includes(p.tbName)).join("\n"))) problems.push(`the real node declared ${p.tbName} dead`);
+  if (
+    /is dead/.test(
+      realAfter
+        .split("\n")
+        .filter((l) => l.includes(p.tbName))
+        .join("\n"),
+    )
+  )
+    problems.push(`the real node declared ${p.tbName} dead`);
   if (new RegExp(`node ${p.realName.replace(/\./g, "\\.")}: is dead`).test(tbAfter)) problems.push(`Twinbeat declared ${p.realName} dead`);
   // Who gave up, and why: the node that was cut must have been told / found it sees fewer.
   if (cut === "srv5") {
-    if (!/Giving up because we (were told that we have less ping nodes|have less visible ping nodes)/.test(realAfter)) problems.push("the real ipfail never logged its give-up");
+    if (!/Giving up because we (were told that we have less ping nodes|have less visible ping nodes)/.test(realAfter))
+      problems.push("the real ipfail never logged its give-up");
     if (!/ipfail: telling .* that we see more ping nodes/.test(tbAfter)) problems.push("Twinbeat's ipfail never sent you_are_dead");
   } else {
     if (!/ipfail: giving up because/.test(tbAfter)) problems.push("Twinbeat's ipfail never logged its give-up");
     if (!/Telling other node that we have more visible ping nodes/.test(realAfter)) problems.push("the real ipfail never sent you_are_dead");
   }
-  t.diagnostic(`${who} (${cut}) eth0 unplugged: the client read both pages from ${other} after ${movedMs} ms (ping nodes: real ${counts.realDetail}; Twinbeat ${counts.tbDetail})`);
+  t.diagnostic(
+    `${who} (${cut}) eth0 unplugged: the client read both pages from ${other} after ${movedMs} ms (ping nodes: real ${counts.realDetail}; Twinbeat ${counts.tbDetail})`,
+  );
   process.stdout.write(`INTEROP ipfail.cut_${cut}.moved_ms ${movedMs}\n`);
   await sleep(1500);
   const last = s.samples.at(-1)!;
@@ -423,9 +449,9 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
   // 2. Plug it back: balanced counts; with auto_failback on the foreign group goes home.
   const back = s.now();
   await p.lab.plug(cut, "eth0");
-  const returned = await s.waitPages(PAGES.srv5, PAGES.srv6, RETURN_LIMIT_MS).catch((e: Error) =>
-    assert.fail(`${problems.join("\n")}\n${who} (${cut}) eth0 plugged back: ${e.message}\n${ipfailStory(p, realFrom, tbFrom, wireFrom)}`),
-  );
+  const returned = await s
+    .waitPages(PAGES.srv5, PAGES.srv6, RETURN_LIMIT_MS)
+    .catch((e: Error) => assert.fail(`${problems.join("\n")}\n${who} (${cut}) eth0 plugged back: ${e.message}\n${ipfailStory(p, realFrom, tbFrom, wireFrom)}`));
   const returnedMs = returned - back;
   t.diagnostic(`${who} (${cut}) eth0 plugged back: the group was home again after ${returnedMs} ms`);
   process.stdout.write(`INTEROP ipfail.cut_${cut}.returned_ms ${returnedMs}\n`);
@@ -436,7 +462,10 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
   if (doubled > 2) problems.push(`a VIP was on both nodes in ${doubled} samples`);
   const paired2 = await pairingProblems(p);
   if (paired2.length) problems.push(`after the return the heartbeat pair is broken: ${paired2.join("; ")}`);
-  const bad = p.real.log().split("\n").filter((l) => FORBIDDEN.test(l));
+  const bad = p.real
+    .log()
+    .split("\n")
+    .filter((l) => FORBIDDEN.test(l));
   if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 10).join("\n    ")}`);
   const story = ipfailStory(p, realFrom, tbFrom, wireFrom);
   if (process.env["TWINBEAT_IPFAIL_VERBOSE"]) t.diagnostic(story);
@@ -444,19 +473,23 @@ async function cutAndRestore(p: Pair, s: Sampler, t: TestContext, cut: SeedNodeK
 }
 
 for (const ping of pingMatrix()) {
-  describe(`interop ipfail: a real Heartbeat node with Debian's ipfail and a Twinbeat node (built-in ipfail, ${ping.name} ping)`, { skip: skip || ping.skip }, () => {
-    it(`[${ping.name}] cutting the real node's public link moves its group to Twinbeat; plugged back, it returns (auto_failback on)`, async (t) => {
-      await withPair(t, `cut-real-${ping.name}`, ping.path!, async (p, s) => {
-        await bringUp(p, s, t);
-        await cutAndRestore(p, s, t, "srv5");
+  describe(
+    `interop ipfail: a real Heartbeat node with Debian's ipfail and a Twinbeat node (built-in ipfail, ${ping.name} ping)`,
+    { skip: skip || ping.skip },
+    () => {
+      it(`[${ping.name}] cutting the real node's public link moves its group to Twinbeat; plugged back, it returns (auto_failback on)`, async (t) => {
+        await withPair(t, `cut-real-${ping.name}`, ping.path!, async (p, s) => {
+          await bringUp(p, s, t);
+          await cutAndRestore(p, s, t, "srv5");
+        });
       });
-    });
 
-    it(`[${ping.name}] cutting Twinbeat's public link moves its group to the real node; plugged back, the real ipfail gives it back`, async (t) => {
-      await withPair(t, `cut-twinbeat-${ping.name}`, ping.path!, async (p, s) => {
-        await bringUp(p, s, t);
-        await cutAndRestore(p, s, t, "srv6");
+      it(`[${ping.name}] cutting Twinbeat's public link moves its group to the real node; plugged back, the real ipfail gives it back`, async (t) => {
+        await withPair(t, `cut-twinbeat-${ping.name}`, ping.path!, async (p, s) => {
+          await bringUp(p, s, t);
+          await cutAndRestore(p, s, t, "srv6");
+        });
       });
-    });
-  });
+    },
+  );
 }

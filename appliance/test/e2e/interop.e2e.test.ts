@@ -23,7 +23,11 @@ import {
 } from "../../../scripts/lab/real-heartbeat";
 
 const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? "needs root for network namespaces" : !realHeartbeatInstalled() ? "real Heartbeat not installed (bash scripts/lab/install-heartbeat.sh)" : false;
+const skip = !isRoot
+  ? "needs root for network namespaces"
+  : !realHeartbeatInstalled()
+    ? "real Heartbeat not installed (bash scripts/lab/install-heartbeat.sh)"
+    : false;
 const DEADTIME_MS = 1000;
 /** Twinbeat taking over: "deadtime + 1 s" as the client sees it (sampled every 100 ms: one sample of slack). */
 const TAKEOVER_LIMIT_MS = DEADTIME_MS + 1000 + 100;
@@ -51,7 +55,8 @@ const AUTHKEYS: Record<Auth, string> = {
  * Heartbeat's resource audit ("Both machines own our/foreign resources!": the peer's `resource`
  * messages disagree with what it holds).
  */
-const FORBIDDEN = /failed authentication|authentication check|replay attack|Irretrievably lost packet|flow control disabled|wirefmt to msg failed|bad (sequence|generation|node)|missing (from\/ts\/type|seqno)|lost a lot of packets|Both machines own/i;
+const FORBIDDEN =
+  /failed authentication|authentication check|replay attack|Irretrievably lost packet|flow control disabled|wirefmt to msg failed|bad (sequence|generation|node)|missing (from\/ts\/type|seqno)|lost a lot of packets|Both machines own/i;
 
 /** Timings printed for INTEROP.md (`INTEROP name ms`), next to real-heartbeat.test's REFERENCE lines. */
 function record(name: string, ms: number): void {
@@ -235,7 +240,10 @@ async function setUpMixed(lab: NetnsLab, work: string, o: MixedOptions): Promise
     },
     diagnose() {
       const realLog = real.log();
-      const trouble = realLog.split("\n").filter((l) => FORBIDDEN.test(l) || /lost packet|WARN|ERROR|CRIT/.test(l)).filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon|Initial dead time|Cannot lock ourselves|STONITH|Shared disks/.test(l));
+      const trouble = realLog
+        .split("\n")
+        .filter((l) => FORBIDDEN.test(l) || /lost packet|WARN|ERROR|CRIT/.test(l))
+        .filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon|Initial dead time|Cannot lock ourselves|STONITH|Shared disks/.test(l));
       let wire: string[];
       try {
         const pk = readPcapUdp(capture.file);
@@ -281,7 +289,8 @@ async function pairingProblems(m: Mixed): Promise<string[]> {
   const peer = view?.nodes.find((n) => n.name === m.realName);
   if (view?.localStatus !== "active") problems.push(`Twinbeat local status = ${view?.localStatus ?? "(no answer)"}`);
   if (peer?.status !== "active") problems.push(`Twinbeat sees ${m.realName} as ${peer?.status ?? "(unknown)"}`);
-  if (peer && !peer.links.some((l) => l.name === "eth1" && l.status === "up")) problems.push(`Twinbeat's links to ${m.realName}: ${JSON.stringify(peer.links)}`);
+  if (peer && !peer.links.some((l) => l.name === "eth1" && l.status === "up"))
+    problems.push(`Twinbeat's links to ${m.realName}: ${JSON.stringify(peer.links)}`);
   return problems;
 }
 
@@ -298,7 +307,10 @@ async function waitPaired(m: Mixed, timeoutMs = 15_000): Promise<number> {
 
 /** Forbidden lines in the real node's log. */
 function forbiddenLines(m: Mixed): string[] {
-  return m.real.log().split("\n").filter((l) => FORBIDDEN.test(l));
+  return m.real
+    .log()
+    .split("\n")
+    .filter((l) => FORBIDDEN.test(l));
 }
 
 /** Waits until neither side reports `transition` (and both answer). */
@@ -339,7 +351,12 @@ function pageOf(host: SeedNodeKey): string {
   return PAGES[host];
 }
 
-async function withMixed(o: MixedOptions, deadlineMs: number, fn: (m: Mixed, sampler: DualSampler | undefined) => Promise<void>, withSampler = true): Promise<void> {
+async function withMixed(
+  o: MixedOptions,
+  deadlineMs: number,
+  fn: (m: Mixed, sampler: DualSampler | undefined) => Promise<void>,
+  withSampler = true,
+): Promise<void> {
   const work = fs.mkdtempSync(join(tmpdir(), "tb-interop-"));
   try {
     await NetnsLab.withLab(
@@ -377,21 +394,27 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
     for (const medium of ["ucast", "bcast", "mcast"] as const) {
       const long = auth === "sha1" && medium === "ucast";
       it(`auth ${auth}, ${medium}: both sides active, links up, no auth/replay/loss/flow-control complaints${long ? " over 60 s, each node holding its own group" : ""}`, async () => {
-        await withMixed({ auth, medium }, long ? 120_000 : 45_000, async (m, sampler) => {
-          await startBoth(m);
-          const problems: string[] = [];
-          await waitPaired(m, 12_000).catch((e: Error) => problems.push(e.message));
-          if (problems.length === 0) {
-            await sleep(long ? 60_000 : 3000);
-            problems.push(...(await pairingProblems(m)).map((p) => `after the run: ${p}`));
-            if (long) {
-              await sampler!.waitPages(pageOf("srv5"), pageOf("srv6"), 5000).catch((e: Error) => problems.push(e.message));
+        await withMixed(
+          { auth, medium },
+          long ? 120_000 : 45_000,
+          async (m, sampler) => {
+            await startBoth(m);
+            const problems: string[] = [];
+            await waitPaired(m, 12_000).catch((e: Error) => problems.push(e.message));
+            if (problems.length === 0) {
+              await sleep(long ? 60_000 : 3000);
+              problems.push(...(await pairingProblems(m)).map((p) => `after the run: ${p}`));
+              if (long) {
+                await sampler!.waitPages(pageOf("srv5"), pageOf("srv6"), 5000).catch((e: Error) => problems.push(e.message));
+              }
             }
-          }
-          const bad = forbiddenLines(m);
-          if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 12).join("\n    ")}${bad.length > 12 ? `\n    … ${bad.length - 12} more` : ""}`);
-          assert.deepEqual(problems, [], `${problems.join("\n")}\n${m.diagnose()}`);
-        }, long);
+            const bad = forbiddenLines(m);
+            if (bad.length)
+              problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 12).join("\n    ")}${bad.length > 12 ? `\n    … ${bad.length - 12} more` : ""}`);
+            assert.deepEqual(problems, [], `${problems.join("\n")}\n${m.diagnose()}`);
+          },
+          long,
+        );
       });
     }
   }
@@ -403,7 +426,10 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       await startBoth(m);
       await waitPaired(m);
       record("mixed.cold_start_both.active_ms", sampler.now() - t0);
-      record("mixed.cold_start_both.serving_ms", (await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - t0);
+      record(
+        "mixed.cold_start_both.serving_ms",
+        (await sampler.waitPages("NodeA", "NodeB", 30_000).catch((e: Error) => assert.fail(`${e.message}\n${m.diagnose()}`))) - t0,
+      );
       await waitStable(m, "stable after start");
       await sleep(5500); // past the start-up dt grace
 
@@ -416,7 +442,10 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       at = sampler.now();
       await reviveNode(m, "real");
       await waitPaired(m);
-      record("mixed.auto_failback_on.to_real_ms", (await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to the real node: ${e.message}\n${m.diagnose()}`))) - at);
+      record(
+        "mixed.auto_failback_on.to_real_ms",
+        (await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to the real node: ${e.message}\n${m.diagnose()}`))) - at,
+      );
       await waitStable(m, "stable after failback to the real node");
       await sleep(5500);
 
@@ -430,7 +459,10 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       at = sampler.now();
       await reviveNode(m, "tb");
       await waitPaired(m);
-      record("mixed.auto_failback_on.to_twinbeat_ms", (await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to Twinbeat: ${e.message}\n${m.diagnose()}`))) - at);
+      record(
+        "mixed.auto_failback_on.to_twinbeat_ms",
+        (await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`failback to Twinbeat: ${e.message}\n${m.diagnose()}`))) - at,
+      );
       assert.deepEqual(forbiddenLines(m), []);
     });
   });
@@ -451,20 +483,30 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
         await m.lab.waitExit(m.tb.proc, 15_000);
         m.startTb();
         await waitPaired(m);
-        await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`${problems.join("\n")}\nafter restarting Twinbeat: ${e.message}\n${m.diagnose()}`));
+        await sampler
+          .waitPages("NodeA", "NodeB", 20_000)
+          .catch((e: Error) => assert.fail(`${problems.join("\n")}\nafter restarting Twinbeat: ${e.message}\n${m.diagnose()}`));
       }
       await sleep(5500);
       for (const which of ["real", "tb"] as const) {
         const at = sampler.now();
         await killNode(m, which);
         const both = which === "real" ? "NodeB" : "NodeA";
-        const took = (await sampler.waitPages(both, both, 10_000).catch((e: Error) => assert.fail(`${problems.join("\n")}\n${which} killed: ${e.message}\n${m.diagnose()}`))) - at;
+        const took =
+          (await sampler
+            .waitPages(both, both, 10_000)
+            .catch((e: Error) => assert.fail(`${problems.join("\n")}\n${which} killed: ${e.message}\n${m.diagnose()}`))) - at;
         record(`mixed.legacy.kill9_${which}.takeover_ms`, took);
         if (took > (which === "real" ? TAKEOVER_LIMIT_MS : REAL_TAKEOVER_LIMIT_MS)) problems.push(`${which} killed: survivor served both after ${took} ms`);
         const back = sampler.now();
         await reviveNode(m, which);
         await waitPaired(m);
-        record(`mixed.legacy.failback_to_${which}_ms`, (await sampler.waitPages("NodeA", "NodeB", 20_000).catch((e: Error) => assert.fail(`${problems.join("\n")}\nlegacy failback to ${which}: ${e.message}\n${m.diagnose()}`))) - back);
+        record(
+          `mixed.legacy.failback_to_${which}_ms`,
+          (await sampler
+            .waitPages("NodeA", "NodeB", 20_000)
+            .catch((e: Error) => assert.fail(`${problems.join("\n")}\nlegacy failback to ${which}: ${e.message}\n${m.diagnose()}`))) - back,
+        );
         await sleep(5500);
       }
       problems.push(...forbiddenLines(m).map((l) => `real Heartbeat logged: ${l}`));
@@ -494,7 +536,10 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       for (const [who, tool, which, a, b] of steps) {
         const label = `${who === "real" ? "real" : "Twinbeat"} ${tool} ${which}`;
         const before = sampler.now();
-        const r = who === "real" ? await (tool === "hb_standby" ? m.real.hbStandby(which) : m.real.hbTakeover(which)).then((x) => ({ code: x.code, out: x.stdout + x.stderr })) : await m.tbAdmin(tool, which);
+        const r =
+          who === "real"
+            ? await (tool === "hb_standby" ? m.real.hbStandby(which) : m.real.hbTakeover(which)).then((x) => ({ code: x.code, out: x.stdout + x.stderr }))
+            : await m.tbAdmin(tool, which);
         assert.equal(r.code, 0, `${label}: ${r.out}`);
         const moved = await sampler.waitPages(a, b, 15_000).catch((e: Error) => assert.fail(`${label}: ${e.message}\n${m.diagnose()}`));
         record(`mixed.${who}.${tool}_${which}.moved_ms`, moved - before);
@@ -538,7 +583,9 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
       // second while it stops its media); it never reports the node active again afterwards.
       const problems: string[] = [];
       if (new RegExp(`Status update for node ${esc(m.realName)}: status active`).test(after.slice(notice))) {
-        problems.push(`Twinbeat flipped the stopped real node back to active after its shutdone:\n    ${after.slice(notice).trim().split("\n").join("\n    ")}`);
+        problems.push(
+          `Twinbeat flipped the stopped real node back to active after its shutdone:\n    ${after.slice(notice).trim().split("\n").join("\n    ")}`,
+        );
       }
 
       await m.real.start();
@@ -569,66 +616,83 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
   });
 
   it("sha1/ucast: datagrams dropped on the wire are retransmitted on request, in both directions", async () => {
-    await withMixed({ auth: "sha1", medium: "ucast", autoFailback: "on" }, 90_000, async (m) => {
-      // A second capture on the Twinbeat side: each direction is judged where its packets arrive.
-      const tbCapture = await startCapture(m.lab, m.tbHost, "eth1", join(m.work, "wire-tb.pcap"));
-      await startBoth(m);
-      await waitPaired(m);
-      await sleep(6000); // past the start-up window
-      const drop = async (host: SeedNodeKey) => {
-        const from = Date.now() / 1000;
-        await m.lab.setLoss(host, "eth1", 100, { direction: "egress" });
-        await sleep(450); // about two keepalives: a gap, well inside deadtime
-        await m.lab.clearLoss(host, "eth1");
-        const to = Date.now() / 1000;
-        await sleep(3000);
-        return { from, to };
-      };
-      const tbWindow = await drop(m.tbHost);
-      const realWindow = await drop(m.realHost);
-      await sleep(500);
-      await tbCapture.stop();
-      const atReal = readPcapUdp(m.capture.file);
-      const atTb = readPcapUdp(tbCapture.file);
-      const t0 = Math.min(atReal[0]?.time ?? Infinity, atTb[0]?.time ?? Infinity);
-      const problems: string[] = [];
-      const f = (p: WirePacket) => Object.fromEntries(heartbeatFields(p.payload) ?? []) as Record<string, string>;
-      const excerpt = (packets: WirePacket[], w: { from: number; to: number }) =>
-        describePackets(packets.filter((p) => p.time >= w.from - 0.3 && p.time <= w.to + 1.5), t0).slice(0, 40).join("\n    ");
+    await withMixed(
+      { auth: "sha1", medium: "ucast", autoFailback: "on" },
+      90_000,
+      async (m) => {
+        // A second capture on the Twinbeat side: each direction is judged where its packets arrive.
+        const tbCapture = await startCapture(m.lab, m.tbHost, "eth1", join(m.work, "wire-tb.pcap"));
+        await startBoth(m);
+        await waitPaired(m);
+        await sleep(6000); // past the start-up window
+        const drop = async (host: SeedNodeKey) => {
+          const from = Date.now() / 1000;
+          await m.lab.setLoss(host, "eth1", 100, { direction: "egress" });
+          await sleep(450); // about two keepalives: a gap, well inside deadtime
+          await m.lab.clearLoss(host, "eth1");
+          const to = Date.now() / 1000;
+          await sleep(3000);
+          return { from, to };
+        };
+        const tbWindow = await drop(m.tbHost);
+        const realWindow = await drop(m.realHost);
+        await sleep(500);
+        await tbCapture.stop();
+        const atReal = readPcapUdp(m.capture.file);
+        const atTb = readPcapUdp(tbCapture.file);
+        const t0 = Math.min(atReal[0]?.time ?? Infinity, atTb[0]?.time ?? Infinity);
+        const problems: string[] = [];
+        const f = (p: WirePacket) => Object.fromEntries(heartbeatFields(p.payload) ?? []) as Record<string, string>;
+        const excerpt = (packets: WirePacket[], w: { from: number; to: number }) =>
+          describePackets(
+            packets.filter((p) => p.time >= w.from - 0.3 && p.time <= w.to + 1.5),
+            t0,
+          )
+            .slice(0, 40)
+            .join("\n    ");
 
-      /** Judges one direction from the receiver's capture: the gap, the receiver's NS_rexmit, the sender's resend. */
-      const judge = (label: string, received: WirePacket[], senderAddr: string, receiverAddr: string, w: { from: number; to: number }) => {
-        const seqs = received.filter((p) => p.src === senderAddr && f(p)["seq"] !== undefined).map((p) => ({ time: p.time, seq: parseInt(f(p)["seq"]!, 16) }));
-        const before = seqs.filter((x) => x.time < w.from).at(-1);
-        const after = seqs.find((x) => x.time > w.to);
-        if (!before || !after) return problems.push(`${label}: no packets around the drop window`);
-        const seenBy = new Set(seqs.filter((x) => x.time <= after.time).map((x) => x.seq));
-        const missing: number[] = [];
-        for (let q = before.seq + 1; q < after.seq; q++) if (!seenBy.has(q)) missing.push(q);
-        if (missing.length === 0) return problems.push(`${label}: the drop made no gap (${before.seq} -> ${after.seq})`);
-        const asks = received.filter((p) => p.src === receiverAddr && f(p)["t"] === "NS_rexmit").map((p) => ({ time: p.time, seq: Number(f(p)["firstseq"]), dest: f(p)["dest"] }));
-        for (const q of missing) {
-          const asked = asks.filter((a) => a.seq === q && a.time > w.from);
-          const resent = seqs.filter((x) => x.seq === q && x.time > after.time - 0.001);
-          if (asked.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) lost, never asked for (NS_rexmit)`);
-          if (resent.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) asked ${asked.length} time(s), never retransmitted`);
-          const lastResend = resent.at(-1)?.time ?? Infinity;
-          const late = asked.filter((a) => a.time > lastResend + 1);
-          if (late.length) problems.push(`${label}: seq ${q} still asked for ${late.length} time(s) after its retransmission`);
-        }
-        return 0;
-      };
-      judge("Twinbeat -> real", atReal, LAB_ADDR[m.tbHost].eth1, LAB_ADDR[m.realHost].eth1, tbWindow);
-      judge("real -> Twinbeat", atTb, LAB_ADDR[m.realHost].eth1, LAB_ADDR[m.tbHost].eth1, realWindow);
-      const bad = forbiddenLines(m);
-      if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 10).join("\n    ")}`);
-      const lostLines = m.real.log().split("\n").filter((l) => /lost packet|Retransmitting|rexmit/i.test(l));
-      assert.deepEqual(
-        problems,
-        [],
-        `${problems.join("\n")}\nreal log about loss:\n    ${lostLines.slice(0, 10).join("\n    ")}\nat the real node around Twinbeat's drop:\n    ${excerpt(atReal, tbWindow)}\nat Twinbeat around the real node's drop:\n    ${excerpt(atTb, realWindow)}\n${m.diagnose()}`,
-      );
-    }, false);
+        /** Judges one direction from the receiver's capture: the gap, the receiver's NS_rexmit, the sender's resend. */
+        const judge = (label: string, received: WirePacket[], senderAddr: string, receiverAddr: string, w: { from: number; to: number }) => {
+          const seqs = received
+            .filter((p) => p.src === senderAddr && f(p)["seq"] !== undefined)
+            .map((p) => ({ time: p.time, seq: parseInt(f(p)["seq"]!, 16) }));
+          const before = seqs.filter((x) => x.time < w.from).at(-1);
+          const after = seqs.find((x) => x.time > w.to);
+          if (!before || !after) return problems.push(`${label}: no packets around the drop window`);
+          const seenBy = new Set(seqs.filter((x) => x.time <= after.time).map((x) => x.seq));
+          const missing: number[] = [];
+          for (let q = before.seq + 1; q < after.seq; q++) if (!seenBy.has(q)) missing.push(q);
+          if (missing.length === 0) return problems.push(`${label}: the drop made no gap (${before.seq} -> ${after.seq})`);
+          const asks = received
+            .filter((p) => p.src === receiverAddr && f(p)["t"] === "NS_rexmit")
+            .map((p) => ({ time: p.time, seq: Number(f(p)["firstseq"]), dest: f(p)["dest"] }));
+          for (const q of missing) {
+            const asked = asks.filter((a) => a.seq === q && a.time > w.from);
+            const resent = seqs.filter((x) => x.seq === q && x.time > after.time - 0.001);
+            if (asked.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) lost, never asked for (NS_rexmit)`);
+            if (resent.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) asked ${asked.length} time(s), never retransmitted`);
+            const lastResend = resent.at(-1)?.time ?? Infinity;
+            const late = asked.filter((a) => a.time > lastResend + 1);
+            if (late.length) problems.push(`${label}: seq ${q} still asked for ${late.length} time(s) after its retransmission`);
+          }
+          return 0;
+        };
+        judge("Twinbeat -> real", atReal, LAB_ADDR[m.tbHost].eth1, LAB_ADDR[m.realHost].eth1, tbWindow);
+        judge("real -> Twinbeat", atTb, LAB_ADDR[m.realHost].eth1, LAB_ADDR[m.tbHost].eth1, realWindow);
+        const bad = forbiddenLines(m);
+        if (bad.length) problems.push(`real Heartbeat logged:\n    ${bad.slice(0, 10).join("\n    ")}`);
+        const lostLines = m.real
+          .log()
+          .split("\n")
+          .filter((l) => /lost packet|Retransmitting|rexmit/i.test(l));
+        assert.deepEqual(
+          problems,
+          [],
+          `${problems.join("\n")}\nreal log about loss:\n    ${lostLines.slice(0, 10).join("\n    ")}\nat the real node around Twinbeat's drop:\n    ${excerpt(atReal, tbWindow)}\nat Twinbeat around the real node's drop:\n    ${excerpt(atTb, realWindow)}\n${m.diagnose()}`,
+        );
+      },
+      false,
+    );
   });
 });
 

@@ -148,26 +148,35 @@ describe("built-in IP agents in a network namespace", { skip: SKIP }, () => {
     assert.match(outcome.output, /^Cannot find an interface for 203\.0\.113\.50: no connected route contains it/);
   });
 
-  it("announces an IPv4 takeover with gratuitous ARP: the neighbour's stale entry moves to our MAC", { skip: !HAS_ARPING && "arping is not installed" }, async () => {
-    plantStaleNeighbour("192.0.2.102");
-    const { agent, logs } = agentFor("IPaddr2::192.0.2.102/24/eth0", "192.0.2.102/24/eth0");
-    assert.deepEqual(await agent.start(), { kind: "succeeded" });
-    assert.ok(await eventually(() => peerNeighbour("192.0.2.102") === nodeMac, 3000), `peer still has ${peerNeighbour("192.0.2.102")}\n${logs.join("\n")}`);
-    await agent.settled();
-    assert.ok(logs.some((l) => l === "info: IPaddr2: Sent 3 gratuitous ARP for 192.0.2.102 on eth0"), logs.join("\n"));
+  it(
+    "announces an IPv4 takeover with gratuitous ARP: the neighbour's stale entry moves to our MAC",
+    { skip: !HAS_ARPING && "arping is not installed" },
+    async () => {
+      plantStaleNeighbour("192.0.2.102");
+      const { agent, logs } = agentFor("IPaddr2::192.0.2.102/24/eth0", "192.0.2.102/24/eth0");
+      assert.deepEqual(await agent.start(), { kind: "succeeded" });
+      assert.ok(await eventually(() => peerNeighbour("192.0.2.102") === nodeMac, 3000), `peer still has ${peerNeighbour("192.0.2.102")}\n${logs.join("\n")}`);
+      await agent.settled();
+      assert.ok(
+        logs.some((l) => l === "info: IPaddr2: Sent 3 gratuitous ARP for 192.0.2.102 on eth0"),
+        logs.join("\n"),
+      );
 
-    // After a partition heals, the core asks for announce() again.
-    plantStaleNeighbour("192.0.2.102");
-    assert.deepEqual(await agent.announce(), { kind: "succeeded" });
-    assert.ok(await eventually(() => peerNeighbour("192.0.2.102") === nodeMac, 3000));
-    await agent.stop();
-    await agent.settled();
-  });
+      // After a partition heals, the core asks for announce() again.
+      plantStaleNeighbour("192.0.2.102");
+      assert.deepEqual(await agent.announce(), { kind: "succeeded" });
+      assert.ok(await eventually(() => peerNeighbour("192.0.2.102") === nodeMac, 3000));
+      await agent.stop();
+      await agent.settled();
+    },
+  );
 
   it("IPaddr2 adds an IPv6 address usable at once (nodad) and removes it", async () => {
     const { agent, logs } = agentFor("IPaddr2::2001:db8:0:1::100/64/eth0", "2001:db8:0:1::100/64/eth0");
     assert.deepEqual(await agent.start(), { kind: "succeeded" }, logs.join("\n"));
-    const links = ipJson("-n", NODE_NS, "-6", "addr", "show", "dev", "eth0") as Array<{ addr_info: Array<{ local: string; nodad?: boolean; tentative?: boolean }> }>;
+    const links = ipJson("-n", NODE_NS, "-6", "addr", "show", "dev", "eth0") as Array<{
+      addr_info: Array<{ local: string; nodad?: boolean; tentative?: boolean }>;
+    }>;
     const added = links[0]!.addr_info.find((a) => a.local === "2001:db8:0:1::100");
     assert.ok(added !== undefined && added.nodad === true && added.tentative !== true, JSON.stringify(added));
     assert.equal((await agent.status()).kind, "running");
@@ -176,16 +185,23 @@ describe("built-in IP agents in a network namespace", { skip: SKIP }, () => {
     assert.equal((await agent.status()).kind, "stopped");
   });
 
-  it("IPv6addr finds the interface and prefix from the route, and announces with unsolicited NA", { skip: !HAS_SEND_UA && "send_ua (Debian resource-agents) is not installed" }, async () => {
-    plantStaleNeighbour("2001:db8:0:1::101");
-    const { agent, logs } = agentFor("IPv6addr::2001:db8:0:1::101", "2001:db8:0:1::101");
-    assert.deepEqual(await agent.start(), { kind: "succeeded" }, logs.join("\n"));
-    assert.ok(addressesOn(NODE_NS, "eth0").some((a) => a.local === "2001:db8:0:1::101" && a.prefixlen === 64));
-    assert.ok(await eventually(() => peerNeighbour("2001:db8:0:1::101") === nodeMac, 3000), `peer still has ${peerNeighbour("2001:db8:0:1::101")}\n${logs.join("\n")}`);
-    await agent.settled();
-    assert.deepEqual(await agent.stop(), { kind: "succeeded" });
-    assert.ok(!addressesOn(NODE_NS, "eth0").some((a) => a.local === "2001:db8:0:1::101"));
-  });
+  it(
+    "IPv6addr finds the interface and prefix from the route, and announces with unsolicited NA",
+    { skip: !HAS_SEND_UA && "send_ua (Debian resource-agents) is not installed" },
+    async () => {
+      plantStaleNeighbour("2001:db8:0:1::101");
+      const { agent, logs } = agentFor("IPv6addr::2001:db8:0:1::101", "2001:db8:0:1::101");
+      assert.deepEqual(await agent.start(), { kind: "succeeded" }, logs.join("\n"));
+      assert.ok(addressesOn(NODE_NS, "eth0").some((a) => a.local === "2001:db8:0:1::101" && a.prefixlen === 64));
+      assert.ok(
+        await eventually(() => peerNeighbour("2001:db8:0:1::101") === nodeMac, 3000),
+        `peer still has ${peerNeighbour("2001:db8:0:1::101")}\n${logs.join("\n")}`,
+      );
+      await agent.settled();
+      assert.deepEqual(await agent.stop(), { kind: "succeeded" });
+      assert.ok(!addressesOn(NODE_NS, "eth0").some((a) => a.local === "2001:db8:0:1::101"));
+    },
+  );
 
   it("a group whose script fails to start is rolled back: its address does not stay up", async () => {
     const configDir = fs.mkdtempSync(path.join(os.tmpdir(), "tb-ipa-e2e-"));

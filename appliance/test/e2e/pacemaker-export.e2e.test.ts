@@ -11,7 +11,11 @@ import { MAIN_JS, statusSeen, waitFor } from "../../../scripts/lab/lab-daemon";
 import { pacemakerInstalled, setUpPacemakerNode, type PacemakerNode } from "../../../scripts/lab/pacemaker-node";
 
 const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? "needs root for network namespaces" : !pacemakerInstalled() ? "corosync/pacemaker missing (bash scripts/lab/install-pacemaker.sh)" : false;
+const skip = !isRoot
+  ? "needs root for network namespaces"
+  : !pacemakerInstalled()
+    ? "corosync/pacemaker missing (bash scripts/lab/install-pacemaker.sh)"
+    : false;
 
 async function withWork<T>(fn: (work: string) => Promise<T>): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), "tb-pcmk-"));
@@ -36,14 +40,19 @@ describe("export pacemaker: the seed's pair on a real Corosync + Pacemaker clust
           const pair = await setUpSeedPair(lab, work);
           // Export on srv5 itself: its own address on eth1 is found from its interfaces, srv6's from the ucast line.
           const out = join(work, "export");
-          const exported = await lab.exec("srv5", [process.execPath, MAIN_JS, "export", "pacemaker", "--config-dir", pair.cfg.dirs.srv5, "--node-name", pair.cfg.nodeNames.srv5, "--out", out], { timeoutMs: 30_000 });
+          const exported = await lab.exec(
+            "srv5",
+            [process.execPath, MAIN_JS, "export", "pacemaker", "--config-dir", pair.cfg.dirs.srv5, "--node-name", pair.cfg.nodeNames.srv5, "--out", out],
+            { timeoutMs: 30_000 },
+          );
           assert.equal(exported.code, 0, exported.stdout + exported.stderr);
           assert.match(exported.stderr, /resource\.d script/, "the lab's httpd (a resource.d script) is reported as not converted");
           const corosyncConf = readFileSync(join(out, "corosync.conf"), "utf8");
           const authkey = readFileSync(join(out, "authkey"));
           const nodes: PacemakerNode[] = [];
           try {
-            for (const key of ["srv5", "srv6"] as const) nodes.push(await setUpPacemakerNode(lab, key, pair.cfg.nodeNames[key], work, { corosyncConf, authkey }));
+            for (const key of ["srv5", "srv6"] as const)
+              nodes.push(await setUpPacemakerNode(lab, key, pair.cfg.nodeNames[key], work, { corosyncConf, authkey }));
             const [srv5, srv6] = nodes as [PacemakerNode, PacemakerNode];
             const startedAt = Date.now();
             srv5.start();

@@ -14,7 +14,13 @@ for (const ping of pingMatrix()) {
       const replyAt: number[] = [];
       const logs: string[] = [];
       const t0 = Date.now();
-      const p = new PingProber({ hosts: ["127.0.0.1"], intervalMs: 200, program: ping.path!, onReply: () => replyAt.push(Date.now() - t0), onLog: (l, s) => logs.push(`${l}: ${s}`) });
+      const p = new PingProber({
+        hosts: ["127.0.0.1"],
+        intervalMs: 200,
+        program: ping.path!,
+        onReply: () => replyAt.push(Date.now() - t0),
+        onLog: (l, s) => logs.push(`${l}: ${s}`),
+      });
       p.start();
       await new Promise((r) => setTimeout(r, 2100));
       p.close();
@@ -22,9 +28,11 @@ for (const ping of pingMatrix()) {
       assert.ok(replyAt.length >= 8, `${replyAt.length} replies in 2.1 s: ${replyAt.join(", ")}\n${logs.join("\n")}`);
       const gaps = replyAt.slice(1).map((x, i) => x - replyAt[i]!);
       // Echoes leave every 200 ms; a block-buffered pipe would deliver several at once (gaps near 0).
-      assert.ok(gaps.every((g) => g >= 100), `reply gaps ${gaps.join(", ")} ms`);
+      assert.ok(
+        gaps.every((g) => g >= 100),
+        `reply gaps ${gaps.join(", ")} ms`,
+      );
       t.diagnostic(`${ping.name} (${ping.path}): ${replyAt.length} replies, gaps ${Math.min(...gaps)}–${Math.max(...gaps)} ms`);
     });
-
   });
 }

@@ -20,7 +20,15 @@ const STATUS_PORT = 8080;
 const PROBE_ENV = "TWINBEAT_STATUS_PAGE_PROBE";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** The flags this machine needs (no sandbox as root, no background traffic on a closed network). */
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** Where playwright-core is: PLAYWRIGHT_CORE_PATH, else the repository's node_modules. */
 function playwrightCorePath(): string | undefined {
@@ -44,14 +52,17 @@ const ARTIFACTS = resolve(process.cwd(), "lab-artifacts");
 async function withPair<T>(fn: (pair: SeedPair, lab: NetnsLab) => Promise<T>): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), "tb-e2e-status-"));
   try {
-    return await NetnsLab.withLab(async (lab) => {
-      const pair = await setUpSeedPair(lab, work, { autoFailback: "on" });
-      // Each node serves its page on its public address: loopback inside a namespace is its own.
-      for (const node of ["srv5", "srv6"] as const) {
-        writeFileSync(join(pair.cfg.dirs[node], "twinbeat.cf"), `status_http ${LAB_ADDR[node].eth0}:${STATUS_PORT}\n`);
-      }
-      return fn(pair, lab);
-    }, { deadlineMs: 120_000, tag: "stat" });
+    return await NetnsLab.withLab(
+      async (lab) => {
+        const pair = await setUpSeedPair(lab, work, { autoFailback: "on" });
+        // Each node serves its page on its public address: loopback inside a namespace is its own.
+        for (const node of ["srv5", "srv6"] as const) {
+          writeFileSync(join(pair.cfg.dirs[node], "twinbeat.cf"), `status_http ${LAB_ADDR[node].eth0}:${STATUS_PORT}\n`);
+        }
+        return fn(pair, lab);
+      },
+      { deadlineMs: 120_000, tag: "stat" },
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -59,7 +70,12 @@ async function withPair<T>(fn: (pair: SeedPair, lab: NetnsLab) => Promise<T>): P
 
 async function bothActive(pair: SeedPair, srv5: RunningNode, srv6: RunningNode): Promise<void> {
   const { srv5: n5, srv6: n6 } = pair.cfg.nodeNames;
-  await waitFor("both nodes active and the VIP on srv5", async () => (await statusSeen(srv6, n5)) === "active" && (await statusSeen(srv5, n6)) === "active" && (await vipHolders(pair.lab, pair.vip)).join() === "srv5", 20_000);
+  await waitFor(
+    "both nodes active and the VIP on srv5",
+    async () =>
+      (await statusSeen(srv6, n5)) === "active" && (await statusSeen(srv5, n6)) === "active" && (await vipHolders(pair.lab, pair.vip)).join() === "srv5",
+    20_000,
+  );
 }
 
 async function statusJson(lab: NetnsLab, node: "srv5" | "srv6"): Promise<DaemonStatus> {
@@ -103,7 +119,13 @@ if (process.env[PROBE_ENV]) {
 
         const before = await statusJson(lab, "srv6");
         assert.equal(before.localNode, n6);
-        assert.deepEqual(before.nodes.filter((n) => n.type === "normal").map((n) => [n.name, n.status]), [[n5, "active"], [n6, "active"]]);
+        assert.deepEqual(
+          before.nodes.filter((n) => n.type === "normal").map((n) => [n.name, n.status]),
+          [
+            [n5, "active"],
+            [n6, "active"],
+          ],
+        );
         assert.equal(before.groups[0]!.holder, n5);
         assert.deepEqual(before.groups[0]!.addresses, [pair.vip]);
         const primary = await statusJson(lab, "srv5");
@@ -125,7 +147,11 @@ if (process.env[PROBE_ENV]) {
         const killedAt = await killPrimary(lab, srv5);
         await waitFor("srv6 to hold the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 5000);
         let after = await statusJson(lab, "srv6");
-        await waitFor("the takeover to complete (every resource of the group started)", async () => (after = await statusJson(lab, "srv6")).failovers.total > 0, 5000);
+        await waitFor(
+          "the takeover to complete (every resource of the group started)",
+          async () => (after = await statusJson(lab, "srv6")).failovers.total > 0,
+          5000,
+        );
         assert.equal(after.nodes.find((n) => n.name === n5)?.status, "dead");
         assert.equal(after.groups[0]!.holder, n6);
         assert.equal(after.failovers.total, 1);
@@ -219,7 +245,10 @@ function startProbe(lab: NetnsLab, cfg: ProbeConfig): { next(timeoutMs: number):
       new Promise((resolveMsg, reject) => {
         const queued = queue.shift();
         if (queued) return resolveMsg(queued);
-        const timer = setTimeout(() => reject(new Error(`the browser probe said nothing for ${timeoutMs} ms; its output:\n${lab.outputOf(proc).slice(-3000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`the browser probe said nothing for ${timeoutMs} ms; its output:\n${lab.outputOf(proc).slice(-3000)}`)),
+          timeoutMs,
+        );
         waiters.push((m) => {
           clearTimeout(timer);
           resolveMsg(m);
@@ -275,7 +304,12 @@ async function runProbe(cfg: ProbeConfig): Promise<void> {
     await page.waitForFunction(
       (n: { p: string; s: string }) => {
         const d = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
-        return !!(d.querySelector(`[data-node=${n.p}][data-status="active"]`) && d.querySelector(`[data-node=${n.s}][data-status="active"]`) && d.querySelector(`tr[data-group][data-holder=${n.p}]`) && d.querySelector("#live.on"));
+        return !!(
+          d.querySelector(`[data-node=${n.p}][data-status="active"]`) &&
+          d.querySelector(`[data-node=${n.s}][data-status="active"]`) &&
+          d.querySelector(`tr[data-group][data-holder=${n.p}]`) &&
+          d.querySelector("#live.on")
+        );
       },
       names,
       { timeout: 15_000, polling: 50 },
@@ -287,7 +321,11 @@ async function runProbe(cfg: ProbeConfig): Promise<void> {
     await page.waitForFunction(
       (n: { p: string; s: string }) => {
         const d = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
-        return !!(d.querySelector(`[data-node=${n.p}][data-status="dead"]`) && d.querySelector(`tr[data-group][data-holder=${n.s}][data-state="running"]`) && d.querySelector(`#failover[data-from=${n.p}]`));
+        return !!(
+          d.querySelector(`[data-node=${n.p}][data-status="dead"]`) &&
+          d.querySelector(`tr[data-group][data-holder=${n.s}][data-state="running"]`) &&
+          d.querySelector(`#failover[data-from=${n.p}]`)
+        );
       },
       names,
       { timeout: 15_000, polling: 20 },
@@ -295,7 +333,13 @@ async function runProbe(cfg: ProbeConfig): Promise<void> {
     const shownAt = Date.now();
     const reloaded = await page.evaluate(() => (globalThis as unknown as { __tbSamePage?: number }).__tbSamePage !== 1, undefined);
     const takeoverMs = Number(
-      await page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document.querySelector("#failover")?.getAttribute("data-duration-ms"), undefined),
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document
+            .querySelector("#failover")
+            ?.getAttribute("data-duration-ms"),
+        undefined,
+      ),
     );
     await page.screenshot({ path: cfg.screenshot, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -19,7 +19,10 @@ function seedPair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
     initdeadMs: 3000,
     groups: [{ key: VIP, homeNode: "srv5" }],
     autoFailback: "on",
-    pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }],
+    pingNodes: [
+      { name: GATEWAY, hosts: [GATEWAY] },
+      { name: WITNESS, hosts: [WITNESS] },
+    ],
     ipfail: true,
     ...overrides,
   });
@@ -52,10 +55,19 @@ describe("ping nodes", () => {
   it("appear in membership with status ping, and dead after deadping without answers", () => {
     const sim = started(seedPair());
     const nodes = sim.core("srv5").snapshot().nodes;
-    assert.deepEqual(nodes.filter((n) => n.type === "ping").map((n) => `${n.name}:${n.status}`), [`${GATEWAY}:ping`, `${WITNESS}:ping`]);
+    assert.deepEqual(
+      nodes.filter((n) => n.type === "ping").map((n) => `${n.name}:${n.status}`),
+      [`${GATEWAY}:ping`, `${WITNESS}:ping`],
+    );
     sim.setPingReachable("srv5", WITNESS, false);
     sim.runFor(1500);
-    assert.equal(sim.core("srv5").snapshot().nodes.find((n) => n.name === WITNESS)!.status, "dead");
+    assert.equal(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.find((n) => n.name === WITNESS)!.status,
+      "dead",
+    );
     assert.equal(sim.logsMatching(`node ${WITNESS}: is dead`, "srv5").length, 1);
   });
 });
@@ -65,7 +77,13 @@ describe("every heartbeat link lost (arbitration table)", () => {
     const sim = started(seedPair());
     const cutAt = sim.clock.now();
     cutPrimaryEth1(sim);
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000), sim.log.slice(-30).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 3000),
+      sim.log
+        .slice(-30)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n"),
+    );
     assert.ok(sim.clock.now() - cutAt <= 1000 + 1000, `took ${sim.clock.now() - cutAt} ms`);
     sim.runFor(10_000);
     assert.equal(held(sim), "srv6");
@@ -151,7 +169,13 @@ describe("partitions that heal", () => {
         sim.runFor(300);
         sim.network.heal("eth1", "srv5");
       }
-      assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), sim.log.slice(-30).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv5", 5000),
+        sim.log
+          .slice(-30)
+          .map((l) => `${l.at} ${l.node} ${l.text}`)
+          .join("\n"),
+      );
       sim.runFor(5000);
       assert.equal(held(sim), "srv5");
       assert.equal(sim.longestDoubleHolding(VIP), 0);
@@ -183,11 +207,26 @@ describe("ipfail", () => {
   it("the primary loses the gateway (public side) while the heartbeat link is up: the group moves to srv6", () => {
     const sim = started(seedPair());
     sim.setPingReachable("srv5", GATEWAY, false);
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 5000), sim.log.slice(-30).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
-    assert.equal(sim.logsMatching("giving up because we were told", "srv5").length + sim.logsMatching("giving up because we see fewer", "srv5").length >= 1, true);
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 5000),
+      sim.log
+        .slice(-30)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n"),
+    );
+    assert.equal(
+      sim.logsMatching("giving up because we were told", "srv5").length + sim.logsMatching("giving up because we see fewer", "srv5").length >= 1,
+      true,
+    );
     // The gateway comes back: counts are balanced again, and auto_failback brings the group home.
     sim.setPingReachable("srv5", GATEWAY, true);
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 8000), sim.log.slice(-30).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 8000),
+      sim.log
+        .slice(-30)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n"),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 
@@ -229,6 +268,12 @@ describe("message order at the heal", () => {
     healPrimaryEth1(sim);
     sim.runFor(1000);
     delayed = false;
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 8000), sim.log.slice(-20).map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 8000),
+      sim.log
+        .slice(-20)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n"),
+    );
   });
 });

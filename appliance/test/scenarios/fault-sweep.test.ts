@@ -33,7 +33,11 @@ describe("random fault sequences (seeded)", () => {
   it(`seeds ${first}..${first + count - 1}: the split-brain rules hold and one holder remains after the heal`, () => {
     const seeds = Array.from({ length: count }, (_, i) => first + i).filter((s) => !KNOWN_OPEN.has(s));
     const failures = failuresOf(seeds);
-    assert.equal(failures.seeds.length, 0, `${failures.seeds.length} failing seed(s): ${failures.seeds.join(" ")}; replay one with TWINBEAT_SWEEP_FIRST=<seed> TWINBEAT_SWEEP_SEEDS=1\n\n${failures.transcripts.join("\n\n")}`);
+    assert.equal(
+      failures.seeds.length,
+      0,
+      `${failures.seeds.length} failing seed(s): ${failures.seeds.join(" ")}; replay one with TWINBEAT_SWEEP_FIRST=<seed> TWINBEAT_SWEEP_SEEDS=1\n\n${failures.transcripts.join("\n\n")}`,
+    );
   });
 
   it("known open seeds", { todo: `seeds ${[...KNOWN_OPEN].join(", ")} fail (see KNOWN_OPEN)` }, () => {

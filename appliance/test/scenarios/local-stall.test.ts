@@ -28,7 +28,10 @@ function held(sim: SimCluster): string {
 }
 
 function transcript(sim: SimCluster, lines = 50): string {
-  return sim.log.slice(-lines).map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+  return sim.log
+    .slice(-lines)
+    .map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`)
+    .join("\n");
 }
 
 function started(sim: SimCluster): SimCluster {
@@ -63,7 +66,21 @@ describe("a frozen primary wakes after 3.5 × deadtime", () => {
   ] as const;
   for (const c of cases) {
     it(`auto_failback ${c.autoFailback}${c.ping ? ", ping nodes and ipfail" : ""}: the peer took over during the freeze; after waking, exactly one holder (${c.home}) within deadtime + 1 s`, () => {
-      const sim = started(pair({ autoFailback: c.autoFailback, ...(c.ping ? { links: ["eth1"], pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }], ipfail: true } : {}) }));
+      const sim = started(
+        pair({
+          autoFailback: c.autoFailback,
+          ...(c.ping
+            ? {
+                links: ["eth1"],
+                pingNodes: [
+                  { name: GATEWAY, hosts: [GATEWAY] },
+                  { name: WITNESS, hosts: [WITNESS] },
+                ],
+                ipfail: true,
+              }
+            : {}),
+        }),
+      );
       sim.freeze("srv5", 3.5 * DEADTIME);
       sim.runFor(3.5 * DEADTIME - 1);
       assert.equal(held(sim), "srv5,srv6", "frozen, srv5 cannot release: its address stays up while srv6 takes over");
@@ -88,7 +105,10 @@ describe("a frozen primary wakes after 3.5 × deadtime", () => {
     sim.crash("srv6");
     sim.runFor(2000);
     const wokeAt = sim.clock.now();
-    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus !== "transition", DEADTIME + 1000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus !== "transition", DEADTIME + 1000),
+      transcript(sim),
+    );
     assert.ok(sim.clock.now() - wokeAt <= DEADTIME + 1000);
   });
 
@@ -97,7 +117,10 @@ describe("a frozen primary wakes after 3.5 × deadtime", () => {
     sim.freeze("srv5", 3.5 * DEADTIME);
     sim.freeze("srv6", 3.5 * DEADTIME);
     sim.runFor(3.5 * DEADTIME);
-    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 1000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 1000),
+      transcript(sim),
+    );
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
   });
@@ -114,7 +137,13 @@ describe("a frozen standby", () => {
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, 1, "never moved");
-    assert.deepEqual(sim.core("srv6").snapshot().groups.map((g) => g.state), ["stopped"]);
+    assert.deepEqual(
+      sim
+        .core("srv6")
+        .snapshot()
+        .groups.map((g) => g.state),
+      ["stopped"],
+    );
   });
 
   it("holding the primary's group (after an hb_standby), it releases it and the primary takes it back", () => {
@@ -153,9 +182,23 @@ describe("the resource guard removed the addresses during a freeze (guard-droppe
     sim.runFor(0.9 * DEADTIME);
     sim.deliver("srv5", { type: "guard-dropped-addresses", at: sim.clock.now(), keys: [VIP] });
     // Released either on the guard's report, or already by the buffered statuses in which srv6 said it had not heard srv5 for 800 ms (tb_silent).
-    assert.equal(sim.logsMatching("releasing every group and rejoining", "srv5").length + sim.logsMatching("before it takes them over", "srv5").length, 1, transcript(sim));
-    assert.deepEqual(sim.core("srv5").snapshot().groups.map((g) => g.state), ["stopping"], "the rest of the group is stopped, not counted as serving");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 3000), transcript(sim));
+    assert.equal(
+      sim.logsMatching("releasing every group and rejoining", "srv5").length + sim.logsMatching("before it takes them over", "srv5").length,
+      1,
+      transcript(sim),
+    );
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .groups.map((g) => g.state),
+      ["stopping"],
+      "the rest of the group is stopped, not counted as serving",
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", DEADTIME + 3000),
+      transcript(sim),
+    );
     sim.runFor(20_000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.core("srv6").snapshot().groups[0]!.state, "stopped");

@@ -9,15 +9,30 @@ const KEEPALIVE = 200;
 const DEADTIME = 1000;
 
 function pair(overrides: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}): SimCluster {
-  return new SimCluster({ nodes: ["srv5", "srv6"], links: ["eth0", "eth1"], keepaliveMs: KEEPALIVE, deadtimeMs: DEADTIME, warntimeMs: 500, initdeadMs: 3000, ...overrides });
+  return new SimCluster({
+    nodes: ["srv5", "srv6"],
+    links: ["eth0", "eth1"],
+    keepaliveMs: KEEPALIVE,
+    deadtimeMs: DEADTIME,
+    warntimeMs: 500,
+    initdeadMs: 3000,
+    ...overrides,
+  });
 }
 
 function statusOf(sim: SimCluster, viewer: string, node: string): string {
-  return sim.core(viewer).snapshot().nodes.find((n) => n.name === node)!.status;
+  return sim
+    .core(viewer)
+    .snapshot()
+    .nodes.find((n) => n.name === node)!.status;
 }
 
 function linkOf(sim: SimCluster, viewer: string, node: string, link: string): string {
-  return sim.core(viewer).snapshot().nodes.find((n) => n.name === node)!.links.find((l) => l.name === link)!.status;
+  return sim
+    .core(viewer)
+    .snapshot()
+    .nodes.find((n) => n.name === node)!
+    .links.find((l) => l.name === link)!.status;
 }
 
 describe("two nodes starting together", () => {
@@ -26,7 +41,10 @@ describe("two nodes starting together", () => {
     sim.start("srv5");
     sim.start("srv6");
     assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "active" && statusOf(sim, "srv6", "srv5") === "active", 2000));
-    for (const [a, b] of [["srv5", "srv6"], ["srv6", "srv5"]] as const) {
+    for (const [a, b] of [
+      ["srv5", "srv6"],
+      ["srv6", "srv5"],
+    ] as const) {
       assert.equal(sim.core(a).snapshot().localStatus, "active");
       assert.equal(linkOf(sim, a, b, "eth0"), "up");
       assert.equal(linkOf(sim, a, b, "eth1"), "up");
@@ -75,7 +93,10 @@ describe("a peer that stops", () => {
     sim.crash("srv6");
     sim.runFor(500);
     sim.start("srv6");
-    assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") !== "active", 1000), "the restarted peer starts over (init, up)");
+    assert.ok(
+      sim.runUntil(() => statusOf(sim, "srv5", "srv6") !== "active", 1000),
+      "the restarted peer starts over (init, up)",
+    );
     assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "active", 5000));
     assert.equal(sim.logsMatching("Heartbeat restart on node srv6", "srv5").length, 1);
     assert.equal(sim.logsMatching("returning after partition", "srv5").length, 0);
@@ -216,14 +237,23 @@ describe("partitions and replays", () => {
     const sim = pair();
     sim.start("srv5");
     const forged = [str("t", "status"), str("st", "active"), str("src", "mallory"), str("seq", "1"), str("hg", "1"), str("ts", "1")];
-    for (let i = 0; i < 50; i++) sim.deliver("srv5", { type: "message-received", at: sim.clock.now() + i, link: "eth0", fromAddress: "203.0.113.66", message: forged });
+    for (let i = 0; i < 50; i++)
+      sim.deliver("srv5", { type: "message-received", at: sim.clock.now() + i, link: "eth0", fromAddress: "203.0.113.66", message: forged });
     assert.equal(sim.logsMatching("mallory", "srv5").length, 1);
   });
 
   it("rejected datagrams are counted by reason and logged at a limited rate naming the sender", () => {
     const sim = pair();
     sim.start("srv5");
-    for (let i = 0; i < 100; i++) sim.deliver("srv5", { type: "datagram-rejected", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.66", reason: "bad-signature", detail: "digest mismatch" });
+    for (let i = 0; i < 100; i++)
+      sim.deliver("srv5", {
+        type: "datagram-rejected",
+        at: sim.clock.now(),
+        link: "eth1",
+        fromAddress: "192.0.2.66",
+        reason: "bad-signature",
+        detail: "digest mismatch",
+      });
     const lines = sim.logsMatching("192.0.2.66", "srv5");
     assert.equal(lines.length, 1);
     assert.equal(sim.core("srv5").snapshot().counters["rejected:bad-signature"], 100);
@@ -262,7 +292,13 @@ describe("graceful shutdown", () => {
     const sends = actions.filter((a) => a.type === "send").map((a) => (a.type === "send" ? a.body[0]!.value : ""));
     assert.equal(sends.at(-1), "shutdone");
     sim.crash("srv6");
-    sim.deliver("srv5", { type: "message-received", at: sim.clock.now() + 1, link: "eth1", fromAddress: "192.0.2.6", message: [str("t", "shutdone"), str("st", "dead"), str("src", "srv6"), str("seq", "ff"), str("hg", "1"), str("ts", "1")] });
+    sim.deliver("srv5", {
+      type: "message-received",
+      at: sim.clock.now() + 1,
+      link: "eth1",
+      fromAddress: "192.0.2.6",
+      message: [str("t", "shutdone"), str("st", "dead"), str("src", "srv6"), str("seq", "ff"), str("hg", "1"), str("ts", "1")],
+    });
     assert.equal(statusOf(sim, "srv5", "srv6"), "dead");
     assert.equal(sim.logsMatching("Received shutdown notice from 'srv6'.", "srv5").length, 1);
     sim.start("srv6");
@@ -308,9 +344,18 @@ describe("reliable delivery", () => {
   it("answers reqnodes with every node, so a Heartbeat peer with flow control goes active", () => {
     const sim = pair();
     sim.start("srv5");
-    const actions = sim.core("srv5").step({ type: "message-received", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.6", message: [str("t", "reqnodes"), str("dest", "srv5"), str("src", "srv6"), str("seq", "3"), str("hg", "5"), str("ts", "1")] });
+    const actions = sim.core("srv5").step({
+      type: "message-received",
+      at: sim.clock.now(),
+      link: "eth1",
+      fromAddress: "192.0.2.6",
+      message: [str("t", "reqnodes"), str("dest", "srv5"), str("src", "srv6"), str("seq", "3"), str("hg", "5"), str("ts", "1")],
+    });
     const rep = actions.find((a) => a.type === "send" && a.body[0]!.value === "repnodes");
     assert.ok(rep && rep.type === "send");
-    assert.deepEqual(rep.body.map((f) => `${f.name}=${String(f.value)}`), ["t=repnodes", "dest=srv6", "nodelist=srv5 srv6 ", "delnodelist= "]);
+    assert.deepEqual(
+      rep.body.map((f) => `${f.name}=${String(f.value)}`),
+      ["t=repnodes", "dest=srv6", "nodelist=srv5 srv6 ", "delnodelist= "],
+    );
   });
 });

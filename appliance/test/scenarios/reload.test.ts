@@ -30,11 +30,17 @@ function pair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
 }
 
 function transcript(sim: SimCluster, lines = 40): string {
-  return sim.log.slice(-lines).map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+  return sim.log
+    .slice(-lines)
+    .map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`)
+    .join("\n");
 }
 
 function peerView(sim: SimCluster, viewer: string, node: string) {
-  return sim.core(viewer).snapshot().nodes.find((n) => n.name === node)!;
+  return sim
+    .core(viewer)
+    .snapshot()
+    .nodes.find((n) => n.name === node)!;
 }
 
 /** Nothing a reload may disturb: no death, no restart seen, no late heartbeat, the VIP never moved. */
@@ -76,7 +82,14 @@ describe("timings", () => {
   });
 
   it("initdead changes the wait for a peer never heard", () => {
-    const sim = new SimCluster({ nodes: ["srv5", "srv6"], links: ["eth0"], keepaliveMs: 200, deadtimeMs: DEADTIME, initdeadMs: 3000, groups: [{ key: VIP, homeNode: "srv5" }] });
+    const sim = new SimCluster({
+      nodes: ["srv5", "srv6"],
+      links: ["eth0"],
+      keepaliveMs: 200,
+      deadtimeMs: DEADTIME,
+      initdeadMs: 3000,
+      groups: [{ key: VIP, homeNode: "srv5" }],
+    });
     sim.start("srv5");
     sim.runFor(500);
     sim.reload("srv5", { initdeadMs: 6000 });
@@ -94,11 +107,17 @@ describe("links", () => {
     sim.reload("srv5", { links: ["eth0", "eth1", "eth2"] });
     sim.reload("srv6", { links: ["eth0", "eth1", "eth2"] });
     sim.runFor(1000);
-    assert.deepEqual(peerView(sim, "srv5", "srv6").links.map((l) => `${l.name}:${l.status}`), ["eth0:up", "eth1:up", "eth2:up"]);
+    assert.deepEqual(
+      peerView(sim, "srv5", "srv6").links.map((l) => `${l.name}:${l.status}`),
+      ["eth0:up", "eth1:up", "eth2:up"],
+    );
     sim.reload("srv5", { links: ["eth2"] });
     sim.reload("srv6", { links: ["eth2"] });
     sim.runFor(3000);
-    assert.deepEqual(peerView(sim, "srv5", "srv6").links.map((l) => `${l.name}:${l.status}`), ["eth2:up"]);
+    assert.deepEqual(
+      peerView(sim, "srv5", "srv6").links.map((l) => `${l.name}:${l.status}`),
+      ["eth2:up"],
+    );
     assert.equal(peerView(sim, "srv5", "srv6").status, "active");
     sim.network.cut("eth0");
     sim.network.cut("eth1");
@@ -113,16 +132,33 @@ describe("ping nodes, deadping and ipfail", () => {
 
   it("a ping node added is pinged and counted, one removed is forgotten", () => {
     const sim = pair(pinged);
-    const both = [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }];
+    const both = [
+      { name: GATEWAY, hosts: [GATEWAY] },
+      { name: WITNESS, hosts: [WITNESS] },
+    ];
     sim.reload("srv5", { pingNodes: both });
     sim.reload("srv6", { pingNodes: both });
     sim.runFor(1000);
-    assert.deepEqual(sim.core("srv5").snapshot().nodes.filter((n) => n.type === "ping").map((n) => `${n.name}:${n.status}`), [`${GATEWAY}:ping`, `${WITNESS}:ping`]);
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.filter((n) => n.type === "ping")
+        .map((n) => `${n.name}:${n.status}`),
+      [`${GATEWAY}:ping`, `${WITNESS}:ping`],
+    );
     // Both nodes reload (a node counting fewer ping nodes than its peer would give way to it, by ipfail's rule).
     sim.reload("srv5", { pingNodes: [both[1]!] });
     sim.reload("srv6", { pingNodes: [both[1]!] });
     sim.runFor(1000);
-    assert.deepEqual(sim.core("srv5").snapshot().nodes.filter((n) => n.type === "ping").map((n) => n.name), [WITNESS]);
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.filter((n) => n.type === "ping")
+        .map((n) => n.name),
+      [WITNESS],
+    );
     assertUndisturbed(sim);
   });
 
@@ -132,9 +168,21 @@ describe("ping nodes, deadping and ipfail", () => {
     sim.reload("srv6", { deadpingMs: 3000 });
     sim.setPingReachable("srv5", GATEWAY, false);
     sim.runFor(2000);
-    assert.equal(sim.core("srv5").snapshot().nodes.find((n) => n.name === GATEWAY)!.status, "ping");
+    assert.equal(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.find((n) => n.name === GATEWAY)!.status,
+      "ping",
+    );
     sim.runFor(1500);
-    assert.equal(sim.core("srv5").snapshot().nodes.find((n) => n.name === GATEWAY)!.status, "dead");
+    assert.equal(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.find((n) => n.name === GATEWAY)!.status,
+      "dead",
+    );
   });
 
   it("ipfail off: losing the gateway moves nothing; on again: it arbitrates", () => {
@@ -146,7 +194,10 @@ describe("ping nodes, deadping and ipfail", () => {
     assert.equal(sim.holders(VIP).join(","), "srv5");
     sim.reload("srv5", { ipfail: true });
     sim.reload("srv6", { ipfail: true });
-    assert.ok(sim.runUntil(() => sim.holders(VIP).join(",") === "srv6", 5000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => sim.holders(VIP).join(",") === "srv6", 5000),
+      transcript(sim),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 });
@@ -161,7 +212,10 @@ describe("auto_failback", () => {
     assert.equal(sim.holders(VIP).join(","), "srv6");
     sim.reload("srv6", { autoFailback: "on" });
     sim.reload("srv5", { autoFailback: "on" });
-    assert.ok(sim.runUntil(() => sim.holders(VIP).join(",") === "srv5", 3000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => sim.holders(VIP).join(",") === "srv5", 3000),
+      transcript(sim),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 });
@@ -169,7 +223,10 @@ describe("auto_failback", () => {
 describe("resource groups", () => {
   it("a group added that homes here is acquired at once, the peer leaves it alone; the held group is untouched", () => {
     const sim = pair();
-    const groups = [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv5" }];
+    const groups = [
+      { key: VIP, homeNode: "srv5" },
+      { key: WEB, homeNode: "srv5" },
+    ];
     sim.reload("srv6", { groups });
     sim.runFor(1000);
     assert.equal(sim.holders(WEB).join(","), "", "srv6 does not take a group homing on a live srv5");
@@ -185,35 +242,67 @@ describe("resource groups", () => {
     const sim = pair();
     sim.crash("srv6");
     sim.runFor(3000);
-    const groups = [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }];
+    const groups = [
+      { key: VIP, homeNode: "srv5" },
+      { key: WEB, homeNode: "srv6" },
+    ];
     sim.reload("srv5", { groups });
     assert.ok(sim.runUntil(() => sim.holders(WEB).join(",") === "srv5", 1000));
     sim.start("srv6", { groups });
-    assert.ok(sim.runUntil(() => sim.holders(WEB).join(",") === "srv6", 10_000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => sim.holders(WEB).join(",") === "srv6", 10_000),
+      transcript(sim),
+    );
     assert.equal(sim.holders(VIP).join(","), "srv5");
   });
 
   it("a group removed is released if held, the others stay", () => {
-    const sim = pair({ groups: [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv5" }] });
+    const sim = pair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv5" },
+      ],
+    });
     assert.equal(sim.holders(WEB).join(","), "srv5");
     sim.reload("srv5", { groups: [{ key: VIP, homeNode: "srv5" }] });
     assert.ok(sim.runUntil(() => sim.holders(WEB).length === 0, 1000));
     sim.runFor(3000);
-    assert.deepEqual(sim.core("srv5").snapshot().groups.map((g) => g.key), [VIP]);
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .groups.map((g) => g.key),
+      [VIP],
+    );
     assert.equal(sim.holders(VIP).join(","), "srv5");
     assertUndisturbed(sim);
   });
 
   it("a group removed while it is starting is stopped once the start ends", () => {
     const sim = pair({ agentDelayMs: 500 });
-    const groups = [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv5" }];
+    const groups = [
+      { key: VIP, homeNode: "srv5" },
+      { key: WEB, homeNode: "srv5" },
+    ];
     sim.reload("srv5", { groups });
     sim.runFor(100);
-    assert.equal(sim.core("srv5").snapshot().groups.find((g) => g.key === WEB)!.state, "starting");
+    assert.equal(
+      sim
+        .core("srv5")
+        .snapshot()
+        .groups.find((g) => g.key === WEB)!.state,
+      "starting",
+    );
     sim.reload("srv5", { groups: [{ key: VIP, homeNode: "srv5" }] });
     sim.runFor(3000);
     assert.equal(sim.holders(WEB).length, 0);
-    assert.deepEqual(sim.core("srv5").snapshot().groups.map((g) => g.key), [VIP]);
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .groups.map((g) => g.key),
+      [VIP],
+    );
   });
 });
 
@@ -224,7 +313,13 @@ describe("what cannot change live", () => {
     sim.runFor(3000);
     assert.equal(sim.logsMatching("the node list cannot change while running", "srv5").length, 1);
     assert.equal(sim.logsMatching("this node's name cannot change while running", "srv5").length, 1);
-    assert.deepEqual(sim.core("srv5").snapshot().nodes.map((n) => n.name), ["srv5", "srv6"]);
+    assert.deepEqual(
+      sim
+        .core("srv5")
+        .snapshot()
+        .nodes.map((n) => n.name),
+      ["srv5", "srv6"],
+    );
     assert.equal(sim.core("srv5").snapshot().localNode, "srv5");
     assertUndisturbed(sim);
   });

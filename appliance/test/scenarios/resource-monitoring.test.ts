@@ -37,7 +37,10 @@ function held(sim: SimCluster): string {
 }
 
 function story(sim: SimCluster): string {
-  return sim.log.filter((l) => l.level !== "debug").map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+  return sim.log
+    .filter((l) => l.level !== "debug")
+    .map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`)
+    .join("\n");
 }
 
 /** Boots both nodes and waits until srv5 serves and both are settled. */
@@ -66,7 +69,10 @@ describe("a service crashes on the holder", () => {
     sim.runFor(2000);
     const crashAt = sim.clock.now();
     sim.brokenResources.set(`srv5/${HTTPD}`, "crashed");
-    assert.ok(sim.runUntil(() => sim.restarts.length === 1, 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => sim.restarts.length === 1, 5000),
+      story(sim),
+    );
     // Two failed runs 500 ms apart: noticed within fall × interval.
     assert.ok(sim.restarts[0]!.at - crashAt <= 2 * 500 + 10, `restart began ${sim.restarts[0]!.at - crashAt} ms after the crash`);
     assert.deepEqual(sim.restarts[0], { at: sim.restarts[0]!.at, node: "srv5", key: VIP, resource: HTTPD });
@@ -86,7 +92,10 @@ describe("a service crashes on the holder", () => {
     const sim = monitoredPair({ sim: { agentDelayMs: 400 } });
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "crashed");
-    assert.ok(sim.runUntil(() => sim.restarts.length === 1, 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => sim.restarts.length === 1, 5000),
+      story(sim),
+    );
     const began = sim.restarts[0]!.at;
     const runsBefore = sim.checkRuns.length;
     sim.runFor(800); // the restart takes 2 × 400 ms
@@ -102,7 +111,10 @@ describe("a service that keeps failing", () => {
     const sim = monitoredPair();
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "broken");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 20_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 20_000),
+      story(sim),
+    );
     assert.equal(sim.restarts.filter((r) => r.node === "srv5").length, 2, "two restarts, then the third failure moves it");
     const m = monitorOf(sim, "srv5");
     assert.equal(m.failures, 3);
@@ -118,7 +130,10 @@ describe("a service that keeps failing", () => {
     const sim = monitoredPair({ check: { onFail: "failover" } });
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "crashed");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 5000),
+      story(sim),
+    );
     assert.equal(sim.restarts.length, 0);
     // The operator on srv6 tries to give it back before the failure expired: refused.
     sim.runFor(1000);
@@ -134,7 +149,10 @@ describe("failures expire after failure_timeout", () => {
     const sim = monitoredPair({ group: { migrationThreshold: 1, failureTimeoutMs: 60_000 } });
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "crashed");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 5000),
+      story(sim),
+    );
     const movedAt = sim.clock.now();
     sim.runFor(30_000);
     assert.equal(monitorOf(sim, "srv5").failures, 1);
@@ -146,7 +164,10 @@ describe("failures expire after failure_timeout", () => {
     assert.ok(sim.logsMatching("expired (failure_timeout)", "srv5").length === 1);
     assert.ok(sim.clock.now() - movedAt > 60_000);
     sim.admin("srv6", "standby", "foreign");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 15_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 15_000),
+      story(sim),
+    );
   });
 });
 
@@ -156,8 +177,14 @@ describe("both nodes fail the group", () => {
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "broken");
     sim.brokenResources.set(`srv6/${HTTPD}`, "broken");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 20_000), story(sim));
-    assert.ok(sim.runUntil(() => held(sim) === "" && monitorOf(sim, "srv6").phase === "stopped", 20_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 20_000),
+      story(sim),
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim) === "" && monitorOf(sim, "srv6").phase === "stopped", 20_000),
+      story(sim),
+    );
     const stoppedAt = sim.clock.now();
     sim.runFor(120_000);
     assert.equal(held(sim), "");
@@ -174,10 +201,16 @@ describe("both nodes fail the group", () => {
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "broken");
     sim.brokenResources.set(`srv6/${HTTPD}`, "broken");
-    assert.ok(sim.runUntil(() => monitorOf(sim, "srv6").phase === "stopped", 40_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => monitorOf(sim, "srv6").phase === "stopped", 40_000),
+      story(sim),
+    );
     sim.brokenResources.delete(`srv5/${HTTPD}`); // fixed by hand on srv5
     sim.admin("srv5", "takeover", "local");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 15_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 15_000),
+      story(sim),
+    );
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
     assert.equal(monitorOf(sim, "srv5").failures, 0);
@@ -189,7 +222,10 @@ describe("checks that misbehave", () => {
     const sim = monitoredPair({ check: { timeoutMs: 300 } });
     bootPair(sim);
     sim.checkAnswer = (node) => (node === "srv5" ? "hang" : undefined);
-    assert.ok(sim.runUntil(() => sim.restarts.length === 1, 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => sim.restarts.length === 1, 5000),
+      story(sim),
+    );
     assert.match(monitorOf(sim, "srv5").lastFailure ?? "", /timed out after 300 ms/);
     const runs = sim.checkRuns.filter((r) => r.node === "srv5");
     for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.at - runs[i - 1]!.at >= 300, `runs ${i - 1} and ${i} overlap`);
@@ -208,8 +244,18 @@ describe("checks that misbehave", () => {
     assert.ok(monitorOf(sim, "srv5").checks[0]!.failedRuns >= 30);
     // Now three in a row: one failure, one restart; after it the check stays failing until two good runs.
     n = 0;
-    sim.checkAnswer = (node) => (node === "srv5" ? (n++ < 3 ? { healthy: false, words: "HTTP 503" } : n === 4 ? { healthy: false, words: "HTTP 503" } : { healthy: true, words: "ok" }) : undefined);
-    assert.ok(sim.runUntil(() => sim.restarts.length === 1, 5000), story(sim));
+    sim.checkAnswer = (node) =>
+      node === "srv5"
+        ? n++ < 3
+          ? { healthy: false, words: "HTTP 503" }
+          : n === 4
+            ? { healthy: false, words: "HTTP 503" }
+            : { healthy: true, words: "ok" }
+        : undefined;
+    assert.ok(
+      sim.runUntil(() => sim.restarts.length === 1, 5000),
+      story(sim),
+    );
     assert.ok(sim.runUntil(() => sim.checkRuns.filter((r) => r.node === "srv5" && r.at > sim.restarts[0]!.at).length === 2, 5000));
     sim.runFor(100);
     assert.equal(monitorOf(sim, "srv5").checks[0]!.health, "failing", "one good run is not enough with rise=2");
@@ -227,7 +273,10 @@ describe("monitoring and the rest of the resource handshake", () => {
     sim.runFor(50);
     sim.brokenResources.set(`srv5/${HTTPD}`, "crashed");
     const from = sim.clock.now();
-    assert.ok(sim.runUntil(() => held(sim) === "srv6" && sim.core("srv6").snapshot().rscStatus !== "transition", 10_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && sim.core("srv6").snapshot().rscStatus !== "transition", 10_000),
+      story(sim),
+    );
     assert.equal(sim.checkRuns.filter((r) => r.node === "srv5" && r.at >= from).length, 0);
     assert.equal(sim.restarts.length, 0);
     // srv6 watches it now.
@@ -243,10 +292,16 @@ describe("monitoring and the rest of the resource handshake", () => {
     sim.crash("srv5");
     assert.ok(sim.runUntil(() => held(sim) === "srv6", 5000));
     sim.start("srv5");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 20_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 20_000),
+      story(sim),
+    );
     // Now srv5's httpd breaks for good: the group moves to srv6 and stays there.
     sim.brokenResources.set(`srv5/${HTTPD}`, "broken");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 20_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 20_000),
+      story(sim),
+    );
     const movedAt = sim.clock.now();
     sim.runFor(60_000);
     assert.equal(held(sim), "srv6");
@@ -254,20 +309,32 @@ describe("monitoring and the rest of the resource handshake", () => {
     // Fixed by hand; the operator brings it home.
     sim.brokenResources.delete(`srv5/${HTTPD}`);
     sim.admin("srv5", "takeover", "failback");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 15_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 15_000),
+      story(sim),
+    );
   });
 
   it("when the peer dies, a group refused for failures is still taken over, and a still-broken service is stopped, not bounced", () => {
     const sim = monitoredPair({ sim: { pingNodes: [{ name: "192.0.2.254", hosts: ["192.0.2.254"] }] } });
     bootPair(sim);
     sim.brokenResources.set(`srv5/${HTTPD}`, "broken");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 20_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 20_000),
+      story(sim),
+    );
     sim.crash("srv6");
     // Arbitration: srv5 reaches the ping node as srv6 did: it takes over (nobody else can serve).
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 5000),
+      story(sim),
+    );
     assert.ok(sim.logsMatching("Arbitration", "srv5").length >= 1);
     // Its httpd is still broken: the threshold is already reached, no peer: stopped and reported.
-    assert.ok(sim.runUntil(() => held(sim) === "" && monitorOf(sim, "srv5").phase === "stopped", 10_000), story(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "" && monitorOf(sim, "srv5").phase === "stopped", 10_000),
+      story(sim),
+    );
     assert.equal(sim.logsMatching("no peer is alive to take it", "srv5").length, 1);
   });
 });

@@ -20,7 +20,10 @@ function seedPair(overrides: Partial<SimClusterOptions> = {}): SimCluster {
     initdeadMs: 3000,
     groups: [{ key: VIP, homeNode: "srv5" }],
     autoFailback: "on",
-    pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }],
+    pingNodes: [
+      { name: GATEWAY, hosts: [GATEWAY] },
+      { name: WITNESS, hosts: [WITNESS] },
+    ],
     ipfail: true,
     ...overrides,
   });
@@ -31,7 +34,10 @@ function held(sim: SimCluster): string {
 }
 
 function transcript(sim: SimCluster, lines = 40): string {
-  return sim.log.slice(-lines).map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+  return sim.log
+    .slice(-lines)
+    .map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`)
+    .join("\n");
 }
 
 function started(sim: SimCluster): SimCluster {
@@ -63,7 +69,10 @@ describe("the seed's cable test at every phase of the two heartbeat timers", () 
       sim.runFor(8000);
       assert.equal(held(sim), "srv5");
       cutPrimaryEth1(sim);
-      assert.ok(sim.runUntil(() => held(sim) === "srv6", DEADTIME + 1000), transcript(sim));
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv6", DEADTIME + 1000),
+        transcript(sim),
+      );
       sim.runFor(5000);
       assert.equal(held(sim), "srv6", transcript(sim));
       assert.equal(sim.longestDoubleHolding(VIP), 0, transcript(sim));
@@ -83,7 +92,10 @@ describe("re-arbitration after giving way (the cut-off node's network returns)",
     sim.runFor(700);
     assert.equal(held(sim), "srv6", transcript(sim));
     sim.network.heal("eth1", "srv5");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 5000),
+      transcript(sim),
+    );
     sim.runFor(5000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.longestDoubleHolding(VIP), 0, "never two holders");
@@ -101,7 +113,10 @@ describe("re-arbitration after giving way (the cut-off node's network returns)",
     sim.network.heal("eth1", "srv5");
     sim.runFor(300);
     sim.setPingReachable("srv5", WITNESS, true);
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 5000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 5000),
+      transcript(sim),
+    );
     sim.runFor(3000);
     assert.equal(sim.longestDoubleHolding(VIP), 0);
     assert.equal(sim.logsMatching("Our network is back", "srv5").length, 0, "the peer was back before the count");
@@ -116,7 +131,10 @@ describe("re-arbitration after giving way (the cut-off node's network returns)",
     sim.runFor(2000);
     const backAt = sim.clock.now();
     sim.setPingReachable("srv5", WITNESS, true); // srv5's path to the witness returns, not the heartbeat link
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 4000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 4000),
+      transcript(sim),
+    );
     const tookAt = acquiredAt(sim, "srv5", backAt)!;
     assert.ok(tookAt >= backAt + DEADTIME, `took over ${tookAt - backAt} ms after the network came back`);
     assert.ok(tookAt <= backAt + DEADTIME + 500, `took over ${tookAt - backAt} ms after the network came back`);
@@ -136,7 +154,10 @@ describe("re-arbitration after giving way (the cut-off node's network returns)",
     assert.equal(held(sim), "", transcript(sim));
     const againAt = sim.clock.now();
     sim.setPingReachable("srv5", WITNESS, true);
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 4000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 4000),
+      transcript(sim),
+    );
     assert.ok(acquiredAt(sim, "srv5", backAt)! >= againAt + DEADTIME);
   });
 
@@ -159,7 +180,10 @@ describe("partial partitions", () => {
     assert.equal(held(sim), "srv5,srv6", "indistinguishable from a peer death for srv6");
     const healAt = sim.clock.now();
     sim.network.heal();
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 2000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      transcript(sim),
+    );
     const doubleMs = sim.longestDoubleHolding(VIP);
     assert.ok(doubleMs <= healAt - cutAt - DEADTIME + 500, `two holders for ${doubleMs} ms`);
     sim.runFor(5000);
@@ -170,7 +194,10 @@ describe("partial partitions", () => {
     it(`one-way loss srv5 → srv6 (the holder cannot send, or the standby cannot hear; auto_failback ${autoFailback}): the standby takes over, the holder sees it claim the group and gives way`, () => {
       const sim = started(seedPair({ autoFailback }));
       sim.network.cutOneWay("srv5", "srv6");
-      assert.ok(sim.runUntil(() => held(sim) === "srv6", 4000), transcript(sim));
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv6", 4000),
+        transcript(sim),
+      );
       // srv6's statuses say how long it has not heard srv5 (tb_silent): srv5 releases before srv6's deadtime.
       assert.equal(sim.longestDoubleHolding(VIP), 0, transcript(sim));
       assert.equal(sim.logsMatching("releasing every resource group before it takes them over", "srv5").length, 1, transcript(sim));
@@ -186,9 +213,15 @@ describe("partial partitions", () => {
   it("one-way loss srv5 → srv6 that heals right after srv5 released early: srv5 gets its group back, never two holders", () => {
     const sim = started(seedPair());
     sim.network.cutOneWay("srv5", "srv6");
-    assert.ok(sim.runUntil(() => sim.logsMatching("releasing every resource group before it takes them over", "srv5").length === 1, DEADTIME), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("releasing every resource group before it takes them over", "srv5").length === 1, DEADTIME),
+      transcript(sim),
+    );
     sim.network.healOneWay("srv5", "srv6");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", 5000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && sim.core("srv5").snapshot().rscStatus === "local", 5000),
+      transcript(sim),
+    );
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.longestDoubleHolding(VIP), 0);
@@ -198,13 +231,19 @@ describe("partial partitions", () => {
     const sim = started(seedPair());
     sim.network.cutOneWay("srv6", "srv5");
     sim.setPingReachable("srv5", WITNESS, false);
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", DEADTIME + 2000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", DEADTIME + 2000),
+      transcript(sim),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0, transcript(sim));
     sim.runFor(10_000);
     assert.equal(held(sim), "srv6", transcript(sim));
     sim.network.healOneWay("srv6", "srv5");
     sim.setPingReachable("srv5", WITNESS, true);
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 10_000), transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 10_000),
+      transcript(sim),
+    );
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.longestDoubleHolding(VIP), 0);
@@ -241,7 +280,9 @@ describe("the seed's cut healed at every moment (build/README.md's arbitration f
         const home = sim.runUntil(() => held(sim) === "srv5", 6000);
         sim.runFor(3000);
         if (!home || held(sim) !== "srv5" || sim.longestDoubleHolding(VIP) > 0) {
-          failures.push(`cut ${cutForMs} ms, gap ${gapMs} ms: holders [${held(sim)}], two holders for ${sim.longestDoubleHolding(VIP)} ms\n${transcript(sim, 60)}`);
+          failures.push(
+            `cut ${cutForMs} ms, gap ${gapMs} ms: holders [${held(sim)}], two holders for ${sim.longestDoubleHolding(VIP)} ms\n${transcript(sim, 60)}`,
+          );
           break;
         }
       }

@@ -31,10 +31,18 @@ function stable(sim: SimCluster, ...nodes: string[]): boolean {
 
 describe("both nodes start together", () => {
   it("each takes its own groups at once, without Heartbeat's 10 s wait", () => {
-    const sim = seedPair({ groups: [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }] });
+    const sim = seedPair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
     sim.start("srv5");
     sim.start("srv6");
-    assert.ok(sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 2000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 2000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
     assert.equal(sim.core("srv5").snapshot().rscStatus, "local");
     assert.equal(sim.core("srv6").snapshot().rscStatus, "local");
     sim.runFor(30_000);
@@ -59,7 +67,10 @@ describe("one node starts alone, then the other joins", () => {
     sim.start("srv6");
     sim.runFor(4000);
     sim.start("srv5");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 5000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 5000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0);
     assert.equal(sim.logsMatching("Initiating auto failback", "srv6").length, 1);
   });
@@ -141,7 +152,10 @@ describe("hb_standby and hb_takeover", () => {
     sim.start("srv6");
     sim.runFor(6000);
     sim.admin("srv5", "standby", "all");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
     assert.equal(sim.longestDoubleHolding(VIP), 0);
   });
 
@@ -197,7 +211,10 @@ describe("failures", () => {
     sim.failingStarts.add(`srv5/${VIP}`);
     sim.start("srv5");
     sim.start("srv6");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 5000), sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 5000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
     assert.equal(sim.logsMatching("Giving up resource group", "srv5").length, 1);
     sim.runFor(20_000);
     assert.equal(held(sim), "srv6", "no ping-pong back to the node where it failed");
@@ -207,14 +224,23 @@ describe("failures", () => {
 describe("lost and duplicated messages during the handshake", () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`converges to one holder with 30% loss at start-up (seed ${seed})`, () => {
-      const sim = seedPair({ seed, groups: [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }] });
+      const sim = seedPair({
+        seed,
+        groups: [
+          { key: VIP, homeNode: "srv5" },
+          { key: WEB, homeNode: "srv6" },
+        ],
+      });
       sim.network.drop("eth1", 0.3);
       sim.start("srv6");
       sim.runFor(300);
       sim.start("srv5");
       sim.runFor(2000);
       sim.network.heal();
-      assert.ok(sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 30_000), `seed ${seed}\n` + sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+      assert.ok(
+        sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6" && stable(sim, "srv5", "srv6"), 30_000),
+        `seed ${seed}\n` + sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+      );
     });
   }
 });
@@ -242,11 +268,30 @@ describe("Heartbeat peers' habits", () => {
     sim.runFor(6000);
     const now = sim.clock.now();
     const msg = (t: string, seq: number, extra: [string, string][] = []) =>
-      [["t", t], ...extra, ["src", "srv5"], ["seq", seq.toString(16)], ["hg", "1"], ["ts", "1"]].map(([name, value]) => ({ name: name!, type: 0 as const, value: value! }));
+      [["t", t], ...extra, ["src", "srv5"], ["seq", seq.toString(16)], ["hg", "1"], ["ts", "1"]].map(([name, value]) => ({
+        name: name!,
+        type: 0 as const,
+        value: value!,
+      }));
     sim.crash("srv5");
     sim.deliver("srv6", { type: "message-received", at: now, link: "eth1", fromAddress: "192.0.2.5", message: msg("shutdone", 200, [["st", "dead"]]) });
-    sim.deliver("srv6", { type: "message-received", at: now + 200, link: "eth1", fromAddress: "192.0.2.5", message: msg("status", 201, [["st", "active"], ["dt", "3e8"]]) });
-    assert.equal(sim.core("srv6").snapshot().nodes.find((n) => n.name === "srv5")!.status, "dead");
+    sim.deliver("srv6", {
+      type: "message-received",
+      at: now + 200,
+      link: "eth1",
+      fromAddress: "192.0.2.5",
+      message: msg("status", 201, [
+        ["st", "active"],
+        ["dt", "3e8"],
+      ]),
+    });
+    assert.equal(
+      sim
+        .core("srv6")
+        .snapshot()
+        .nodes.find((n) => n.name === "srv5")!.status,
+      "dead",
+    );
     assert.equal(sim.logsMatching("returning after partition", "srv6").length, 0);
   });
 });

@@ -55,8 +55,21 @@ export function runFaultSequence(seed: number): SweepOutcome {
     seed,
     agentDelayMs,
     autoFailback,
-    groups: activeActive ? [{ key: VIP, homeNode: "srv5" }, { key: WEB, homeNode: "srv6" }] : [{ key: VIP, homeNode: "srv5" }],
-    ...(withPing ? { pingNodes: [{ name: GATEWAY, hosts: [GATEWAY] }, { name: WITNESS, hosts: [WITNESS] }], ipfail: rnd() < 0.7 } : {}),
+    groups: activeActive
+      ? [
+          { key: VIP, homeNode: "srv5" },
+          { key: WEB, homeNode: "srv6" },
+        ]
+      : [{ key: VIP, homeNode: "srv5" }],
+    ...(withPing
+      ? {
+          pingNodes: [
+            { name: GATEWAY, hosts: [GATEWAY] },
+            { name: WITNESS, hosts: [WITNESS] },
+          ],
+          ipfail: rnd() < 0.7,
+        }
+      : {}),
   };
   const groupKeys = options.groups!.map((g) => g.key);
   const sim = new SimCluster(options);
@@ -79,14 +92,16 @@ export function runFaultSequence(seed: number): SweepOutcome {
   const checkHolders = () => {
     if (failure) return;
     const now = sim.clock.now();
-    for (const [n, until] of stalledUntil) if (until <= now) {
-      stalledUntil.delete(n);
-      end(`stall ${n}`);
-    }
+    for (const [n, until] of stalledUntil)
+      if (until <= now) {
+        stalledUntil.delete(n);
+        end(`stall ${n}`);
+      }
     const splitAllowed = active.size > 0 || (lastCommFaultEnd !== undefined && now - lastCommFaultEnd <= splitGraceMs(agentDelayMs));
     for (const key of groupKeys) {
       const holders = sim.holders(key);
-      if (holders.length > 1 && !splitAllowed) failure = `two holders of ${key} (${holders.join(", ")}) at ${now} with no communication fault in force or healed within ${splitGraceMs(agentDelayMs)} ms`;
+      if (holders.length > 1 && !splitAllowed)
+        failure = `two holders of ${key} (${holders.join(", ")}) at ${now} with no communication fault in force or healed within ${splitGraceMs(agentDelayMs)} ms`;
     }
   };
   const run = (ms: Millis) => {
@@ -217,7 +232,12 @@ export function runFaultSequence(seed: number): SweepOutcome {
       }
       // Nodes that failed a group refuse it until hb_takeover (DESIGN.md): the operator retries.
       for (const n of NODES) {
-        if (sim.core(n).snapshot().groups.some((g) => g.state === "start-failed")) {
+        if (
+          sim
+            .core(n)
+            .snapshot()
+            .groups.some((g) => g.state === "start-failed")
+        ) {
           sim.admin(n, "takeover", "all");
           note(`hb_takeover all on ${n} (a group had failed there)`);
         }
@@ -227,7 +247,8 @@ export function runFaultSequence(seed: number): SweepOutcome {
       run(stallsEnd - healedAt + DEADTIME_MS + SETTLE_MS);
       if (!failure) {
         const bad = groupKeys.filter((k) => sim.holders(k).length !== 1);
-        if (bad.length) failure = `not exactly one holder ${DEADTIME_MS + SETTLE_MS} ms after everything healed: ${bad.map((k) => `${k}: [${sim.holders(k).join(", ")}]`).join("; ")}`;
+        if (bad.length)
+          failure = `not exactly one holder ${DEADTIME_MS + SETTLE_MS} ms after everything healed: ${bad.map((k) => `${k}: [${sim.holders(k).join(", ")}]`).join("; ")}`;
       }
       if (!failure) {
         const changes = sim.holderHistory.length;

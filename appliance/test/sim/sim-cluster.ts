@@ -285,7 +285,14 @@ export class SimCluster {
         const failed = op.operation === "start" && this.failingStarts.has(`${op.node}/${op.key}`);
         if (op.operation === "start") this.#clearCrashes(op.node, op.key);
         this.#setRunning(op.node, op.key, op.operation === "start" && !failed);
-        this.#deliver(m, { type: "group-finished", at, key: op.key, operation: op.operation, succeeded: !failed, ...(failed ? { detail: "httpd: start failed (simulated)" } : {}) });
+        this.#deliver(m, {
+          type: "group-finished",
+          at,
+          key: op.key,
+          operation: op.operation,
+          succeeded: !failed,
+          ...(failed ? { detail: "httpd: start failed (simulated)" } : {}),
+        });
       }
       for (const c of this.#takeDueChecks(at)) {
         const m = this.#members.get(c.node)!;
@@ -350,7 +357,10 @@ export class SimCluster {
     let answer = this.checkAnswer?.(m.name, check, resource);
     if (answer === undefined) {
       const state = this.brokenResources.get(`${m.name}/${resource}`);
-      answer = state === undefined && this.running.get(m.name)!.has(key) ? { healthy: true, words: "running" } : { healthy: false, words: `${resource} is not running (simulated)` };
+      answer =
+        state === undefined && this.running.get(m.name)!.has(key)
+          ? { healthy: true, words: "running" }
+          : { healthy: false, words: `${resource} is not running (simulated)` };
     }
     if (answer === "hang") return;
     const latencyMs = answer.latencyMs ?? this.#opts.checkLatencyMs ?? 5;
@@ -419,7 +429,13 @@ export class SimCluster {
           break;
         case "start-group":
         case "stop-group":
-          this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50), node: m.name, key: a.key, operation: a.type === "start-group" ? "start" : "stop", core: m.core! });
+          this.#pendingOps.push({
+            at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50),
+            node: m.name,
+            key: a.key,
+            operation: a.type === "start-group" ? "start" : "stop",
+            core: m.core!,
+          });
           break;
         case "drop-addresses":
           // The addresses go at once (ip addr del takes milliseconds): from now on this node no longer answers for the VIP.
@@ -427,7 +443,14 @@ export class SimCluster {
           break;
         case "restart-resource":
           this.restarts.push({ at, node: m.name, key: a.key, resource: a.resource });
-          this.#pendingOps.push({ at: this.#scheduleOp(m.name, at, 2 * (this.#opts.agentDelayMs ?? 50)), node: m.name, key: a.key, operation: "restart", resource: a.resource, core: m.core! });
+          this.#pendingOps.push({
+            at: this.#scheduleOp(m.name, at, 2 * (this.#opts.agentDelayMs ?? 50)),
+            node: m.name,
+            key: a.key,
+            operation: "restart",
+            resource: a.resource,
+            core: m.core!,
+          });
           break;
         case "run-check":
           this.#startCheck(m, at, a.key, a.check, a.runId);

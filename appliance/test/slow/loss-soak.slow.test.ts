@@ -19,33 +19,40 @@ describe("loss soak", { skip: !isRoot && "needs root for network namespaces" }, 
     const work = mkdtempSync(join(tmpdir(), "tb-soak-"));
     const stress = spawn("stress-ng", ["--cpu", "2", "--timeout", `${SECONDS + 30}s`, "--quiet"], { stdio: "ignore" });
     try {
-      await NetnsLab.withLab(async (lab) => {
-        // The witness ping node sits behind the lossy link too: give it a deadping that a
-        // few lost echoes cannot reach (DESIGN.md, "False failovers and packet loss").
-        const pair = await setUpSeedPair(lab, work, { autoFailback: "on", timings: { deadping: "3" } });
-        // A second medium, as the issue asks: broadcast on the public network.
-        const { appendFileSync } = await import("node:fs");
-        for (const node of ["srv5", "srv6"] as const) appendFileSync(join(pair.cfg.dirs[node], "ha.cf"), "bcast eth0\n");
-        const srv5 = pair.start("srv5");
-        const srv6 = pair.start("srv6");
-        await waitFor("srv5 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 20_000);
-        await waitFor("both active", async () => (await statusSeen(srv5, pair.cfg.nodeNames.srv6)) === "active" && (await statusSeen(srv6, pair.cfg.nodeNames.srv5)) === "active", 10_000);
-        await lab.setLoss("srv5", "eth1", 20);
-        const end = Date.now() + SECONDS * 1000;
-        let checks = 0;
-        while (Date.now() < end) {
-          await new Promise((r) => setTimeout(r, 2000));
-          assert.deepEqual(await vipHolders(lab, pair.vip), ["srv5"], `the VIP moved after ${checks * 2} s`);
-          checks++;
-        }
-        await lab.clearLoss("srv5", "eth1");
-        for (const n of [srv5, srv6]) {
-          const out = lab.outputOf(n.proc);
-          assert.doesNotMatch(out, /is dead|mach_down|returning after partition|Giving up/, `${n.name} saw a failover`);
-        }
-        const late = (lab.outputOf(srv5.proc) + lab.outputOf(srv6.proc)).match(/Late heartbeat/g)?.length ?? 0;
-        process.stdout.write(`# soak: ${SECONDS} s, ${checks} checks, late-heartbeat warnings: ${late}\n`);
-      }, { deadlineMs: (SECONDS + 100) * 1000 });
+      await NetnsLab.withLab(
+        async (lab) => {
+          // The witness ping node sits behind the lossy link too: give it a deadping that a
+          // few lost echoes cannot reach (DESIGN.md, "False failovers and packet loss").
+          const pair = await setUpSeedPair(lab, work, { autoFailback: "on", timings: { deadping: "3" } });
+          // A second medium, as the issue asks: broadcast on the public network.
+          const { appendFileSync } = await import("node:fs");
+          for (const node of ["srv5", "srv6"] as const) appendFileSync(join(pair.cfg.dirs[node], "ha.cf"), "bcast eth0\n");
+          const srv5 = pair.start("srv5");
+          const srv6 = pair.start("srv6");
+          await waitFor("srv5 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 20_000);
+          await waitFor(
+            "both active",
+            async () => (await statusSeen(srv5, pair.cfg.nodeNames.srv6)) === "active" && (await statusSeen(srv6, pair.cfg.nodeNames.srv5)) === "active",
+            10_000,
+          );
+          await lab.setLoss("srv5", "eth1", 20);
+          const end = Date.now() + SECONDS * 1000;
+          let checks = 0;
+          while (Date.now() < end) {
+            await new Promise((r) => setTimeout(r, 2000));
+            assert.deepEqual(await vipHolders(lab, pair.vip), ["srv5"], `the VIP moved after ${checks * 2} s`);
+            checks++;
+          }
+          await lab.clearLoss("srv5", "eth1");
+          for (const n of [srv5, srv6]) {
+            const out = lab.outputOf(n.proc);
+            assert.doesNotMatch(out, /is dead|mach_down|returning after partition|Giving up/, `${n.name} saw a failover`);
+          }
+          const late = (lab.outputOf(srv5.proc) + lab.outputOf(srv6.proc)).match(/Late heartbeat/g)?.length ?? 0;
+          process.stdout.write(`# soak: ${SECONDS} s, ${checks} checks, late-heartbeat warnings: ${late}\n`);
+        },
+        { deadlineMs: (SECONDS + 100) * 1000 },
+      );
     } finally {
       if (stress.pid) {
         try {

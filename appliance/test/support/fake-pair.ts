@@ -10,8 +10,19 @@ import { HeartbeatDaemon } from "../../src/daemon/heartbeat-daemon";
 import { FakeClock } from "./fake-clock";
 import { FakeNetwork } from "./fake-network";
 import {
-  FakeChildren, FakeConfigSource, FakeControlServer, FakeGroupRunner, FakeGuard, FakeLogger, FakePidFile, FakePinger,
-  FakeMonitors, FakeSignals, FakeStateStore, FakeStatus, NodeClock,
+  FakeChildren,
+  FakeConfigSource,
+  FakeControlServer,
+  FakeGroupRunner,
+  FakeGuard,
+  FakeLogger,
+  FakePidFile,
+  FakePinger,
+  FakeMonitors,
+  FakeSignals,
+  FakeStateStore,
+  FakeStatus,
+  NodeClock,
 } from "./fake-ports";
 
 export const NODE_A = "alpha";
@@ -182,8 +193,26 @@ export class FakePair {
     };
     const daemon = new HeartbeatDaemon({ config: first.config, stateDir: join(this.#root, name, "state"), runDir: join(this.#root, name, "run"), ports });
     const node: FakeNode = {
-      name, configDir, files, daemon, clock, logger, running, operations, runners, pingers, guards, statuses, monitors, control,
-      stateStore, pidFile, signals, children, configSource, exit: undefined,
+      name,
+      configDir,
+      files,
+      daemon,
+      clock,
+      logger,
+      running,
+      operations,
+      runners,
+      pingers,
+      guards,
+      statuses,
+      monitors,
+      control,
+      stateStore,
+      pidFile,
+      signals,
+      children,
+      configSource,
+      exit: undefined,
       rewrite: (change) => {
         node.files = { ...node.files, ...change(node.files) };
         writeFiles(configDir, node.files);

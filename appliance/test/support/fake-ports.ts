@@ -5,8 +5,23 @@ import type { ClusterConfig, ConfigLoadResult, ResourceGroup } from "../../src/c
 import type {
   MonitorPort,
   MonitorSpec,
-  CancelTimer, ChildrenPort, ClockPort, ControlHandler, ControlServerPort, GroupRunnerPort, GuardPort, GuardReport, GuardSpec,
-  LoggerPort, LoggerSettings, PidFilePort, PingerPort, PingerSpec, SignalsPort, StateStorePort, StatusSinkPort,
+  CancelTimer,
+  ChildrenPort,
+  ClockPort,
+  ControlHandler,
+  ControlServerPort,
+  GroupRunnerPort,
+  GuardPort,
+  GuardReport,
+  GuardSpec,
+  LoggerPort,
+  LoggerSettings,
+  PidFilePort,
+  PingerPort,
+  PingerSpec,
+  SignalsPort,
+  StateStorePort,
+  StatusSinkPort,
 } from "../../src/daemon/daemon-ports";
 import type { GroupOutcome, GroupStatus } from "../../src/resources/resource-group-runner";
 import type { NodeIdentity } from "../../src/adapters/state-store";
@@ -164,11 +179,24 @@ export class FakeMonitors implements MonitorPort {
     if (action.type === "run-check") {
       this.asked.push(`check ${action.check}`);
       const healthy = !this.failing.has(action.check);
-      queueMicrotask(() => this.spec.onEvent({ type: "check-finished", at: 0, check: action.check, runId: action.runId, healthy, words: healthy ? "ok" : "fake failure", latencyMs: 1 }));
+      queueMicrotask(() =>
+        this.spec.onEvent({
+          type: "check-finished",
+          at: 0,
+          check: action.check,
+          runId: action.runId,
+          healthy,
+          words: healthy ? "ok" : "fake failure",
+          latencyMs: 1,
+        }),
+      );
     } else {
       this.asked.push(`restart ${action.key} ${action.resource}`);
       const group = this.spec.config.groups.find((g) => g.key === action.key);
-      if (group) void this.spec.runner.restartResource(group, action.resource).then((o) => this.spec.onEvent({ type: "resource-restarted", at: 0, key: action.key, resource: action.resource, succeeded: o.kind === "succeeded" }));
+      if (group)
+        void this.spec.runner
+          .restartResource(group, action.resource)
+          .then((o) => this.spec.onEvent({ type: "resource-restarted", at: 0, key: action.key, resource: action.resource, succeeded: o.kind === "succeeded" }));
     }
   }
 

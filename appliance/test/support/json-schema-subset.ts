@@ -6,7 +6,22 @@ export type Schema = boolean | { readonly [keyword: string]: unknown };
 /** Keywords that only annotate. */
 const ANNOTATIONS = new Set(["$schema", "$id", "$comment", "title", "description", "$defs", "examples", "default"]);
 /** Keywords this validator asserts. */
-const ASSERTIONS = new Set(["type", "properties", "required", "additionalProperties", "items", "enum", "const", "minimum", "maximum", "minItems", "maxItems", "$ref", "oneOf", "format"]);
+const ASSERTIONS = new Set([
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "enum",
+  "const",
+  "minimum",
+  "maximum",
+  "minItems",
+  "maxItems",
+  "$ref",
+  "oneOf",
+  "format",
+]);
 
 /**
  * Validates `value` against `schema` and returns every failure as `path: message` (empty =
@@ -41,7 +56,8 @@ function check(schema: Schema, value: unknown, path: string, root: Schema, error
     }
   }
   if (schema.const !== undefined && !deepEqual(schema.const, value)) errors.push(`${path}: expected ${JSON.stringify(schema.const)}`);
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => deepEqual(e, value))) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.some((e) => deepEqual(e, value)))
+    errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) errors.push(`${path}: ${value} < minimum ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) errors.push(`${path}: ${value} > maximum ${schema.maximum}`);

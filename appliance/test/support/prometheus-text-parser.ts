@@ -69,7 +69,10 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
       if (current) closed.add(current.name);
     }
     current = fam;
-    const key = `${sample.name}{${Object.entries(sample.labels).sort().map(([k, v]) => `${k}=${v}`).join(",")}}`;
+    const key = `${sample.name}{${Object.entries(sample.labels)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",")}}`;
     if (seen.has(key)) fail(`duplicate series ${key}`);
     seen.add(key);
     fam.samples.push(sample);

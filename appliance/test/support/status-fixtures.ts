@@ -53,15 +53,17 @@ type SnapNode = MembershipSnapshot["nodes"][number];
  * both nodes active, the peer heard 150 ms ago on eth1, the VIP group in `groupState`,
  * ping nodes answering (`ping`) unless `pings` says otherwise.
  */
-export function seedSnapshot(options: {
-  localNode?: string;
-  peerStatus?: SnapNode["status"];
-  peerLinkStatus?: "up" | "dead" | "init";
-  groupState?: MembershipSnapshot["groups"][number]["state"];
-  rscStatus?: MembershipSnapshot["rscStatus"];
-  pings?: "ping" | "dead" | "init" | "absent";
-  counters?: Record<string, number>;
-} = {}): MembershipSnapshot {
+export function seedSnapshot(
+  options: {
+    localNode?: string;
+    peerStatus?: SnapNode["status"];
+    peerLinkStatus?: "up" | "dead" | "init";
+    groupState?: MembershipSnapshot["groups"][number]["state"];
+    rscStatus?: MembershipSnapshot["rscStatus"];
+    pings?: "ping" | "dead" | "init" | "absent";
+    counters?: Record<string, number>;
+  } = {},
+): MembershipSnapshot {
   const local = options.localNode ?? SRV5;
   const peerStatus = options.peerStatus ?? "active";
   const linkStatus = options.peerLinkStatus ?? (peerStatus === "dead" ? "dead" : "up");
@@ -95,7 +97,15 @@ export function seedSnapshot(options: {
     commUp: true,
     generation: 7,
     nodes,
-    counters: options.counters ?? { heartbeatsSent: 120, heartbeatsReceived: 118, duplicates: 3, lateHeartbeats: 1, rejected: 2, replays: 0, "rejected:bad-signature": 2 },
+    counters: options.counters ?? {
+      heartbeatsSent: 120,
+      heartbeatsReceived: 118,
+      duplicates: 3,
+      lateHeartbeats: 1,
+      rejected: 2,
+      replays: 0,
+      "rejected:bad-signature": 2,
+    },
     rscStatus: options.rscStatus ?? (local === SRV5 ? "local" : "none"),
     rscState: "stable",
     groups: [{ key: VIP_KEY, homeNode: SRV5, state: groupState }],

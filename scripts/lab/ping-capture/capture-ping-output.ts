@@ -102,11 +102,44 @@ const CASES: readonly Case[] = [
     program: (p) => (p.name === "inetutils" ? `${p.path}6` : p.path),
     counter: { v6: true },
   },
-  { name: "host-unreachable-arp", how: "ping an unused address on our own subnet: ARP fails, our own kernel reports host unreachable", nodeAddress: A.nobody, args: (i) => [...base(i), "-w", "5", A.nobody], expected: 0, timeoutMs: 9000 },
-  { name: "host-unreachable-router", how: "ping an unused address behind the router: the router's ARP fails, it sends host unreachable", nodeAddress: A.farNobody, args: (i) => [...base(i), "-w", "5", A.farNobody], expected: 0, timeoutMs: 9000 },
-  { name: "net-unreachable", how: "ping a network the router has no route to: it sends net unreachable", nodeAddress: A.noNet, args: (i) => [...base(i), "-w", "2", A.noNet], expected: 0 },
-  { name: "no-route", how: "ping from a host with no route to the target (no default route): the local send fails", from: "lonely", nodeAddress: A.noNet, args: (i) => [...base(i), "-w", "2", A.noNet], expected: 0 },
-  { name: "ttl-exceeded", how: "ping a host behind the router with TTL 1: the router sends time exceeded", nodeAddress: A.far, args: (i) => [...base(i), ...ttl1(i), "-w", "2", A.far], expected: 0 },
+  {
+    name: "host-unreachable-arp",
+    how: "ping an unused address on our own subnet: ARP fails, our own kernel reports host unreachable",
+    nodeAddress: A.nobody,
+    args: (i) => [...base(i), "-w", "5", A.nobody],
+    expected: 0,
+    timeoutMs: 9000,
+  },
+  {
+    name: "host-unreachable-router",
+    how: "ping an unused address behind the router: the router's ARP fails, it sends host unreachable",
+    nodeAddress: A.farNobody,
+    args: (i) => [...base(i), "-w", "5", A.farNobody],
+    expected: 0,
+    timeoutMs: 9000,
+  },
+  {
+    name: "net-unreachable",
+    how: "ping a network the router has no route to: it sends net unreachable",
+    nodeAddress: A.noNet,
+    args: (i) => [...base(i), "-w", "2", A.noNet],
+    expected: 0,
+  },
+  {
+    name: "no-route",
+    how: "ping from a host with no route to the target (no default route): the local send fails",
+    from: "lonely",
+    nodeAddress: A.noNet,
+    args: (i) => [...base(i), "-w", "2", A.noNet],
+    expected: 0,
+  },
+  {
+    name: "ttl-exceeded",
+    how: "ping a host behind the router with TTL 1: the router sends time exceeded",
+    nodeAddress: A.far,
+    args: (i) => [...base(i), ...ttl1(i), "-w", "2", A.far],
+    expected: 0,
+  },
   {
     name: "redirect",
     how: "ping a host behind the router through a second router on the same subnet: it forwards and sends a redirect; replies still come",
@@ -152,9 +185,29 @@ const CASES: readonly Case[] = [
     expected: 0,
     setUp: ignoringEchoes(injector("errors")),
   },
-  { name: "timeout", how: "the node ignores echoes (icmp_echo_ignore_all): no answer at all", nodeAddress: A.inj, args: (i) => [...base(i), "-w", "2", A.inj], expected: 0, setUp: ignoringEchoes() },
-  { name: "timeout-report", how: "as timeout, with iputils' -O (report outstanding replies)", nodeAddress: A.inj, args: (i) => (i === "iputils" ? [...base(i), "-O", "-w", "2", A.inj] : undefined), expected: 0, setUp: ignoringEchoes() },
-  { name: "unresolvable", how: "ping a name that does not resolve (.invalid)", nodeAddress: A.target, args: (i) => [...base(i), "-c", "1", "-w", "2", "no-such-host.invalid"], expected: 0 },
+  {
+    name: "timeout",
+    how: "the node ignores echoes (icmp_echo_ignore_all): no answer at all",
+    nodeAddress: A.inj,
+    args: (i) => [...base(i), "-w", "2", A.inj],
+    expected: 0,
+    setUp: ignoringEchoes(),
+  },
+  {
+    name: "timeout-report",
+    how: "as timeout, with iputils' -O (report outstanding replies)",
+    nodeAddress: A.inj,
+    args: (i) => (i === "iputils" ? [...base(i), "-O", "-w", "2", A.inj] : undefined),
+    expected: 0,
+    setUp: ignoringEchoes(),
+  },
+  {
+    name: "unresolvable",
+    how: "ping a name that does not resolve (.invalid)",
+    nodeAddress: A.target,
+    args: (i) => [...base(i), "-c", "1", "-w", "2", "no-such-host.invalid"],
+    expected: 0,
+  },
   {
     name: "interface-down",
     how: "ping the target; after 1 s our interface is set down (ip link set eth0 down), after 2.5 s up again",
@@ -206,7 +259,10 @@ async function buildLab(lab: NetnsLab): Promise<void> {
   await lab.addHost("target", { sysctls: answerBroadcasts });
   await lab.addHost("inj");
   await lab.addHost("router", { forwarding: true, sysctls: answerBroadcasts });
-  await lab.addHost("r2", { forwarding: true, sysctls: { ...answerBroadcasts, "net.ipv4.conf.all.send_redirects": 1, "net.ipv4.conf.eth0.send_redirects": 1 } });
+  await lab.addHost("r2", {
+    forwarding: true,
+    sysctls: { ...answerBroadcasts, "net.ipv4.conf.all.send_redirects": 1, "net.ipv4.conf.eth0.send_redirects": 1 },
+  });
   await lab.addHost("far");
   await lab.addHost("lonely");
   await lab.connect("pinger", "eth0", "lan", { addresses: [`${A.pinger}/24`, `${A.pinger6}/64`], gateway: A.router });
@@ -268,13 +324,20 @@ async function main(): Promise<void> {
       await buildLab(lab);
       for (const p of pings) {
         const v = await lab.exec("pinger", [p.path, "-V"]);
-        const version = `${v.stdout}${v.stderr}`.split("\n").find((l) => /iputils|inetutils|BusyBox/.test(l))?.trim() ?? "?";
+        const version =
+          `${v.stdout}${v.stderr}`
+            .split("\n")
+            .find((l) => /iputils|inetutils|BusyBox/.test(l))
+            ?.trim() ?? "?";
         mkdirSync(join(out, p.name), { recursive: true });
         for (const c of CASES) {
           const cap = await capture(lab, p, version, c);
           if (!cap) continue;
           writeFileSync(join(out, p.name, `${c.name}.json`), `${JSON.stringify(cap, null, 1)}\n`);
-          const lines = cap.stdoutChunks.map((x) => x.text).join("").split("\n").length;
+          const lines = cap.stdoutChunks
+            .map((x) => x.text)
+            .join("")
+            .split("\n").length;
           process.stdout.write(`${p.name} ${c.name}: exit ${cap.exitCode}, ${lines} lines, expected ${cap.expectedReplies} replies\n`);
         }
       }
