@@ -3,7 +3,7 @@
 import type { ClusterConfig } from "../config/cluster-config";
 import { HeartbeatLogger } from "../adapters/heartbeat-logger";
 import { createGroupRunner } from "./group-runner-factory";
-import { addressesOf, GuardState, stallLimitMs } from "./resource-guard";
+import { addressesOf, GuardState, releaseHeld, stallLimitMs } from "./resource-guard";
 
 export type GuardAct = "limit" | "drop" | "woke" | "release";
 
@@ -83,22 +83,7 @@ export async function runGuardAct(act: GuardAct, config: ClusterConfig, io: Guar
     }
     const held = state.held;
     if (held.length === 0) return 0;
-    logger.log(
-      "crit",
-      `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`,
-    );
-    const groups = config.groups.filter((g) => held.includes(g.key)).reverse();
-    // The peer takes over after its deadtime without waiting for us: every address goes first, then the groups in order.
-    for (const g of groups) await runner.dropAddresses(g);
-    let failed = 0;
-    for (const g of groups) {
-      const outcome = await runner.stopGroup(g);
-      if (outcome.kind === "failed") {
-        failed++;
-        logger.log("crit", `Could not release ${g.key}: ${outcome.resource}: ${outcome.words}`);
-      }
-    }
-    logger.log(failed ? "crit" : "info", failed ? `${failed} group(s) could not be released` : "Released every group the daemon held");
+    const failed = await releaseHeld(config, held, runner, logger);
     return failed ? 1 : 0;
   } finally {
     await logger.close();

@@ -2,6 +2,8 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import type { ClusterConfig, ResourceGroup } from "../config/cluster-config";
+import type { GroupOutcome } from "../resources/resource-group-runner";
+import type { LogLevel } from "../cluster/cluster-actions";
 import { isIpAgent } from "../config/builtin-agents";
 import { HeartbeatLogger } from "../adapters/heartbeat-logger";
 import { monotonicNow } from "../adapters/monotonic-clock";
@@ -272,13 +274,27 @@ export async function runResourceGuard(initial: ClusterConfig, now: () => number
     await logger.close();
     return 0;
   }
+  const failed = await releaseHeld(config, held, runner, logger);
+  await logger.close();
+  return failed ? 1 : 0;
+}
+
+/**
+ * After the daemon died without releasing: every address first (the peer takes over after its
+ * deadtime without waiting for us; milliseconds), then the groups stopped in order (services may
+ * take seconds). Returns how many groups would not stop.
+ */
+export async function releaseHeld(
+  config: ClusterConfig,
+  held: readonly string[],
+  runner: { dropAddresses(g: ResourceGroup): Promise<GroupOutcome>; stopGroup(g: ResourceGroup): Promise<GroupOutcome> },
+  logger: { log(level: LogLevel, text: string): void },
+): Promise<number> {
   logger.log(
     "crit",
     `The Twinbeat daemon on ${config.localNode} died without releasing its resources: releasing ${held.join(", ")} so that the peer alone serves them`,
   );
   const groups = config.groups.filter((g) => held.includes(g.key)).reverse();
-  // The peer takes over after its deadtime without waiting for us: every address goes first
-  // (milliseconds), then the groups are stopped in order (services may take seconds).
   for (const g of groups) await runner.dropAddresses(g);
   let failed = 0;
   for (const g of groups) {
@@ -289,6 +305,5 @@ export async function runResourceGuard(initial: ClusterConfig, now: () => number
     }
   }
   logger.log(failed ? "crit" : "info", failed ? `${failed} group(s) could not be released` : "Released every group the daemon held");
-  await logger.close();
-  return failed ? 1 : 0;
+  return failed;
 }
