@@ -657,18 +657,28 @@ describe("interop: a real Heartbeat 3.0.6 node and a Twinbeat node in one cluste
             .filter((p) => p.src === senderAddr && f(p)["seq"] !== undefined)
             .map((p) => ({ time: p.time, seq: parseInt(f(p)["seq"]!, 16) }));
           const before = seqs.filter((x) => x.time < w.from).at(-1);
-          const after = seqs.find((x) => x.time > w.to);
-          if (!before || !after) return problems.push(`${label}: no packets around the drop window`);
-          const seenBy = new Set(seqs.filter((x) => x.time <= after.time).map((x) => x.seq));
+          // What arrived up to 1.5 s after the window. A seq lost in the window arrives later than a
+          // higher one (its retransmission), or never. The window's end is taken after clearLoss
+          // returns, so a retransmission can arrive before it: judging by order, not by the window.
+          const arrived = seqs.filter((x) => x.time <= w.to + 1.5);
+          const first = new Map<number, number>();
+          for (const x of arrived) if (!first.has(x.seq)) first.set(x.seq, x.time);
+          const top = Math.max(...arrived.map((x) => x.seq));
+          if (!before || top <= before.seq) return problems.push(`${label}: no packets around the drop window`);
+          const after = { seq: top, time: first.get(top)! };
           const missing: number[] = [];
-          for (let q = before.seq + 1; q < after.seq; q++) if (!seenBy.has(q)) missing.push(q);
+          for (let q = before.seq + 1; q < top; q++) {
+            const at = first.get(q);
+            const overtaken = at === undefined || [...first].some(([q2, t2]) => q2 > q && t2 < at);
+            if (overtaken) missing.push(q);
+          }
           if (missing.length === 0) return problems.push(`${label}: the drop made no gap (${before.seq} -> ${after.seq})`);
           const asks = received
             .filter((p) => p.src === receiverAddr && f(p)["t"] === "NS_rexmit")
             .map((p) => ({ time: p.time, seq: Number(f(p)["firstseq"]), dest: f(p)["dest"] }));
           for (const q of missing) {
             const asked = asks.filter((a) => a.seq === q && a.time > w.from);
-            const resent = seqs.filter((x) => x.seq === q && x.time > after.time - 0.001);
+            const resent = seqs.filter((x) => x.seq === q && x.time > w.from);
             if (asked.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) lost, never asked for (NS_rexmit)`);
             if (resent.length === 0) problems.push(`${label}: seq ${q} (0x${q.toString(16)}) asked ${asked.length} time(s), never retransmitted`);
             const lastResend = resent.at(-1)?.time ?? Infinity;
