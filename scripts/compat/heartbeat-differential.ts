@@ -238,10 +238,19 @@ printf 'debugfile /var/log/logd-debug\nlogfile /var/log/logd-log\nlogfacility no
 /usr/lib/heartbeat/ha_logd -c /run/logd.cf -d > $w/logd.out 2>&1
 /usr/libexec/heartbeat/heartbeat -d -f > $w/heartbeat.out 2>&1 &
 hb=$!
-n=0
+# Up means "Local status now set to", written once every medium and ping node has started. A file
+# whose media start but that never gets that far counts as up once its log has been quiet for 1 s
+# after a medium started: the first medium's line alone comes before the others' (a race on a slow machine).
+n=0; quiet=0; last=-1
 while [ $n -lt $(( $2 / 100 )) ]; do
   kill -0 $hb 2>/dev/null || break
-  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -Eq "Local status now set to|heartbeat started|ucast: started|Starting serial heartbeat" && break
+  cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -q "Local status now set to" && break
+  size=$(cat $w/log/* $w/heartbeat.out 2>/dev/null | wc -c)
+  if cat $w/log/* $w/heartbeat.out 2>/dev/null | grep -Eq "heartbeat started|ucast: started|Starting serial heartbeat"; then
+    if [ "$size" = "$last" ]; then quiet=$((quiet+1)); else quiet=0; fi
+    [ $quiet -ge 10 ] && break
+  fi
+  last=$size
   sleep 0.1; n=$((n+1))
 done
 if kill -0 $hb 2>/dev/null; then
