@@ -102,6 +102,37 @@ describe("a peer that stops", () => {
     assert.equal(sim.logsMatching("returning after partition", "srv5").length, 0);
   });
 
+  it("a peer that dies within 5 s of its restart is dead after its deadtime: the start-up grace ends once it is active", () => {
+    const sim = pair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.crash("srv6");
+    sim.runFor(1500);
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "active", 5000));
+    sim.runFor(1000); // still inside the 5 s in which Heartbeat would advertise deadtime + 2 s
+    const crashAt = sim.clock.now();
+    sim.crash("srv6");
+    sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "dead", 10_000);
+    const detectedAfter = sim.clock.now() - crashAt;
+    assert.ok(detectedAfter <= DEADTIME + KEEPALIVE, `dead after ${detectedAfter} ms`);
+  });
+
+  it("a starting peer that is not active yet still gets deadtime + 2 s (Heartbeat's start-up grace)", () => {
+    const sim = pair();
+    sim.start("srv5");
+    sim.runFor(6000); // alone and active
+    sim.network.cutOneWay("srv5", "srv6"); // srv6 cannot hear srv5: it stays "up" until its initdead
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "up", 2000));
+    const crashAt = sim.clock.now();
+    sim.crash("srv6");
+    sim.runUntil(() => statusOf(sim, "srv5", "srv6") === "dead", 10_000);
+    const detectedAfter = sim.clock.now() - crashAt;
+    assert.ok(detectedAfter > DEADTIME + 2000 - KEEPALIVE, `dead after ${detectedAfter} ms`);
+  });
+
   it("uses the deadtime the peer advertises, not ours", () => {
     const sim = pair();
     sim.start("srv5");
