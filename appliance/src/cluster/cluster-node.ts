@@ -124,7 +124,7 @@ export class ClusterNode {
   readonly #ping: PingLiveness;
   #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
-  #arbitration: { readonly peer: PeerLiveness; readonly at: Millis } | undefined;
+  #arbitration: { readonly peer: PeerLiveness; readonly at: Millis; readonly waited?: boolean } | undefined;
   /**
    * After we gave way: our ping count came back up to the peer's at `since`; if the peer
    * stays silent until `at` (a full deadtime later), it is dead and we take over.
@@ -816,11 +816,14 @@ export class ClusterNode {
    *   the node cut off, so we release everything and let the peer serve;
    * - we hold nothing and reach fewer: the peer may have lost the same ones (a dead
    *   heartbeat switch), and it gives way by the rule above, so we take over as long as
-   *   we still reach at least one ping node;
+   *   we still reach at least one ping node, but only after one keepalive and a half more:
+   *   the peer declares us dead up to a keepalive after we declare it (the phase between
+   *   the two heartbeat timers, plus the latency), and taking over before it gave way
+   *   would make two holders;
    * - otherwise (as many or more, or no ping information): take over, like Heartbeat.
    */
   #arbitrate(at: Millis, out: ClusterAction[]): void {
-    const { peer } = this.#arbitration!;
+    const { peer, waited } = this.#arbitration!;
     this.#arbitration = undefined;
     // Only ping nodes heard from in the last two ping intervals count: one that went
     // quiet together with the heartbeats is behind the same broken link, and waiting
@@ -831,6 +834,16 @@ export class ClusterNode {
     if (theirs !== undefined && mine < theirs && (holding || mine === 0)) {
       log(out, "warn", `Arbitration: ${peer.name} reached ${theirs} ping node(s) at last contact and we reach ${mine}: we are cut off, so we give way`);
       this.#resources.onPeerDead(at, out, "deadtime", "give-up");
+      return;
+    }
+    if (theirs !== undefined && mine < theirs && !waited) {
+      const waitMs = Math.round(1.5 * this.#opts.keepaliveMs);
+      log(
+        out,
+        "info",
+        `Arbitration: we reach ${mine} ping node(s), ${peer.name} reached ${theirs} at last contact: it lost them too and gives way; taking over in ${waitMs} ms`,
+      );
+      this.#arbitration = { peer, at: at + waitMs, waited: true };
       return;
     }
     log(out, "info", `Arbitration: we reach ${mine} ping node(s), ${peer.name} reached ${theirs ?? "an unknown number of"} at last contact: taking over`);

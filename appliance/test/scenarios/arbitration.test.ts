@@ -107,6 +107,34 @@ describe("every heartbeat link lost (arbitration table)", () => {
     assert.equal(held(sim), "srv5");
   });
 
+  it("the heartbeat switch dies at any phase between the two heartbeat timers: never two holders (the standby waits for the holder to give way)", () => {
+    // Network latency puts the two nodes' timers out of phase (the second locks on to the
+    // first's status plus the latency), so one declares the other dead up to a keepalive later.
+    for (const latencyMs of [20, 50, 90]) {
+      for (const first of ["srv5", "srv6"] as const) {
+        for (const extraMs of [0, 37, 111]) {
+          const label = `latency ${latencyMs} ms, ${first} first, cut at +${extraMs} ms`;
+          const sim = seedPair();
+          sim.network.delay("eth1", latencyMs);
+          sim.start(first);
+          sim.runFor(500);
+          sim.start(first === "srv5" ? "srv6" : "srv5");
+          sim.runFor(8000 + extraMs);
+          assert.equal(held(sim), "srv5", label);
+          const cutAt = sim.clock.now();
+          sim.network.cut("eth1");
+          sim.setPingReachable("srv5", WITNESS, false);
+          sim.setPingReachable("srv6", WITNESS, false);
+          sim.runFor(4000);
+          assert.equal(held(sim), "srv6", label);
+          assert.equal(sim.longestDoubleHolding(VIP), 0, label);
+          const servedAt = sim.holderHistory.find((h) => h.at >= cutAt && h.holders.includes("srv6"))!.at;
+          assert.ok(servedAt - cutAt <= 1000 + 1.5 * 200 + latencyMs + 200, `${label}: srv6 took over ${servedAt - cutAt} ms after the cut`);
+        }
+      }
+    }
+  });
+
   it("no ping nodes configured: Heartbeat's behaviour (both take over), then one holder after the heal", () => {
     const sim = started(seedPair({ pingNodes: [], ipfail: false }));
     sim.network.cut("eth1", "srv5");
