@@ -68,3 +68,45 @@ describe("UdpMedia.reconfigure (loopback)", () => {
     assert.equal(received.length, 0);
   });
 });
+
+describe("UdpMedia link changes", () => {
+  it("reports a lost link at the next heartbeat sent (not only at the 1 s poll), and its return", async () => {
+    const port = await freePort();
+    const lo = [{ address: "127.0.0.1", netmask: "255.0.0.0", family: "IPv4" as const, mac: "00:00:00:00:00:00", internal: true, cidr: "127.0.0.1/8" }];
+    let present = true;
+    let now = 1000;
+    const changes: string[] = [];
+    const media = new UdpMedia({
+      media: [{ kind: "ucast", dev: "lo", peer: "127.0.0.2", port, at }],
+      onDatagram: () => undefined,
+      onLog: () => undefined,
+      onLinkChange: (dev, up) => changes.push(`${dev} ${up ? "up" : "down"}`),
+      interfacePollMs: 60_000,
+      // Node lists only interfaces that are up and running: a pulled cable makes lo vanish here.
+      interfaces: () => (present ? { lo } : {}),
+      now: () => now,
+    });
+    try {
+      await media.open();
+      assert.deepEqual(changes, [], "a link up at the start is no change");
+      present = false;
+      media.sendAll(Buffer.from("x"));
+      await until(() => changes.length === 1, "the loss was reported");
+      assert.deepEqual(changes, ["lo down"]);
+      assert.deepEqual(media.openDevices(), []);
+      present = true;
+      now += 50; // within 100 ms of the last check: not looked at
+      media.sendAll(Buffer.from("x"));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(changes, ["lo down"]);
+      now += 50;
+      media.sendAll(Buffer.from("x"));
+      await until(() => changes.length === 2, "the return was reported");
+      for (let i = 0; i < 50 && media.openDevices().length === 0; i++) await new Promise((r) => setTimeout(r, 10)); // the socket binds
+      assert.deepEqual(media.openDevices(), ["lo"]);
+      assert.deepEqual(changes, ["lo down", "lo up"]);
+    } finally {
+      await media.close();
+    }
+  });
+});

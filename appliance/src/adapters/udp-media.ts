@@ -16,8 +16,17 @@ export interface UdpMediaOptions {
   readonly onDatagram: (d: ReceivedDatagram) => void;
   /** Operational messages (medium opened, interface gone…): never per packet. */
   readonly onLog: (level: "info" | "warn" | "error", text: string) => void;
+  /** An interface lost its link (no carrier, down, no address: Node lists only running interfaces) or got it back. */
+  readonly onLinkChange?: (dev: string, up: boolean) => void;
   /** How often interfaces are checked for a changed or returned address. */
   readonly interfacePollMs?: number;
+  /**
+   * Interfaces are also checked when a heartbeat goes out, at most this often [100 ms]: a
+   * pulled cable is then known within a keepalive, without a wake-up of its own.
+   */
+  readonly sendCheckMs?: number;
+  /** For tests: the clock of the send-time checks. */
+  readonly now?: () => number;
   /** For tests: where interface addresses come from. */
   readonly interfaces?: () => ReturnType<typeof networkInterfaces>;
 }
@@ -76,6 +85,10 @@ export class UdpMedia {
   #closed = false;
   /** Send failures since the last report, by device (reported once per poll, not per packet). */
   readonly #sendErrors = new Map<string, { count: number; message: string }>();
+  /** Whether each interface had its link at the last check, for onLinkChange. */
+  readonly #linkUp = new Map<string, boolean>();
+  #lastCheckAt = 0;
+  #reconciling = false;
 
   constructor(options: UdpMediaOptions) {
     this.#opts = options;
@@ -95,6 +108,7 @@ export class UdpMedia {
 
   /** Sends one datagram on every medium (Heartbeat's send_to_all_media). Never throws. */
   sendAll(bytes: Buffer): void {
+    this.#checkLinksOnSend();
     for (const m of this.#opts.media) {
       const d = this.#devices.get(m.dev);
       if (!d) continue;
@@ -181,15 +195,44 @@ export class UdpMedia {
     else this.#sendErrors.set(dev, { count: 1, message: err.message });
   }
 
-  async #reconcile(): Promise<void> {
-    if (this.#closed) return;
+  /** The send-time check: only when an interface's link changed is the full reconcile run. */
+  #checkLinksOnSend(): void {
+    if (!this.#opts.onLinkChange || this.#closed) return;
+    const now = (this.#opts.now ?? Date.now)();
+    if (now - this.#lastCheckAt < (this.#opts.sendCheckMs ?? 100)) return;
+    this.#lastCheckAt = now;
+    const ifaces = (this.#opts.interfaces ?? networkInterfaces)();
+    const changed = UdpMedia.linkNames(this.#opts.media).some((dev) => (interfaceIPv4(dev, ifaces) !== undefined) !== this.#devices.has(dev));
+    if (changed) void this.#reconcile(ifaces);
+  }
+
+  #noteLink(dev: string, up: boolean): void {
+    if (this.#linkUp.get(dev) === up) return;
+    const first = !this.#linkUp.has(dev);
+    this.#linkUp.set(dev, up);
+    if (!first || !up) this.#opts.onLinkChange?.(dev, up);
+  }
+
+  /** One reconcile at a time: the poll and a send-time check must not open the same sockets twice. */
+  async #reconcile(known?: ReturnType<typeof networkInterfaces>): Promise<void> {
+    if (this.#closed || this.#reconciling) return;
+    this.#reconciling = true;
+    try {
+      await this.#reconcileNow(known);
+    } finally {
+      this.#reconciling = false;
+    }
+  }
+
+  async #reconcileNow(known?: ReturnType<typeof networkInterfaces>): Promise<void> {
     for (const [dev, e] of this.#sendErrors) {
       this.#opts.onLog("warn", `Cannot send on ${dev}: ${e.message} (${e.count} time${e.count > 1 ? "s" : ""} in the last poll)`);
     }
     this.#sendErrors.clear();
-    const ifaces = (this.#opts.interfaces ?? networkInterfaces)();
+    const ifaces = known ?? (this.#opts.interfaces ?? networkInterfaces)();
     for (const dev of UdpMedia.linkNames(this.#opts.media)) {
       const ip = interfaceIPv4(dev, ifaces);
+      this.#noteLink(dev, ip !== undefined);
       const cur = this.#devices.get(dev);
       if (cur && ip && cur.ip.address === ip.address && cur.ip.broadcast === ip.broadcast) continue;
       if (cur) {

@@ -100,6 +100,19 @@ export interface GuardDroppedAddresses {
   readonly keys: readonly string[];
 }
 
+/**
+ * A heartbeat interface lost or regained its link, as the driver sees it: no carrier, taken
+ * down, or its address gone (the media close then), and back. Only a hint for timing: the
+ * peer's liveness still comes from its heartbeats alone.
+ */
+export interface MediaChanged {
+  readonly type: "media-changed";
+  readonly at: Millis;
+  /** The local interface (a name of ClusterNodeOptions.links). */
+  readonly link: string;
+  readonly up: boolean;
+}
+
 /** A run of a resource check, asked for by a RunCheck action, has ended (see resource-monitor.ts). */
 export interface CheckFinished {
   readonly type: "check-finished";
@@ -132,6 +145,7 @@ export interface FailuresResetRequested {
 }
 
 export type ClusterEvent =
+  | MediaChanged
   | GuardDroppedAddresses
   | CheckFinished
   | ResourceRestarted

@@ -125,6 +125,8 @@ export class ClusterNode {
   #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
   #arbitration: { readonly peer: PeerLiveness; readonly at: Millis; readonly waited?: boolean } | undefined;
+  /** Heartbeat interfaces the driver reports without link (MediaChanged). */
+  readonly #mediaDown = new Set<string>();
   /**
    * After we gave way: our ping count came back up to the peer's at `since`; if the peer
    * stays silent until `at` (a full deadtime later), it is dead and we take over.
@@ -227,6 +229,10 @@ export class ClusterNode {
       case "guard-dropped-addresses":
         this.#guardDropped(event.keys, event.at, out);
         break;
+      case "media-changed":
+        if (event.up) this.#mediaDown.delete(event.link);
+        else if (this.#opts.links.includes(event.link)) this.#mediaDown.add(event.link);
+        break;
       case "check-finished":
         this.#monitor.onCheckFinished(event, out);
         break;
@@ -304,6 +310,8 @@ export class ClusterNode {
     for (const peer of this.#peers.values()) {
       if (peer.status === "dead") continue;
       consider(Math.max(this.#deadlineOf(peer), this.#graceUntil));
+      const early = this.#cutOffDeadlineOf(peer);
+      if (early !== undefined) consider(Math.max(early, this.#graceUntil));
       for (const link of peer.links.values()) {
         if (link.status === "up") consider(Math.max(this.#linkDeadlineOf(peer, link), this.#graceUntil));
       }
@@ -516,6 +524,25 @@ export class ClusterNode {
     return since + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
   }
 
+  /**
+   * When a holder whose every heartbeat medium is down (the cable pulled, the interface
+   * down) declares the silent peer dead: 1.5 keepalives before its deadtime. The peer
+   * declares us dead at its own deadtime, counted from our last status, which can be up to
+   * a keepalive (the timers' phase) before the peer's last status reached us: arbitrating
+   * at our full deadtime could find the peer already serving while we still hold. Only
+   * for a holder with ping nodes (arbitration decides) and a deadtime long enough for
+   * the margin; undefined otherwise.
+   */
+  #cutOffDeadlineOf(peer: PeerLiveness): Millis | undefined {
+    if (!this.#commUp || this.#shuttingDown || this.#ping.nodes.length === 0 || peer.lastStatusAt === undefined) return undefined;
+    if (this.#mediaDown.size === 0 || this.#opts.links.some((l) => !this.#mediaDown.has(l))) return undefined;
+    if (!this.#holdingGroups()) return undefined;
+    const marginMs = 1.5 * this.#opts.keepaliveMs;
+    const deadtimeMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+    if (deadtimeMs - marginMs < 2 * this.#opts.keepaliveMs) return undefined;
+    return peer.lastStatusAt + deadtimeMs - marginMs;
+  }
+
   #linkDeadlineOf(peer: PeerLiveness, link: LinkState): Millis {
     return link.lastHeardAt + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
   }
@@ -533,8 +560,16 @@ export class ClusterNode {
           log(out, "info", `Link ${peer.name}:${link.name} dead.`);
         }
       }
+      const early = this.#cutOffDeadlineOf(peer);
       if (at >= this.#deadlineOf(peer)) this.#declareDead(peer, at, out);
-      else if (linkDied && this.#commUp) this.#ipfail?.ask(out, "a heartbeat link died");
+      else if (early !== undefined && at >= early) {
+        log(
+          out,
+          "warn",
+          `Every heartbeat medium of ours is down (${[...this.#mediaDown].join(", ")}) and ${peer.name} has been silent for ${at - (peer.lastStatusAt ?? at)} ms: declaring it dead now, before it declares us dead and takes over`,
+        );
+        this.#declareDead(peer, at, out);
+      } else if (linkDied && this.#commUp) this.#ipfail?.ask(out, "a heartbeat link died");
     }
     for (const p of this.#ping.expire(at)) {
       log(out, "warn", `node ${p.name}: is dead`);

@@ -32,6 +32,8 @@ export interface MediaSpec {
   readonly media: readonly MediumConfig[];
   readonly onDatagram: (d: ReceivedDatagram) => void;
   readonly onLog: (level: "info" | "warn" | "error", text: string) => void;
+  /** An interface of the media lost its link (no carrier, down, no address) or got it back. */
+  readonly onLinkChange?: (dev: string, up: boolean) => void;
 }
 
 /** ICMP echo to the ping nodes' hosts. */

@@ -66,6 +66,14 @@ export const IGNORED_SIGNALS: readonly NodeJS.Signals[] = [
   "SIGTTOU",
 ];
 
+/** At most one log line per ignored signal in this window. */
+const IGNORED_SIGNAL_LOG_INTERVAL_MS = 60_000;
+
+/** Whether V8's sampling profiler runs in this process: it ticks with SIGPROF, which must then stay its own. */
+export function profiling(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => a === "--prof" || a.startsWith("--cpu-prof"));
+}
+
 /**
  * One running Heartbeat node. Everything that decides lives in ClusterNode; this
  * class only turns datagrams, timer expiries and signals into events and carries out
@@ -153,6 +161,7 @@ export class HeartbeatDaemon {
       media: ha.media,
       onDatagram: (d) => this.#onDatagram(d),
       onLog: (level, text) => this.#log(level, text),
+      onLinkChange: (link, up) => this.#step({ type: "media-changed", at: this.#ports.clock.now(), link, up }),
     });
     this.#status = this.#createStatus(config);
     // Before the media open: the page's worker must not delay the first datagrams.
@@ -205,7 +214,19 @@ export class HeartbeatDaemon {
     signals.on("SIGHUP", () => void this.reload());
     signals.on("SIGUSR1", () => this.adjustDebug(+1));
     signals.on("SIGUSR2", () => this.adjustDebug(-1));
-    for (const sig of IGNORED_SIGNALS) signals.on(sig, () => this.#log("warn", `${sig} received and ignored (stop the daemon with heartbeat -k or SIGTERM)`));
+    // Logged once a minute per signal at most: a profiler's SIGPROF ticks (node --cpu-prof,
+    // perf) or a terminal's SIGTTOU storm must not flood the log.
+    const loggedAt = new Map<NodeJS.Signals, number>();
+    for (const sig of IGNORED_SIGNALS) {
+      if (sig === "SIGPROF" && profiling(process.execArgv)) continue; // the profiler's own ticks
+      signals.on(sig, () => {
+        const now = this.#ports.clock.now();
+        const last = loggedAt.get(sig);
+        if (last !== undefined && now - last < IGNORED_SIGNAL_LOG_INTERVAL_MS) return;
+        loggedAt.set(sig, now);
+        this.#log("warn", `${sig} received and ignored (stop the daemon with heartbeat -k or SIGTERM)`);
+      });
+    }
   }
 
   #onDatagram(d: ReceivedDatagram): void {

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { constants } from "node:os";
 import { afterEach, describe, it } from "node:test";
 import type { AuthKeys } from "../../src/config/cluster-config";
-import { IGNORED_SIGNALS } from "../../src/daemon/heartbeat-daemon";
+import { IGNORED_SIGNALS, profiling } from "../../src/daemon/heartbeat-daemon";
 import { getField } from "../../src/protocol/ha-message";
 import { decodeDatagram } from "../../src/protocol/wire-codec";
 import { FakePair, NODE_A, NODE_B, type FakeNode } from "../support/fake-pair";
@@ -261,7 +261,18 @@ describe("reload and signals (driver on fakes)", () => {
     assert.ok(IGNORED_SIGNALS.includes("SIGALRM"));
     a.signals.raise("SIGALRM");
     assert.equal(a.logger.find(/SIGALRM received and ignored/).length, 1);
+    for (let i = 0; i < 50; i++) a.signals.raise("SIGALRM"); // a storm is logged once a minute
     await pair.clock.advance(1000);
+    assert.equal(a.logger.find(/SIGALRM received and ignored/).length, 1);
+    await pair.clock.advance(60_000);
+    a.signals.raise("SIGALRM");
+    assert.equal(a.logger.find(/SIGALRM received and ignored/).length, 2);
     assert.deepEqual(disturbances(pair), []);
+  });
+
+  it("leaves SIGPROF to V8's profiler when it runs (node --cpu-prof)", () => {
+    assert.equal(profiling(["--cpu-prof", "--cpu-prof-dir=/tmp/p"]), true);
+    assert.equal(profiling(["--prof"]), true);
+    assert.equal(profiling(["--max-old-space-size=64"]), false);
   });
 });
