@@ -645,7 +645,10 @@ export class ResourceManager {
     }
     if (hs.state !== "stable") return;
     this.#settleConflicts(at, out);
-    if (stable) this.#takeOrphans(at, out);
+    // Busy (e.g. releasing a group both held), the orphans are looked for once our work ends:
+    // the peer's stable claim may be the last message it sends.
+    if (stable && this.#busy()) this.#orphansDue = true;
+    else if (stable) this.#takeOrphans(at, out);
     // The peer's stable claims agree with ours: whatever partition there was is settled.
     if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);

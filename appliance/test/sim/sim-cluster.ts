@@ -100,6 +100,8 @@ export class SimCluster {
   readonly running = new Map<NodeName, Set<string>>();
   /** "node/key" pairs whose start fails. */
   readonly failingStarts = new Set<string>();
+  /** Per node: how long its group starts and stops take, instead of agentDelayMs (a slower machine, a slower agent). */
+  readonly agentDelayOf = new Map<NodeName, Millis>();
   readonly #pendingOps: PendingOperation[] = [];
   /** "node/host" pairs whose ICMP echoes get no answer. */
   readonly #pingBlocked = new Set<string>();
@@ -430,7 +432,7 @@ export class SimCluster {
         case "start-group":
         case "stop-group":
           this.#pendingOps.push({
-            at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50),
+            at: this.#scheduleOp(m.name, at, this.agentDelayOf.get(m.name) ?? this.#opts.agentDelayMs ?? 50),
             node: m.name,
             key: a.key,
             operation: a.type === "start-group" ? "start" : "stop",
