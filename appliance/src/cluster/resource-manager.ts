@@ -632,6 +632,13 @@ export class ResourceManager {
     // A `starting` peer stays starting until it reports stable.
     if (stable) this.#peerSays = "stable";
     else if (this.#peerSays === "stable") this.#peerSays = "transition";
+    // The peer gives us `set` by the standby exchange, but reports stable still holding some of
+    // it without saying done: it could not release them (a stop failed) and aborted. So do we.
+    const sb = this.#standby;
+    if (stable && sb?.role === "taker" && sb.phase === "asked" && this.#groups.some((g) => inSet(g.local, mirror(sb.set)) && this.#peerHolds.has(g.key))) {
+      log(out, "warn", `The peer reports stable still holding [${mirror(sb.set)}]: it could not give them up; standby exchange ended`);
+      this.#endStandby();
+    }
     if (info === "shutdown") return; // shutdone follows
     const hs = this.#phase;
     if (isHandshake(hs)) {
@@ -905,11 +912,21 @@ export class ResourceManager {
         .filter((g) => inSet(g.local, set) && isHeld(g.state))
         .map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "info", `Giving up [${set}] HA resources (standby).`);
-      this.#enqueue(out, at, ops, (o, _at, failed) => {
+      this.#enqueue(out, at, ops, (o, doneAt, failed) => {
         if (failed.length) {
           log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
           this.#endStandby();
-          this.#becomeStable(o);
+          // The group stays here, but its stop went on right to left past the resource that
+          // would not stop and took the rest down (its address): start it again, so that it
+          // serves where it is held (the runner skips what still runs).
+          log(o, "warn", `Starting ${failed.join(", ")} again here: it could not be stopped, so it stays`);
+          for (const key of failed) if (this.#group(key).state === "stop-failed") this.#group(key).state = "stopped";
+          this.#enqueue(
+            o,
+            doneAt,
+            failed.map((key) => ({ key, op: "start" as const })),
+            (o2) => this.#becomeStable(o2),
+          );
           return;
         }
         log(o, "info", "All HA resources relinquished. (standby)");

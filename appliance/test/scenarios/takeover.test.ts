@@ -219,6 +219,31 @@ describe("failures", () => {
     sim.runFor(20_000);
     assert.equal(held(sim), "srv6", "no ping-pong back to the node where it failed");
   });
+
+  // Chaos campaign seed 20261203, iteration 438: hb_standby on the holder whose httpd will not
+  // stop. The runner went on right to left and removed the address, the core kept the group as
+  // held, so the peer never took it: nobody served until an operator came.
+  it("a stop that fails during hb_standby: the standby is aborted, the group stays where it is and serves, the peer's exchange ends", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.failingStops.add(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    sim.runFor(3000);
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+    assert.equal(sim.logsMatching("Standby aborted: could not release", "srv5").length, 1, log());
+    assert.equal(held(sim), "srv5", log());
+    assert.ok(stable(sim, "srv5", "srv6"), log());
+    // Fixed by hand: a second hb_standby now moves the group (srv6 is not stuck in the first exchange).
+    sim.failingStops.delete(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
 });
 
 describe("lost and duplicated messages during the handshake", () => {
