@@ -492,6 +492,13 @@ export class ResourceManager {
       case "starting":
         this.#peerSays = "starting";
         this.#peerHolds.clear();
+        // It restarted (or rejoins after a stall) within our deadtime: it forgot any exchange
+        // with us, and would never say done. What we released for it is ours to take again
+        // once it reports (#takeOrphans).
+        if (this.#standby) {
+          log(out, "info", "Standby exchange cancelled: the peer is starting again");
+          this.#endStandby();
+        }
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
         break;
       case "resource":

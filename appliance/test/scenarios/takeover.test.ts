@@ -246,6 +246,36 @@ describe("failures", () => {
   });
 });
 
+describe("a node that restarts within the deadtime", () => {
+  // Chaos campaign seed 20261203, iteration 445 replayed: hb_takeover on the standby, killed
+  // while acquiring (the guard released what it had started), restarted before the holder's
+  // deadtime for it ran out. The holder had released for the exchange and waited for the
+  // taker's "done" for ever: nobody held the group.
+  for (const restartAfterMs of [300, 700]) {
+    it(`the taker of an hb_takeover dies while acquiring and is back ${restartAfterMs} ms later: the exchange is over, the group is held again`, () => {
+      const sim = seedPair();
+      sim.start("srv5");
+      sim.start("srv6");
+      sim.runFor(8000);
+      assert.equal(held(sim), "srv5");
+      sim.admin("srv6", "takeover", "all");
+      assert.ok(sim.runUntil(() => sim.logsMatching("Acquiring [all] HA resources", "srv6").length === 1, 1000));
+      sim.runFor(20);
+      sim.crash("srv6"); // what it had started goes with it (the resource guard's release)
+      sim.runFor(restartAfterMs);
+      sim.start("srv6");
+      const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+      assert.ok(
+        sim.runUntil(() => held(sim) !== "", 3000),
+        log(),
+      );
+      sim.runFor(5000);
+      assert.equal(sim.holders(VIP).length, 1, log());
+      assert.ok(stable(sim, "srv5", "srv6"), log());
+    });
+  }
+});
+
 describe("lost and duplicated messages during the handshake", () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`converges to one holder with 30% loss at start-up (seed ${seed})`, () => {
