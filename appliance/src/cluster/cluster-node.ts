@@ -678,6 +678,7 @@ export class ClusterNode {
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
       peer.shutdownGeneration = undefined;
+      if (this.#resources.onPeerRestarted()) log(out, "info", `Standby exchange cancelled: ${src} restarted`);
     }
     if (!forUs) return; // sequence-tracked above, but for somebody else
     if (type === "resource") {

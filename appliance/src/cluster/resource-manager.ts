@@ -349,6 +349,17 @@ export class ResourceManager {
     }
   }
 
+  /**
+   * The peer restarted (a new generation) before we declared it dead: it knows nothing of a
+   * standby exchange with us and would never say done. What we released for it is ours to
+   * take again once it reports (#takeOrphans). True if an exchange ended.
+   */
+  onPeerRestarted(): boolean {
+    if (!this.#standby) return false;
+    this.#endStandby();
+    return true;
+  }
+
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
     return this.#peer.status === "dead" && this.#peer.gaveUp;
@@ -492,13 +503,6 @@ export class ResourceManager {
       case "starting":
         this.#peerSays = "starting";
         this.#peerHolds.clear();
-        // It restarted (or rejoins after a stall) within our deadtime: it forgot any exchange
-        // with us, and would never say done. What we released for it is ours to take again
-        // once it reports (#takeOrphans).
-        if (this.#standby) {
-          log(out, "info", "Standby exchange cancelled: the peer is starting again");
-          this.#endStandby();
-        }
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
         break;
       case "resource":
@@ -639,11 +643,11 @@ export class ResourceManager {
     // A `starting` peer stays starting until it reports stable.
     if (stable) this.#peerSays = "stable";
     else if (this.#peerSays === "stable") this.#peerSays = "transition";
-    // The peer gives us `set` by the standby exchange, but reports stable still holding some of
-    // it without saying done: it could not release them (a stop failed) and aborted. So do we.
+    // The peer was giving us `set` by the standby exchange but could not release it (a stop
+    // failed): it aborted and says so (Twinbeat's `tb_standby`), and will never say done.
     const sb = this.#standby;
-    if (stable && sb?.role === "taker" && sb.phase === "asked" && this.#groups.some((g) => inSet(g.local, mirror(sb.set)) && this.#peerHolds.has(g.key))) {
-      log(out, "warn", `The peer reports stable still holding [${mirror(sb.set)}]: it could not give them up; standby exchange ended`);
+    if (getField(msg, "tb_standby") === "aborted" && sb?.role === "taker" && sb.phase === "asked") {
+      log(out, "warn", `The peer could not give up [${mirror(sb.set)}]: standby exchange ended`);
       this.#endStandby();
     }
     if (info === "shutdown") return; // shutdone follows
@@ -923,6 +927,15 @@ export class ResourceManager {
         if (failed.length) {
           log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
           this.#endStandby();
+          // The taker waits for our done: tell it (Twinbeat's own field, ignored by Heartbeat).
+          this.#opts.send(o, [
+            str("t", "resource"),
+            str("rsc_hold", this.heldSet()),
+            str("rtype", "full"),
+            str("isstable", "0"),
+            str("info", "standby"),
+            str("tb_standby", "aborted"),
+          ]);
           // The group stays here, but its stop went on right to left past the resource that
           // would not stop and took the rest down (its address): start it again, so that it
           // serves where it is held (the runner skips what still runs).
