@@ -936,15 +936,17 @@ export class ResourceManager {
             str("info", "standby"),
             str("tb_standby", "aborted"),
           ]);
-          // The group stays here, but its stop went on right to left past the resource that
-          // would not stop and took the rest down (its address): start it again, so that it
-          // serves where it is held (the runner skips what still runs).
-          log(o, "warn", `Starting ${failed.join(", ")} again here: it could not be stopped, so it stays`);
+          // Nobody takes the set now, so what this exchange stopped is started again here: the
+          // groups released before the failure, and the one that failed, whose stop went on right
+          // to left past the resource that would not stop and took the rest down (its address).
+          // The runner skips what still runs.
+          const again = [...ops].reverse().map((op) => op.key);
+          log(o, "warn", `Starting ${again.join(", ")} again here: the standby was aborted, so ${again.length > 1 ? "they stay" : "it stays"}`);
           for (const key of failed) if (this.#group(key).state === "stop-failed") this.#group(key).state = "stopped";
           this.#enqueue(
             o,
             doneAt,
-            failed.map((key) => ({ key, op: "start" as const })),
+            again.map((key) => ({ key, op: "start" as const })),
             (o2) => this.#becomeStable(o2),
           );
           return;
