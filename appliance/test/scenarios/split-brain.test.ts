@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+import { runFaultSequence } from "../sim/fault-sweep";
 
 const VIP = "IPaddr::198.51.100.100/32";
 const GATEWAY = "198.51.100.2"; // the seed's gateway, on the public network (eth0)
@@ -221,6 +222,16 @@ describe("partial partitions", () => {
       });
     }
   }
+
+  // Fault-sweep seeds (outside npm test's default range) where both nodes released the group at
+  // once and the home node got the peer's stable claim of none while its own release still ran:
+  // it looked for orphans only on that message, and nobody held the group afterwards.
+  it("both nodes release at once: the home node takes its group again once its own release is done (sweep seeds 179, 469, 494)", () => {
+    for (const seed of [179, 469, 494]) {
+      const r = runFaultSequence(seed);
+      assert.equal(r.failure, undefined, `seed ${seed}: ${r.failure ?? ""}\n${r.transcript}`);
+    }
+  });
 
   for (const autoFailback of ["on", "off"] as const) {
     it(`one-way loss srv5 → srv6 (the holder cannot send, or the standby cannot hear; auto_failback ${autoFailback}): the standby takes over, the holder sees it claim the group and gives way`, () => {
