@@ -25,8 +25,8 @@ export const LAB_TIMINGS = { keepaliveMs: 200, deadtimeMs: 1000, initdeadMs: 300
 export interface CampaignOptions {
   readonly seed: number;
   readonly iterations: number;
-  /** Replays one iteration of the campaign (same plan as in the full run). */
-  readonly onlyIteration?: number;
+  /** Replays these iterations of the campaign, in this order on one pair (same plans as in the full run). */
+  readonly onlyIterations?: readonly number[];
   readonly kinds?: readonly FaultKind[];
   readonly log?: (line: string) => void;
   /** Directory for `<seed>.json` and per-iteration logs of iterations with violations. */
@@ -48,8 +48,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignOutcom
   const log = opts.log ?? ((l: string) => process.stdout.write(l + "\n"));
   const kinds = opts.kinds ?? FAULT_KINDS;
   const plans =
-    opts.onlyIteration !== undefined
-      ? [planIteration(opts.seed, opts.onlyIteration, LAB_TIMINGS, kinds)]
+    opts.onlyIterations !== undefined
+      ? opts.onlyIterations.map((k) => planIteration(opts.seed, k, LAB_TIMINGS, kinds))
       : planCampaign(opts.seed, opts.iterations, LAB_TIMINGS, { kinds });
   const work = mkdtempSync(join(tmpdir(), "twinbeat-chaos-"));
   const results: IterationResult[] = [];
@@ -74,7 +74,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignOutcom
   const report = buildReport(opts.seed, results);
   let jsonPath: string | undefined;
   if (artifacts) {
-    jsonPath = join(artifacts, opts.onlyIteration !== undefined ? `${opts.seed}-${opts.onlyIteration}.json` : `${opts.seed}.json`);
+    jsonPath = join(artifacts, opts.onlyIterations !== undefined ? `${opts.seed}-${opts.onlyIterations.join(",")}.json` : `${opts.seed}.json`);
     writeFileSync(jsonPath, JSON.stringify(report, null, 2) + "\n");
   }
   return jsonPath !== undefined ? { report, jsonPath } : { report };

@@ -1,4 +1,4 @@
-// `npm run chaos -- --iterations N --seed S [--only-iteration K] [--kinds a,b]`: the randomized fault campaign against the live pair (root).
+// `npm run chaos -- --iterations N --seed S [--only-iteration K[,K2…]] [--kinds a,b]`: the randomized fault campaign against the live pair (root).
 
 import { resolve } from "node:path";
 import { FAULT_KINDS, type FaultKind } from "./fault-catalogue";
@@ -8,12 +8,12 @@ import { runCampaign } from "./chaos-campaign";
 interface ChaosArgs {
   iterations: number;
   seed: number;
-  onlyIteration?: number;
+  onlyIterations?: number[];
   kinds?: FaultKind[];
   artifactsDir: string;
 }
 
-const USAGE = "usage: chaos [--iterations N] [--seed S] [--only-iteration K] [--kinds kill9,sigstop,...] [--artifacts DIR]";
+const USAGE = "usage: chaos [--iterations N] [--seed S] [--only-iteration K[,K2...]] [--kinds kill9,sigstop,...] [--artifacts DIR]";
 
 function parseArgs(argv: readonly string[]): ChaosArgs {
   const args: ChaosArgs = { iterations: 30, seed: Date.now() % 100000, artifactsDir: resolve(__dirname, "../../../lab-artifacts/chaos") };
@@ -25,7 +25,8 @@ function parseArgs(argv: readonly string[]): ChaosArgs {
     const a = argv[i]!;
     if (a === "--iterations") args.iterations = int(a, argv[++i]);
     else if (a === "--seed") args.seed = int(a, argv[++i]);
-    else if (a === "--only-iteration") args.onlyIteration = int(a, argv[++i]);
+    // Several (e.g. 445,446) run in that order on one pair: a fault can depend on what the one before left (a restarted daemon).
+    else if (a === "--only-iteration") args.onlyIterations = (argv[++i] ?? "").split(",").map((k) => int(a, k));
     else if (a === "--artifacts") args.artifactsDir = resolve(argv[++i] ?? ".");
     else if (a === "--kinds") {
       const ks = (argv[++i] ?? "").split(",").filter(Boolean);
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const { report, jsonPath } = await runCampaign({
     seed: args.seed,
     iterations: args.iterations,
-    ...(args.onlyIteration !== undefined ? { onlyIteration: args.onlyIteration } : {}),
+    ...(args.onlyIterations !== undefined ? { onlyIterations: args.onlyIterations } : {}),
     ...(args.kinds ? { kinds: args.kinds } : {}),
     artifactsDir: args.artifactsDir,
   });

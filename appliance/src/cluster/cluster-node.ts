@@ -125,6 +125,8 @@ export class ClusterNode {
   #ipfail: Ipfail | undefined;
   /** A peer death waiting for the ping nodes to settle before deciding take-over or give-up. */
   #arbitration: { readonly peer: PeerLiveness; readonly at: Millis; readonly waited?: boolean } | undefined;
+  /** When our local status last became `active` (it ends the start-up dt grace); undefined while not active. */
+  #activeSince: Millis | undefined;
   /** Heartbeat interfaces the driver reports without link (MediaChanged). */
   readonly #mediaDown = new Set<string>();
   /**
@@ -472,15 +474,14 @@ export class ClusterNode {
   #setLocalStatus(status: NodeStatus, at: Millis, out: ClusterAction[]): void {
     if (this.#localStatus === status) return;
     this.#localStatus = status;
+    this.#activeSince = status === "active" ? at : undefined;
     log(out, "info", `Local status now set to: '${status}'`);
     // A status change is announced at once, not at the next keepalive.
     this.#sendStatus(at, out);
   }
 
   #sendStatus(at: Millis, out: ClusterAction[]): void {
-    const sinceStart = at - (this.#startedAt ?? at);
-    const starting = sinceStart < STARTUP_DT_GRACE_PERIOD_MS && this.#localStatus !== "active";
-    const dtMs = this.#opts.deadtimeMs + (starting ? STARTUP_DT_GRACE_MS : 0);
+    const dtMs = this.#advertisedDeadtimeMs(at);
     // protocol=1 announces ACK/retransmission support, as Heartbeat 2.x/3.x does (spec §4.6).
     const body: HaMessage = [str("t", "status"), str("st", this.#localStatus), str("dt", dtMs.toString(16)), str("protocol", "1")];
     // Twinbeat's own field (ignored by Heartbeat): how many ping nodes we reach, for arbitration
@@ -500,6 +501,13 @@ export class ClusterNode {
     this.#counters.heartbeatsSent!++;
     this.#nextStatusAt = at + this.#opts.keepaliveMs;
     this.#lastStatusSentAt = at;
+  }
+
+  /** The deadtime our status sent at `at` advertises (`dt`): the peers declare us dead after it. */
+  #advertisedDeadtimeMs(at: Millis): Millis {
+    const sinceStart = at - (this.#startedAt ?? at);
+    const active = this.#activeSince !== undefined && at >= this.#activeSince;
+    return this.#opts.deadtimeMs + (sinceStart < STARTUP_DT_GRACE_PERIOD_MS && !active ? STARTUP_DT_GRACE_MS : 0);
   }
 
   /** Comm-up: every peer was heard from or declared dead (spec §4.7). */
@@ -714,6 +722,7 @@ export class ClusterNode {
       // A restart is not a partition: whatever it was doing before is over.
       peer.leftCleanly = true;
       peer.shutdownGeneration = undefined;
+      if (this.#resources.onPeerRestarted()) log(out, "info", `Standby exchange cancelled: ${src} restarted`);
     }
     if (!forUs) return; // sequence-tracked above, but for somebody else
     if (type === "resource") {
@@ -781,6 +790,7 @@ export class ClusterNode {
     const cameBack = peer.status === "dead" || peer.status === "init";
     peer.leftCleanly = false;
     peer.heardFrom = true;
+    if (cameBack || peer.lastStatusAt === undefined || at - peer.lastStatusAt > 2 * this.#opts.keepaliveMs) peer.heardSinceAt = at;
     peer.lastStatusAt = at;
     if (Number.isFinite(dt) && dt > 0) peer.advertisedDeadtimeMs = dt;
     const numping = parseInt(getField(msg, "tb_numping") ?? "", 10);
@@ -813,21 +823,25 @@ export class ClusterNode {
 
   /**
    * What the peer says about hearing us (`tb_silent`, ms). Its statuses come every keepalive,
-   * so one reporting at least its deadtime less 1.5 keepalives is the last before it declares
-   * us dead: we release then, at least half a keepalive before its takeover. Heartbeat peers
-   * send no such field.
+   * so one reporting at least its deadtime for us less 1.5 keepalives is the last before it
+   * declares us dead: we release then, at least half a keepalive before its takeover. Its
+   * deadtime for us is the `dt` we advertised when it last heard us (deadtime + 2 s early
+   * after our start). Only the part of its silence during which we heard it shows one-way
+   * loss: a silence that began while we did not hear it either (a partition that just healed)
+   * ends with our next status. Heartbeat peers send no such field.
    */
   #peerSilence(peer: PeerLiveness, silentMs: number, at: Millis, out: ClusterAction[]): void {
     if (!Number.isFinite(silentMs) || this.#shuttingDown || !this.#commUp) return;
-    const deadtimeMs = peer.advertisedDeadtimeMs ?? this.#opts.deadtimeMs;
+    const deadtimeMs = this.#advertisedDeadtimeMs(at - silentMs);
     const limitMs = deadtimeMs - 1.5 * this.#opts.keepaliveMs;
     if (silentMs < Math.min(limitMs, deadtimeMs / 2)) {
       this.#resources.onPeerHearsUs(at, out);
       return;
     }
+    const oneWayMs = Math.min(silentMs, at - (peer.heardSinceAt ?? at));
     // Only when the limit is well above the normal silence between two statuses (up to a keepalive).
-    if (silentMs >= limitMs && limitMs >= 2 * this.#opts.keepaliveMs)
-      this.#resources.onPeerDeaf(at, out, `${peer.name} has not heard us for ${silentMs} ms (its deadtime is ${deadtimeMs} ms) although we hear it`);
+    if (oneWayMs >= limitMs && limitMs >= 2 * this.#opts.keepaliveMs)
+      this.#resources.onPeerDeaf(at, out, `${peer.name} has not heard us for ${silentMs} ms (its deadtime for us is ${deadtimeMs} ms) although we hear it`);
   }
 
   /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */

@@ -37,6 +37,12 @@ export class PeerLiveness {
   leftCleanly = false;
   /** When its last accepted status message arrived; undefined before the first. */
   lastStatusAt: Millis | undefined;
+  /**
+   * When the current run of its statuses began: its first, or the first after it was dead or
+   * silent for more than two keepalives. Its report of not hearing us (`tb_silent`) shows
+   * one-way loss only for the time since: before, we did not hear it either.
+   */
+  heardSinceAt: Millis | undefined;
   /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */
   advertisedDeadtimeMs: Millis | undefined;
   /**

@@ -349,6 +349,17 @@ export class ResourceManager {
     }
   }
 
+  /**
+   * The peer restarted (a new generation) before we declared it dead: it knows nothing of a
+   * standby exchange with us and would never say done. What we released for it is ours to
+   * take again once it reports (#takeOrphans). True if an exchange ended.
+   */
+  onPeerRestarted(): boolean {
+    if (!this.#standby) return false;
+    this.#endStandby();
+    return true;
+  }
+
   /** True while we hold nothing because arbitration said we were the node cut off. */
   get gaveUp(): boolean {
     return this.#peer.status === "dead" && this.#peer.gaveUp;
@@ -632,6 +643,13 @@ export class ResourceManager {
     // A `starting` peer stays starting until it reports stable.
     if (stable) this.#peerSays = "stable";
     else if (this.#peerSays === "stable") this.#peerSays = "transition";
+    // The peer was giving us `set` by the standby exchange but could not release it (a stop
+    // failed): it aborted and says so (Twinbeat's `tb_standby`), and will never say done.
+    const sb = this.#standby;
+    if (getField(msg, "tb_standby") === "aborted" && sb?.role === "taker" && sb.phase === "asked") {
+      log(out, "warn", `The peer could not give up [${mirror(sb.set)}]: standby exchange ended`);
+      this.#endStandby();
+    }
     if (info === "shutdown") return; // shutdone follows
     const hs = this.#phase;
     if (isHandshake(hs)) {
@@ -645,7 +663,10 @@ export class ResourceManager {
     }
     if (hs.state !== "stable") return;
     this.#settleConflicts(at, out);
-    if (stable) this.#takeOrphans(at, out);
+    // Busy (e.g. releasing a group both held), the orphans are looked for once our work ends:
+    // the peer's stable claim may be the last message it sends.
+    if (stable && this.#busy()) this.#orphansDue = true;
+    else if (stable) this.#takeOrphans(at, out);
     // The peer's stable claims agree with ours: whatever partition there was is settled.
     if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);
@@ -902,11 +923,32 @@ export class ResourceManager {
         .filter((g) => inSet(g.local, set) && isHeld(g.state))
         .map((g) => ({ key: g.key, op: "stop" as const }));
       log(out, "info", `Giving up [${set}] HA resources (standby).`);
-      this.#enqueue(out, at, ops, (o, _at, failed) => {
+      this.#enqueue(out, at, ops, (o, doneAt, failed) => {
         if (failed.length) {
           log(o, "crit", `Standby aborted: could not release ${failed.join(", ")}`);
           this.#endStandby();
-          this.#becomeStable(o);
+          // The taker waits for our done: tell it (Twinbeat's own field, ignored by Heartbeat).
+          this.#opts.send(o, [
+            str("t", "resource"),
+            str("rsc_hold", this.heldSet()),
+            str("rtype", "full"),
+            str("isstable", "0"),
+            str("info", "standby"),
+            str("tb_standby", "aborted"),
+          ]);
+          // Nobody takes the set now, so what this exchange stopped is started again here: the
+          // groups released before the failure, and the one that failed, whose stop went on right
+          // to left past the resource that would not stop and took the rest down (its address).
+          // The runner skips what still runs.
+          const again = [...ops].reverse().map((op) => op.key);
+          log(o, "warn", `Starting ${again.join(", ")} again here: the standby was aborted, so ${again.length > 1 ? "they stay" : "it stays"}`);
+          for (const key of failed) if (this.#group(key).state === "stop-failed") this.#group(key).state = "stopped";
+          this.#enqueue(
+            o,
+            doneAt,
+            again.map((key) => ({ key, op: "start" as const })),
+            (o2) => this.#becomeStable(o2),
+          );
           return;
         }
         log(o, "info", "All HA resources relinquished. (standby)");

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+import { runFaultSequence } from "../sim/fault-sweep";
 
 const VIP = "IPaddr::198.51.100.100/32";
 const GATEWAY = "198.51.100.2"; // the seed's gateway, on the public network (eth0)
@@ -233,6 +234,48 @@ describe("partial partitions", () => {
     assert.ok(doubleMs <= healAt - cutAt - DEADTIME + 500, `two holders for ${doubleMs} ms`);
     sim.runFor(5000);
     assert.equal(held(sim), "srv5");
+  });
+
+  // Chaos campaign seed 20261203, iterations 446 and 495: the standby had been restarted (kill -9)
+  // a few seconds before, so it still advertised deadtime + 2 s; it declared srv5 dead and took
+  // over, srv5 never declared it dead. At the heal srv5's first status said it had not heard srv6
+  // for longer than srv5's own deadtime: srv6 took that for one-way loss and released, while srv5
+  // released because srv6 claimed its group; nobody took the group again.
+  for (const restartedAgoMs of [2000, 2600, 3200]) {
+    for (const cutForMs of [1300, 1780, 2210]) {
+      it(`the standby restarted ${restartedAgoMs} ms before a ${cutForMs} ms partial partition (its longer start-up deadtime): one holder after the heal`, () => {
+        const sim = started(seedPair());
+        sim.crash("srv6", { daemonOnly: true });
+        sim.runFor(1300);
+        sim.start("srv6");
+        sim.runFor(restartedAgoMs);
+        assert.equal(held(sim), "srv5");
+        sim.network.cut("eth1"); // both still reach both ping nodes
+        sim.runFor(cutForMs);
+        const healAt = sim.clock.now();
+        sim.network.heal();
+        sim.agentDelayOf.set("srv5", 80); // as in the lab, srv6's release ends (and says so) while srv5's still runs
+        sim.runFor(DEADTIME + 1000);
+        assert.equal(sim.holders(VIP).length, 1, `holders [${held(sim)}] ${sim.clock.now() - healAt} ms after the heal\n${transcript(sim, 60)}`);
+        assert.ok(
+          sim.runUntil(() => held(sim) === "srv5", 10_000),
+          transcript(sim, 60),
+        );
+        sim.runFor(5000);
+        assert.equal(held(sim), "srv5", transcript(sim, 60));
+        assert.equal(sim.logsMatching("before it takes them over (one-way loss)", "srv6").length, 0, transcript(sim, 60));
+      });
+    }
+  }
+
+  // Fault-sweep seeds (outside npm test's default range) where both nodes released the group at
+  // once and the home node got the peer's stable claim of none while its own release still ran:
+  // it looked for orphans only on that message, and nobody held the group afterwards.
+  it("both nodes release at once: the home node takes its group again once its own release is done (sweep seeds 179, 469, 494)", () => {
+    for (const seed of [179, 469, 494]) {
+      const r = runFaultSequence(seed);
+      assert.equal(r.failure, undefined, `seed ${seed}: ${r.failure ?? ""}\n${r.transcript}`);
+    }
   });
 
   for (const autoFailback of ["on", "off"] as const) {

@@ -219,6 +219,61 @@ describe("failures", () => {
     sim.runFor(20_000);
     assert.equal(held(sim), "srv6", "no ping-pong back to the node where it failed");
   });
+
+  // Chaos campaign seed 20261203, iteration 438: hb_standby on the holder whose httpd will not
+  // stop. The runner went on right to left and removed the address, the core kept the group as
+  // held, so the peer never took it: nobody served until an operator came.
+  it("a stop that fails during hb_standby: the standby is aborted, the group stays where it is and serves, the peer's exchange ends", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(6000);
+    sim.failingStops.add(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    sim.runFor(3000);
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+    assert.equal(sim.logsMatching("Standby aborted: could not release", "srv5").length, 1, log());
+    assert.equal(held(sim), "srv5", log());
+    assert.ok(stable(sim, "srv5", "srv6"), log());
+    // Fixed by hand: a second hb_standby now moves the group (srv6 is not stuck in the first exchange).
+    sim.failingStops.delete(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+});
+
+describe("a node that restarts within the deadtime", () => {
+  // Chaos campaign seed 20261203, iteration 445 replayed: hb_takeover on the standby, killed
+  // while acquiring (the guard released what it had started), restarted before the holder's
+  // deadtime for it ran out. The holder had released for the exchange and waited for the
+  // taker's "done" for ever: nobody held the group.
+  for (const restartAfterMs of [300, 700]) {
+    it(`the taker of an hb_takeover dies while acquiring and is back ${restartAfterMs} ms later: the exchange is over, the group is held again`, () => {
+      const sim = seedPair();
+      sim.start("srv5");
+      sim.start("srv6");
+      sim.runFor(8000);
+      assert.equal(held(sim), "srv5");
+      sim.admin("srv6", "takeover", "all");
+      assert.ok(sim.runUntil(() => sim.logsMatching("Acquiring [all] HA resources", "srv6").length === 1, 1000));
+      sim.runFor(20);
+      sim.crash("srv6"); // what it had started goes with it (the resource guard's release)
+      sim.runFor(restartAfterMs);
+      sim.start("srv6");
+      const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.level} ${l.text}`).join("\n");
+      assert.ok(
+        sim.runUntil(() => held(sim) !== "", 3000),
+        log(),
+      );
+      sim.runFor(5000);
+      assert.equal(sim.holders(VIP).length, 1, log());
+      assert.ok(stable(sim, "srv5", "srv6"), log());
+    });
+  }
 });
 
 describe("lost and duplicated messages during the handshake", () => {

@@ -100,6 +100,13 @@ export class SimCluster {
   readonly running = new Map<NodeName, Set<string>>();
   /** "node/key" pairs whose start fails. */
   readonly failingStarts = new Set<string>();
+  /**
+   * "node/key" pairs whose stop fails, as a service that will not stop: it stays up, but the
+   * runner goes on right to left past it and removes the group's address (not a holder then).
+   */
+  readonly failingStops = new Set<string>();
+  /** Per node: how long its group starts and stops take, instead of agentDelayMs (a slower machine, a slower agent). */
+  readonly agentDelayOf = new Map<NodeName, Millis>();
   readonly #pendingOps: PendingOperation[] = [];
   /** "node/host" pairs whose ICMP echoes get no answer. */
   readonly #pingBlocked = new Set<string>();
@@ -282,7 +289,7 @@ export class SimCluster {
           this.#deliver(m, { type: "resource-restarted", at, key: op.key, resource: op.resource!, succeeded: true });
           continue;
         }
-        const failed = op.operation === "start" && this.failingStarts.has(`${op.node}/${op.key}`);
+        const failed = (op.operation === "start" ? this.failingStarts : this.failingStops).has(`${op.node}/${op.key}`);
         if (op.operation === "start") this.#clearCrashes(op.node, op.key);
         this.#setRunning(op.node, op.key, op.operation === "start" && !failed);
         this.#deliver(m, {
@@ -291,7 +298,7 @@ export class SimCluster {
           key: op.key,
           operation: op.operation,
           succeeded: !failed,
-          ...(failed ? { detail: "httpd: start failed (simulated)" } : {}),
+          ...(failed ? { detail: `httpd: ${op.operation} failed (simulated)` } : {}),
         });
       }
       for (const c of this.#takeDueChecks(at)) {
@@ -430,7 +437,7 @@ export class SimCluster {
         case "start-group":
         case "stop-group":
           this.#pendingOps.push({
-            at: this.#scheduleOp(m.name, at, this.#opts.agentDelayMs ?? 50),
+            at: this.#scheduleOp(m.name, at, this.agentDelayOf.get(m.name) ?? this.#opts.agentDelayMs ?? 50),
             node: m.name,
             key: a.key,
             operation: a.type === "start-group" ? "start" : "stop",
