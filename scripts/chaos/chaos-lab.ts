@@ -287,7 +287,12 @@ export class ChaosPair {
     for (const node of NODES) {
       const pids = (
         await this.lab
-          .exec(node, ["sh", "-c", "for p in /proc/[0-9]*; do printf '%s ' \"${p#/proc/}\"; tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"])
+          .exec(node, [
+            "sh",
+            "-c",
+            // pid, ppid (from stat, after the command name's closing parenthesis), command line.
+            "for p in /proc/[0-9]*; do read -r st < $p/stat 2>/dev/null || continue; set -- ${st##*) }; printf '%s %s ' \"${p#/proc/}\" \"$2\"; tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done",
+          ])
           .catch(() => ({ stdout: "" }))
       ).stdout;
       // `ip netns exec` shares /proc of the root pid namespace: keep only this namespace's processes.
@@ -314,7 +319,8 @@ export class ChaosPair {
       } catch {
         serving = "";
       }
-      const stray = httpds.filter((l) => !holds || l.split(" ")[0] !== serving);
+      // busybox httpd serves each connection in a child of its own: those are the serving server too.
+      const stray = httpds.filter((l) => !holds || (l.split(" ")[0] !== serving && l.split(" ")[1] !== serving));
       if (stray.length)
         out.push({
           text: `${node}: web server(s) left over on a node ${holds ? `with the VIP (serving pid ${serving || "none"})` : "without the VIP"}: ${stray.join(" | ")}`,
