@@ -22,7 +22,7 @@ import { GUARD_SH, guardShell } from "./resource-guard-sh";
  *
  * A daemon can also stop running without dying (SIGSTOP, a swap storm, a starved CPU):
  * its heartbeats stop, the peer takes over after deadtime, and the frozen node would
- * still answer ARP for the VIP. So the daemon also sends `tick` every half keepalive;
+ * still answer ARP for the VIP. So the daemon also sends `tick` (with its steps, every half keepalive to one keepalive);
  * when ticks stop for longer than `stallLimitMs(config)` (the peer's deadtime less a
  * margin), the guard removes the held groups' IP addresses at once (only those: the
  * rest is the daemon's to stop when it wakes) and writes `dropped ["key",…]` back on
@@ -113,7 +113,7 @@ export function stallLimitMs(config: ClusterConfig): number {
   return Math.max(keepaliveMs, deadtimeMs - Math.max(keepaliveMs, Math.ceil(deadtimeMs / 5)));
 }
 
-/** How often the daemon tells the guard it runs: twice per keepalive. */
+/** The shortest interval between two ticks to the guard: half a keepalive (they ride on the daemon's steps, at least one a keepalive). */
 export function guardTickMs(config: ClusterConfig): number {
   return Math.max(20, Math.floor(config.ha.keepaliveMs / 2));
 }
