@@ -127,6 +127,7 @@ async function twinbeat(
   crashes: number,
   interval: string,
   rounds: number,
+  report: (rounds: readonly TwinbeatRound[]) => void,
 ): Promise<{ rounds: TwinbeatRound[]; restarts: number[]; failover?: number }> {
   const work = mkdtempSync(join(tmpdir(), "tb-bench-mon-"));
   const settleMs = 5000;
@@ -160,16 +161,23 @@ async function twinbeat(
             if (windows.without!.runs !== 0) throw new Error(`the reload did not switch the check off: ${windows.without!.runs} runs in the window without it`);
             measured.push({ without: windows.without!, with: windows.with! });
           }
-          if (rounds % 2 === 1) await setCheck(true);
+          // Rounds alternate "off, on" and "on, off": after an even number the check is off.
+          if (rounds % 2 === 0) await setCheck(true);
+          report(measured);
           const restarts: number[] = [];
-          // migration_threshold 3: the count is reset after each crash, so every crash is a restart and the last one a failover by the break.
-          const reset = () => execFileSync(process.execPath, [join(__dirname, "../../appliance/src/main.js"), "resource-reset", "--run-dir", srv5.runDir]);
-          for (let i = 0; i < crashes; i++) {
-            restarts.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeA", 10_000));
-            reset();
-            await sleep(1500 + Math.random() * 500); // a random phase against the check interval
+          let failover: number | undefined;
+          try {
+            // migration_threshold 3: the count is reset after each crash, so every crash is a restart and the last one a failover by the break.
+            const reset = () => execFileSync(process.execPath, [join(__dirname, "../../appliance/src/main.js"), "resource-reset", "--run-dir", srv5.runDir]);
+            for (let i = 0; i < crashes; i++) {
+              restarts.push(await crashToServed(sampler, () => killHttpd(pair, "srv5"), "NodeA", 10_000));
+              reset();
+              await sleep(1500 + Math.random() * 500); // a random phase against the check interval
+            }
+            failover = await crashToServed(sampler, () => (breakHttpd(pair, "srv5"), killHttpd(pair, "srv5")), "NodeB", 15_000);
+          } catch (err) {
+            process.stderr.write(`monitor-vs-keepalived: the crash measurement failed: ${(err as Error).message}\n`);
           }
-          const failover = await crashToServed(sampler, () => (breakHttpd(pair, "srv5"), killHttpd(pair, "srv5")), "NodeB", 15_000);
           return { rounds: measured, restarts, failover };
         } finally {
           await sampler.stop();
@@ -282,17 +290,22 @@ async function main(): Promise<void> {
   say(`Service crash → served again, and CPU per minute spent on checking (${rounds} windows of ${seconds} s each way), on the seed's lab:`);
   say(`  Twinbeat: ${checkLines(interval)[0]} (on-fail restart; migration_threshold 3)`);
   say("  keepalived 2.2.7: vrrp_script curl -sf --max-time 1 http://NODE/ (interval 1, fall 2, rise 2) tracked by the VRRP instance carrying the VIP");
-  const tb = await twinbeat(seconds, crashes, interval, rounds);
-  // The http check runs inside the daemon (no fork): the daemon process's own CPU is its cost; its tree (pings, guard, logger) only adds noise.
-  const tbCheck = tb.rounds.map((r) => r.with.processPerMin - r.without.processPerMin);
-  const tbTreeCheck = tb.rounds.map((r) => r.with.treePerMin - r.without.treePerMin);
-  const perCheckMs = tb.rounds.map((r) => ((r.with.processPerMin - r.without.processPerMin) * 1000) / (((r.with.runs ?? 0) * 60) / seconds));
-  const checksPerMin = tb.rounds.map((r) => ((r.with.runs ?? 0) * 60) / seconds);
-  say(
-    `Twinbeat daemon (srv5, holder), s CPU per minute: without the check ${spread(tb.rounds.map((r) => r.without.processPerMin))}, with it ${spread(tb.rounds.map((r) => r.with.processPerMin))}`,
-  );
-  say(`  checking (with − without, per round): ${spread(tbCheck)} s/min at ${spread(checksPerMin, 1)} checks/min: ${spread(perCheckMs)} ms per check`);
-  say(`  the same over the daemon's process tree (pings, guard, logger too): ${spread(tbTreeCheck)} s/min`);
+  let tbCheck: number[] = [];
+  let perCheckMs: number[] = [];
+  // Printed as soon as measured: the crashes that follow may fail on a busy machine.
+  const reportTwinbeat = (measured: readonly TwinbeatRound[]) => {
+    // The http check runs inside the daemon (no fork): the daemon process's own CPU is its cost; its tree (pings, guard, logger) only adds noise.
+    tbCheck = measured.map((r) => r.with.processPerMin - r.without.processPerMin);
+    const tbTreeCheck = measured.map((r) => r.with.treePerMin - r.without.treePerMin);
+    const checksPerMin = measured.map((r) => ((r.with.runs ?? 0) * 60) / seconds);
+    perCheckMs = measured.map((r, i) => ((r.with.processPerMin - r.without.processPerMin) * 1000) / checksPerMin[i]!);
+    say(
+      `Twinbeat daemon (srv5, holder), s CPU per minute: without the check ${spread(measured.map((r) => r.without.processPerMin))}, with it ${spread(measured.map((r) => r.with.processPerMin))}`,
+    );
+    say(`  checking (with − without, per round): ${spread(tbCheck)} s/min at ${spread(checksPerMin, 1)} checks/min: ${spread(perCheckMs)} ms per check`);
+    say(`  the same over the daemon's process tree (pings, guard, logger too): ${spread(tbTreeCheck)} s/min`);
+  };
+  const tb = await twinbeat(seconds, crashes, interval, rounds, reportTwinbeat);
   say(`Twinbeat restart in place:  ${stats(tb.restarts)}`);
   say(`Twinbeat failover to srv6:  ${tb.failover ?? "n/a"} ms (restart fails, standby handshake; n=1)`);
   if (twinbeatOnly) return;
