@@ -57,18 +57,26 @@ async function sleep(ms: number): Promise<void> {
 interface CpuWindow {
   readonly processPerMin: number;
   readonly treePerMin: number;
+  /** The control process's own CPU in the same window (Twinbeat: the peer's daemon, which runs no check). */
+  readonly controlPerMin: number;
   readonly runs: number | undefined;
 }
 
 /** Measures `pid` over `seconds`; `runs` reads a cumulative count of check runs, when there is one. */
-async function cpuWindow(pid: number, seconds: number, runs?: () => Promise<number>): Promise<CpuWindow> {
+async function cpuWindow(pid: number, seconds: number, runs?: () => Promise<number>, controlPid?: number): Promise<CpuWindow> {
   const runs0 = await runs?.();
-  const [p0, t0, w0] = [processCpuSeconds(pid), treeCpuSeconds(pid), performance.now()];
+  const control = () => (controlPid !== undefined ? processCpuSeconds(controlPid) : 0);
+  const [p0, t0, c0, w0] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), performance.now()];
   await sleep(seconds * 1000);
-  const [p1, t1, w1] = [processCpuSeconds(pid), treeCpuSeconds(pid), performance.now()];
+  const [p1, t1, c1, w1] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), performance.now()];
   const runs1 = await runs?.();
   const perMin = 60_000 / (w1 - w0);
-  return { processPerMin: (p1 - p0) * perMin, treePerMin: (t1 - t0) * perMin, runs: runs0 !== undefined && runs1 !== undefined ? runs1 - runs0 : undefined };
+  return {
+    processPerMin: (p1 - p0) * perMin,
+    treePerMin: (t1 - t0) * perMin,
+    controlPerMin: (c1 - c0) * perMin,
+    runs: runs0 !== undefined && runs1 !== undefined ? runs1 - runs0 : undefined,
+  };
 }
 
 /** Check runs so far on a node (the control socket's status), summed over its checks. */
@@ -156,7 +164,7 @@ async function twinbeat(
             const windows: Partial<Record<"with" | "without", CpuWindow>> = {};
             for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
               await setCheck(on);
-              windows[on ? "with" : "without"] = await cpuWindow(pid, seconds, () => checkRuns(srv5.runDir));
+              windows[on ? "with" : "without"] = await cpuWindow(pid, seconds, () => checkRuns(srv5.runDir), srv6.proc.pid!);
             }
             if (windows.without!.runs !== 0) throw new Error(`the reload did not switch the check off: ${windows.without!.runs} runs in the window without it`);
             measured.push({ without: windows.without!, with: windows.with! });
@@ -295,14 +303,20 @@ async function main(): Promise<void> {
   // Printed as soon as measured: the crashes that follow may fail on a busy machine.
   const reportTwinbeat = (measured: readonly TwinbeatRound[]) => {
     // The http check runs inside the daemon (no fork): the daemon process's own CPU is its cost; its tree (pings, guard, logger) only adds noise.
-    tbCheck = measured.map((r) => r.with.processPerMin - r.without.processPerMin);
+    // Paired with the peer's daemon in the same window (same heartbeats, pings and guard, no check): the
+    // machine's load, shared with other work, moves both alike and cancels out of (holder − peer).
+    tbCheck = measured.map((r) => r.with.processPerMin - r.with.controlPerMin - (r.without.processPerMin - r.without.controlPerMin));
+    const tbPlainCheck = measured.map((r) => r.with.processPerMin - r.without.processPerMin);
     const tbTreeCheck = measured.map((r) => r.with.treePerMin - r.without.treePerMin);
     const checksPerMin = measured.map((r) => ((r.with.runs ?? 0) * 60) / seconds);
-    perCheckMs = measured.map((r, i) => ((r.with.processPerMin - r.without.processPerMin) * 1000) / checksPerMin[i]!);
+    perCheckMs = checksPerMin.map((n, i) => (tbCheck[i]! * 1000) / n);
     say(
-      `Twinbeat daemon (srv5, holder), s CPU per minute: without the check ${spread(measured.map((r) => r.without.processPerMin))}, with it ${spread(measured.map((r) => r.with.processPerMin))}`,
+      `Twinbeat daemon (srv5, holder), s CPU per minute: without the check ${spread(measured.map((r) => r.without.processPerMin))}, with it ${spread(measured.map((r) => r.with.processPerMin))}; the peer's daemon meanwhile ${spread(measured.flatMap((r) => [r.without.controlPerMin, r.with.controlPerMin]))}`,
     );
-    say(`  checking (with − without, per round): ${spread(tbCheck)} s/min at ${spread(checksPerMin, 1)} checks/min: ${spread(perCheckMs)} ms per check`);
+    say(
+      `  checking ((with − peer) − (without − peer), per round): ${spread(tbCheck)} s/min at ${spread(checksPerMin, 1)} checks/min: ${spread(perCheckMs)} ms per check`,
+    );
+    say(`  unpaired (with − without): ${spread(tbPlainCheck)} s/min`);
     say(`  the same over the daemon's process tree (pings, guard, logger too): ${spread(tbTreeCheck)} s/min`);
   };
   const tb = await twinbeat(seconds, crashes, interval, rounds, reportTwinbeat);
