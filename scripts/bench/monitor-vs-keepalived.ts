@@ -30,6 +30,15 @@ function treeCpuSeconds(pid: number): number {
   return total;
 }
 
+/** How often the process's main thread (Node's event loop) went to sleep and was woken: its voluntary context switches. */
+function wakeUps(pid: number): number {
+  try {
+    return Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU seconds of the process `pid` itself, all its threads (utime + stime), children left out. */
 function processCpuSeconds(pid: number): number {
   try {
@@ -57,6 +66,8 @@ async function sleep(ms: number): Promise<void> {
 interface CpuWindow {
   readonly processPerMin: number;
   readonly treePerMin: number;
+  /** The process's wake-ups (voluntary context switches of its main thread) per minute. */
+  readonly wakeUpsPerMin: number;
   /** The control process's own CPU in the same window (Twinbeat: the peer's daemon, which runs no check). */
   readonly controlPerMin: number;
   readonly runs: number | undefined;
@@ -66,15 +77,16 @@ interface CpuWindow {
 async function cpuWindow(pid: number, seconds: number, runs?: () => Promise<number>, controlPid?: number): Promise<CpuWindow> {
   const runs0 = await runs?.();
   const control = () => (controlPid !== undefined ? processCpuSeconds(controlPid) : 0);
-  const [p0, t0, c0, w0] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), performance.now()];
+  const [p0, t0, c0, v0, w0] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), wakeUps(pid), performance.now()];
   await sleep(seconds * 1000);
-  const [p1, t1, c1, w1] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), performance.now()];
+  const [p1, t1, c1, v1, w1] = [processCpuSeconds(pid), treeCpuSeconds(pid), control(), wakeUps(pid), performance.now()];
   const runs1 = await runs?.();
   const perMin = 60_000 / (w1 - w0);
   return {
     processPerMin: (p1 - p0) * perMin,
     treePerMin: (t1 - t0) * perMin,
     controlPerMin: (c1 - c0) * perMin,
+    wakeUpsPerMin: (v1 - v0) * perMin,
     runs: runs0 !== undefined && runs1 !== undefined ? runs1 - runs0 : undefined,
   };
 }
@@ -317,6 +329,16 @@ async function main(): Promise<void> {
       `  checking ((with − peer) − (without − peer), per round): ${spread(tbCheck)} s/min at ${spread(checksPerMin, 1)} checks/min: ${spread(perCheckMs)} ms per check`,
     );
     say(`  unpaired (with − without): ${spread(tbPlainCheck)} s/min`);
+    const wakesPerCheck = checksPerMin.map((n, i) => (measured[i]!.with.wakeUpsPerMin - measured[i]!.without.wakeUpsPerMin) / n);
+    say(
+      `  wake-ups of the daemon per minute: without ${spread(
+        measured.map((r) => r.without.wakeUpsPerMin),
+        0,
+      )}, with ${spread(
+        measured.map((r) => r.with.wakeUpsPerMin),
+        0,
+      )}: ${spread(wakesPerCheck, 2)} per check`,
+    );
     say(`  the same over the daemon's process tree (pings, guard, logger too): ${spread(tbTreeCheck)} s/min`);
   };
   const tb = await twinbeat(seconds, crashes, interval, rounds, reportTwinbeat);
