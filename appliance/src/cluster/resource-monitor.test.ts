@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClusterAction } from "./cluster-actions";
-import { parseFailureField, ResourceMonitor, type ResourceMonitorOptions } from "./resource-monitor";
+import { checkEarlyMs, parseFailureField, ResourceMonitor, type ResourceMonitorOptions } from "./resource-monitor";
 
 const KEY = "IPaddr::198.51.100.100/32";
 
@@ -48,6 +48,34 @@ describe("ResourceMonitor", () => {
     assert.equal(m.nextWakeAt(), 180, "the run's timeout");
     m.onClock(150, out);
     assert.equal(runs(out).length, 1, "no overlap");
+  });
+
+  it("runs a nearly due check with another wake-up, at most a tenth of its interval early, never late, never overlapping", () => {
+    assert.equal(checkEarlyMs(100), 10);
+    assert.equal(checkEarlyMs(500), 50);
+    const { m } = monitor();
+    const out: ClusterAction[] = [];
+    m.onClock(0, out);
+    assert.equal(m.nextWakeAt(), 100, "its own wake-up stays at the due time");
+    m.onClock(89, out); // e.g. a heartbeat sent 11 ms ahead: too early
+    assert.equal(runs(out).length, 0);
+    m.onClock(90, out); // a heartbeat 10 ms ahead: shared
+    assert.equal(runs(out).length, 1);
+    assert.equal(m.nextWakeAt(), 170, "the timeout still runs from the real start");
+    for (const t of [95, 100, 150, 169]) m.onClock(t, out);
+    assert.equal(runs(out).length, 1, "no overlap, even once due");
+    m.onCheckFinished({ type: "check-finished", at: 93, check: "c", runId: runs(out)[0]!.runId, healthy: true, words: "HTTP 200", latencyMs: 3 }, out);
+    assert.equal(m.nextWakeAt(), 190, "the next is due one interval after the start");
+    m.onClock(179, out);
+    assert.equal(runs(out).length, 1);
+    m.onClock(190, out); // nothing else woke us: the check's own wake-up, on time
+    assert.equal(runs(out).length, 2);
+    m.onClock(260, out);
+    assert.equal(runs(out).length, 2);
+    m.onClock(270, out);
+    assert.equal(runs(out).length, 2, "timed out at 270, not run again at once");
+    assert.equal(m.snapshot()[0]!.checks[0]!.lastWords, "timed out after 80 ms");
+    assert.deepEqual(out.at(-1), { type: "restart-resource", key: KEY, resource: "httpd" }, "fall=1: the timeout is a failure");
   });
 
   it("drops an answer that comes after the timeout or after a pause", () => {

@@ -56,6 +56,18 @@ export const CHECK_HISTORY_SIZE = 60;
 /** Upper bounds (ms) of the check latency histogram's buckets (for /metrics). */
 export const CHECK_LATENCY_BOUNDS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
+/**
+ * A check due within this fraction of its interval runs when the node is awake anyway (a
+ * heartbeat to send or read, a ping reply): it then costs no wake-up of its own. It never
+ * runs later than due, and at most a tenth of an interval early.
+ */
+export const CHECK_EARLY_FRACTION = 0.1;
+
+/** How early a check may run to share a wake-up: a tenth of its interval, in whole ms. */
+export function checkEarlyMs(intervalMs: Millis): Millis {
+  return Math.floor(intervalMs * CHECK_EARLY_FRACTION);
+}
+
 /** A check's debounced verdict. */
 export type CheckHealth = "healthy" | "failing";
 
@@ -211,7 +223,8 @@ export class ResourceMonitor {
 
   /**
    * Called after every event: follows the resource manager (pause / resume), expires
-   * failures, times out runs and sends the runs that are due.
+   * failures, times out runs and sends the runs that are due (or due within checkEarlyMs:
+   * the daemon is awake for this event, so the run costs no wake-up of its own).
    */
   onClock(at: Millis, out: ClusterAction[]): void {
     for (const g of this.#groups) {
@@ -224,7 +237,8 @@ export class ResourceMonitor {
           this.#result(g, c, at, false, `timed out after ${c.spec.timeoutMs} ms`, at - startedAt, out);
           if (g.phase !== "watching") break;
         }
-        if (!c.inFlight && c.dueAt !== undefined && at >= c.dueAt) {
+        // Due, or nearly due while we are awake anyway (its own wake-up at dueAt stays the fallback).
+        if (!c.inFlight && c.dueAt !== undefined && at >= c.dueAt - checkEarlyMs(c.spec.intervalMs)) {
           const runId = this.#nextRunId++;
           c.inFlight = { runId, startedAt: at, deadline: at + c.spec.timeoutMs };
           c.dueAt = undefined;

@@ -101,6 +101,31 @@ describe("raw HTTP/1.0 GET", () => {
   });
 });
 
+describe("raw HTTP/1.0 GET in pieces", () => {
+  it("reads a status line and a body text that arrive split over several reads", async () => {
+    const pieces = ["HTT", "P/1.0 200 OK\r\nServer: x\r\n\r\n<h1>It wo", "rks</h1>"];
+    const slow = net.createServer((c) => {
+      c.once("data", () => {
+        let i = 0;
+        const next = () => (i < pieces.length ? c.write(pieces[i++]!, () => setTimeout(next, 20)) : c.end());
+        next();
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    try {
+      const target = { ...httpTarget("/"), port: (slow.address() as AddressInfo).port };
+      const found = await runHttpCheck({ ...target, bodyContains: "It works" }, { signal: signal() });
+      assert.equal(found.healthy, true, found.words);
+      assert.equal(found.words, 'HTTP 200, body has "It works"');
+      const lacking = await runHttpCheck({ ...target, bodyContains: "Server: x" }, { signal: signal() });
+      assert.equal(lacking.words, 'HTTP 200, body lacks "Server: x"', "headers are not the body");
+      assert.equal((await runHttpCheck(target, { signal: signal() })).words, "HTTP 200");
+    } finally {
+      slow.close();
+    }
+  });
+});
+
 describe("tcp check", () => {
   it("is healthy when the port accepts and unhealthy when it refuses", async () => {
     assert.equal((await runTcpCheck({ kind: "tcp", host: "127.0.0.1", port }, { signal: signal() })).healthy, true);

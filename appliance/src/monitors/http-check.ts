@@ -2,12 +2,15 @@
 
 import type { CheckTarget } from "../config/monitor-directives";
 import { elapsedSince, type CheckOutcome, type CheckRunOptions } from "./check-outcome";
-import { rawHttpGet } from "./raw-http-get";
+import { prepareHttpGet, rawHttpGet, type PreparedHttpGet } from "./raw-http-get";
 
 type HttpTarget = Extract<CheckTarget, { kind: "http" }>;
 
 /** At most this much of the answer is read when looking for the expected text. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** Each target's request, made once: a check's run allocates only its socket. */
+const prepared = new WeakMap<HttpTarget, PreparedHttpGet>();
 
 /**
  * One GET on a fresh connection (HTTP/1.0, `Connection: close`: a kept-alive socket the
@@ -16,15 +19,19 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 export async function runHttpCheck(target: HttpTarget, options: CheckRunOptions): Promise<CheckOutcome> {
   const startedAt = performance.now();
-  const r = await rawHttpGet({
-    host: target.host,
-    port: target.port,
-    path: target.path,
-    signal: options.signal,
-    maxBodyBytes: MAX_BODY_BYTES,
-    ...(target.source !== undefined ? { source: target.source } : {}),
-    ...(target.bodyContains !== undefined ? { bodyContains: target.bodyContains } : {}),
-  });
+  let get = prepared.get(target);
+  if (get === undefined) {
+    get = prepareHttpGet({
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(target.source !== undefined ? { source: target.source } : {}),
+      ...(target.bodyContains !== undefined ? { bodyContains: target.bodyContains } : {}),
+    });
+    prepared.set(target, get);
+  }
+  const r = await rawHttpGet(get, options.signal);
   const latencyMs = elapsedSince(startedAt);
   if (!r.ok) return { healthy: false, words: r.error, latencyMs };
   if (!target.expect.some((e) => r.status >= e.from && r.status <= e.to)) {

@@ -338,3 +338,29 @@ describe("monitoring and the rest of the resource handshake", () => {
     assert.equal(sim.logsMatching("no peer is alive to take it", "srv5").length, 1);
   });
 });
+
+describe("checks share the daemon's wake-ups", () => {
+  it("a run starts with a heartbeat sent or read when one comes within a tenth of the interval: never late, never overlapping, after the heartbeat", () => {
+    const sim = monitoredPair();
+    bootPair(sim);
+    sim.traceSteps = true;
+    const since = sim.clock.now();
+    sim.runFor(60_000);
+    const runs = sim.checkRuns.filter((r) => r.node === "srv5" && r.at >= since);
+    assert.ok(runs.length >= 119 && runs.length <= 134, `${runs.length} runs in 60 s at 500 ms, at most 50 ms early each`);
+    for (let i = 1; i < runs.length; i++) {
+      const gap = runs[i]!.at - runs[i - 1]!.at;
+      assert.ok(gap >= 450 && gap <= 500, `runs ${runs[i - 1]!.at} and ${runs[i]!.at}: ${gap} ms apart`);
+    }
+    const withRun = sim.steps.filter((s) => s.node === "srv5" && s.actions.includes("run-check"));
+    assert.equal(withRun.length, runs.length);
+    let shared = 0;
+    for (const s of withRun) {
+      const sent = s.actions.indexOf("send");
+      if (sent >= 0) assert.ok(sent < s.actions.indexOf("run-check"), `at ${s.at} the heartbeat comes first: ${s.actions.join(", ")}`);
+      if (sent >= 0 || s.event === "message-received") shared++;
+    }
+    // Own heartbeats and the peer's every 200 ms: here every other run finds one within 50 ms (without the allowance: none).
+    assert.ok(shared / withRun.length >= 0.5, `${shared} of ${withRun.length} runs shared a wake-up`);
+  });
+});

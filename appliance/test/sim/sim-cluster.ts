@@ -120,6 +120,11 @@ export class SimCluster {
   checkAnswer: ((node: NodeName, check: string, resource: string) => SimCheckAnswer | undefined) | undefined;
   /** Check runs each node started: for "never overlaps" checks. */
   readonly checkRuns: { readonly at: Millis; readonly node: NodeName; readonly check: string; readonly runId: number }[] = [];
+  /** When true, every step is recorded in `steps` (off by default: long simulations would keep too much). */
+  traceSteps = false;
+  /** Each step of each core while traceSteps: what woke it and which actions it returned, in order. */
+  readonly steps: { readonly at: Millis; readonly node: NodeName; readonly event: ClusterEvent["type"]; readonly actions: readonly ClusterAction["type"][] }[] =
+    [];
   /** Restarts carried out: node, group, resource, when they began. */
   readonly restarts: { readonly at: Millis; readonly node: NodeName; readonly key: string; readonly resource: string }[] = [];
   readonly #pendingChecks: PendingCheck[] = [];
@@ -418,6 +423,7 @@ export class SimCluster {
     }
     const core = m.core;
     const actions = core.step(event);
+    if (this.traceSteps) this.steps.push({ at: event.at, node: m.name, event: event.type, actions: actions.map((a) => a.type) });
     this.#carryOut(m, actions);
     // The core's rule for its own bugs: it never throws from step(), it logs
     // "Invariant violated: …" and carries on; here every such line, and every breach of
