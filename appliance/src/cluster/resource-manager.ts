@@ -337,7 +337,7 @@ export class ResourceManager {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
       // Tell it what we hold: its answer settles any group both of us hold.
-      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
       else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
@@ -492,7 +492,7 @@ export class ResourceManager {
       case "starting":
         this.#peerSays = "starting";
         this.#peerHolds.clear();
-        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
+        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
         break;
       case "resource":
         this.#onResource(msg, at, out);
@@ -699,6 +699,16 @@ export class ResourceManager {
     if (this.#phase.state === "shutdown") return;
     this.#enterStable();
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
+  }
+
+  /**
+   * What an unsolicited `resource` may say of us (`isstable`): stable with no group operation
+   * queued or running. A stable claim settles conflicts on the peer (it releases a group we
+   * name, see #settleConflicts), so a group we are stopping must not be named as stable:
+   * our next stable report, when the work ends, says what we really hold.
+   */
+  #settled(): boolean {
+    return this.#phase.state === "stable" && !this.#busy();
   }
 
   #sendResource(out: ClusterAction[], stable: boolean): void {
