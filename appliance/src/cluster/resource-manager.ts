@@ -1021,7 +1021,8 @@ export class ResourceManager {
       this.#acquireAlone(at, out, "no other node is active");
       return;
     }
-    for (const g of this.#groups) if (g.local && !isHeld(g.state)) this.#sendIpRequest(g.key, at, out);
+    // Not a group that failed here: asked for, it would be released there and then left down here.
+    for (const g of this.#groups) if (g.local && !isHeld(g.state) && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
   }
 
   /**

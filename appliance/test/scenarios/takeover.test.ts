@@ -295,3 +295,29 @@ describe("Heartbeat peers' habits", () => {
     assert.equal(sim.logsMatching("returning after partition", "srv6").length, 0);
   });
 });
+
+describe("auto_failback legacy (ip-request) after faults", () => {
+  it("a node that failed to start its group does not pull it back by ip-request when it rejoins after a stall: the peer keeps serving it (seed 451)", () => {
+    const sim = seedPair({ autoFailback: "legacy", agentDelayMs: 50 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // The group fails on srv5 once it comes back from a crash: srv6 serves it.
+    sim.crash("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.start("srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 5000));
+    // srv5 has the failure mark; a freeze makes srv6 take the group again.
+    sim.freeze("srv5", 3500);
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6", 3000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(3500);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1);
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv6", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+  });
+});
