@@ -331,6 +331,7 @@ export class ResourceManager {
 
   /** The peer is alive again (restarted, or back after a partition). */
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
+    const gaveUp = this.gaveUp;
     this.#peer = { status: "alive" }; // a give-way of ours is undone
     if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
@@ -341,6 +342,10 @@ export class ResourceManager {
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
       else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+    } else if (gaveUp && this.#commUp && this.#opts.autoFailback === "legacy" && this.#phase.state === "stable") {
+      // We gave way while it was dead, and it restarted meanwhile: it takes only its own groups
+      // at start-up, so ours stay down unless we ask for them (the other modes' orphan rule).
+      for (const g of this.#groups) if (g.local && !isHeld(g.state) && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
     if (this.#phase.state === "stable") {

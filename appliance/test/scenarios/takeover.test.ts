@@ -320,4 +320,35 @@ describe("auto_failback legacy (ip-request) after faults", () => {
     sim.runFor(10_000);
     assert.equal(held(sim), "srv6", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
   });
+
+  it("the home node gave way while its peer was down; the peer restarts: the home node asks for its group and serves it again (seed 482)", () => {
+    const gateway = "198.51.100.2";
+    const witness = "192.0.2.7";
+    const sim = seedPair({
+      autoFailback: "legacy",
+      pingNodes: [
+        { name: gateway, hosts: [gateway] },
+        { name: witness, hosts: [witness] },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv6 dies as srv5 loses the witness: srv5, reaching fewer ping nodes than srv6 did, gives way.
+    sim.crash("srv6");
+    sim.setPingReachable("srv5", witness, false);
+    assert.ok(sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000));
+    assert.ok(sim.runUntil(() => held(sim) === "", 1000));
+    sim.runFor(2000);
+    // The witness comes back with the restarted peer (the usual heal): no silence confirms a death.
+    sim.setPingReachable("srv5", witness, true);
+    sim.start("srv6");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 5000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
 });
