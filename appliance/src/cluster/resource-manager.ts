@@ -1046,7 +1046,9 @@ export class ResourceManager {
     if (!g) return;
     const reply = (o: ClusterAction[], weown: boolean) =>
       this.#opts.send(o, [str("t", "ip-request-resp"), str("dest", from), str("ipaddr", g.key), str("weown", weown ? "yes" : "no"), str("ok", "OK")]);
-    if (!isHeld(g.state)) {
+    // A start still queued here (a takeover begun just before the peer restarted) would run
+    // after a `weown=no` and meet the requester's own start: release after it instead.
+    if (!isHeld(g.state) && !this.#startQueued(g.key)) {
       reply(out, false);
       return;
     }
@@ -1063,6 +1065,11 @@ export class ResourceManager {
   }
 
   // ---- the operation queue ---------------------------------------------------------------
+
+  /** A start of group `key` waits in the queue (not yet in flight). */
+  #startQueued(key: string): boolean {
+    return this.#batches.some((b) => b.ops.some((o, i) => i >= b.index && o.key === key && o.op === "start"));
+  }
 
   #busy(): boolean {
     return this.#inFlight !== undefined || this.#batches.length > 0;

@@ -351,4 +351,30 @@ describe("auto_failback legacy (ip-request) after faults", () => {
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
   });
+
+  it("the peer restarts while its group still waits in our takeover queue: its ip-request is answered after our start, with a release (seed 542)", () => {
+    const DB = "IPaddr::198.51.100.102/32";
+    const sim = seedPair({
+      autoFailback: "legacy",
+      agentDelayMs: 200,
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+        { key: DB, homeNode: "srv6" },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)} ${held(sim, DB)}`, "srv5 srv6 srv6");
+    // srv6 stops (shutdone): srv5 starts WEB, and DB waits behind it; srv6 is back at once.
+    sim.deliver("srv6", { type: "shutdown-requested", at: sim.clock.now() });
+    assert.ok(sim.runUntil(() => !sim.isRunning("srv6"), 3000));
+    assert.equal(sim.logsMatching("Dead node srv6 gave up resources.", "srv5").length, 1);
+    sim.start("srv6");
+    sim.runFor(5000);
+    assert.equal(sim.longestDoubleHolding(DB), 0, sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.longestDoubleHolding(WEB), 0);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)} ${held(sim, DB)}`, "srv5 srv6 srv6");
+  });
 });
