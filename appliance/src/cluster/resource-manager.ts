@@ -341,7 +341,7 @@ export class ResourceManager {
       if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
-      else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+      else this.#legacyHeal(at, out);
     } else if (gaveUp && this.#commUp && this.#opts.autoFailback === "legacy" && this.#phase.state === "stable") {
       // We gave way while it was dead, and it restarted meanwhile: it takes only its own groups
       // at start-up, so ours stay down unless we ask for them (the other modes' orphan rule).
@@ -352,6 +352,28 @@ export class ResourceManager {
       this.#settleConflicts(at, out);
       this.#maybeFailback(at, out);
     }
+  }
+
+  /**
+   * Legacy's heal after a partition we saw: we ask for our own groups, and give back the
+   * peer's groups we took while it was dead. A peer that never saw us dead kept serving them
+   * and will not ask (it asks only after a death it saw, a stall or a restart), so without this
+   * both would hold them for good; a peer that did see us dead asks for them anyway.
+   */
+  #legacyHeal(at: Millis, out: ClusterAction[]): void {
+    for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+    const ops = [...this.#groups]
+      .reverse()
+      .filter((g) => !g.local && (g.state === "running" || g.state === "starting"))
+      .map((g) => ({ key: g.key, op: "stop" as const }));
+    if (ops.length === 0) return;
+    log(
+      out,
+      "warn",
+      `Releasing ${ops.map((o) => o.key).join(", ")} to ${this.#opts.peer ?? "the peer"}, back after a partition: its home node (auto_failback legacy)`,
+    );
+    this.#dropAddresses(out, ops);
+    this.#enqueue(out, at, ops, () => undefined);
   }
 
   /** True while we hold nothing because arbitration said we were the node cut off. */
@@ -1026,8 +1048,7 @@ export class ResourceManager {
       this.#acquireAlone(at, out, "no other node is active");
       return;
     }
-    // Not a group that failed here: asked for, it would be released there and then left down here.
-    for (const g of this.#groups) if (g.local && !isHeld(g.state) && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+    for (const g of this.#groups) if (g.local && !isHeld(g.state)) this.#sendIpRequest(g.key, at, out);
   }
 
   /**

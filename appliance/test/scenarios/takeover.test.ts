@@ -297,30 +297,6 @@ describe("Heartbeat peers' habits", () => {
 });
 
 describe("auto_failback legacy (ip-request) after faults", () => {
-  it("a node that failed to start its group does not pull it back by ip-request when it rejoins after a stall: the peer keeps serving it (seed 451)", () => {
-    const sim = seedPair({ autoFailback: "legacy", agentDelayMs: 50 });
-    sim.start("srv5");
-    sim.start("srv6");
-    sim.runFor(8000);
-    assert.equal(held(sim), "srv5");
-    // The group fails on srv5 once it comes back from a crash: srv6 serves it.
-    sim.crash("srv5");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
-    sim.failingStarts.add(`srv5/${VIP}`);
-    sim.start("srv5");
-    assert.ok(sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 5000));
-    // srv5 has the failure mark; a freeze makes srv6 take the group again.
-    sim.freeze("srv5", 3500);
-    assert.ok(
-      sim.runUntil(() => held(sim) === "srv6", 3000),
-      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
-    );
-    sim.runFor(3500);
-    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1);
-    sim.runFor(10_000);
-    assert.equal(held(sim), "srv6", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
-  });
-
   it("the home node gave way while its peer was down; the peer restarts: the home node asks for its group and serves it again (seed 482)", () => {
     const gateway = "198.51.100.2";
     const witness = "192.0.2.7";
@@ -376,5 +352,32 @@ describe("auto_failback legacy (ip-request) after faults", () => {
     assert.equal(sim.longestDoubleHolding(DB), 0, sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
     assert.equal(sim.longestDoubleHolding(WEB), 0);
     assert.equal(`${held(sim, VIP)} ${held(sim, WEB)} ${held(sim, DB)}`, "srv5 srv6 srv6");
+  });
+
+  it("only one node saw the other dead (srv6's messages were lost): when they arrive again, srv5 gives srv6's group back to it, which kept serving it (seed 116)", () => {
+    const sim = seedPair({
+      autoFailback: "legacy",
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)}`, "srv5 srv6");
+    // srv5 stops hearing srv6 and takes WEB; srv6 hears srv5 all along and keeps it.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv5,srv6", 3000));
+    sim.runFor(2000);
+    sim.network.healOneWay("srv6", "srv5");
+    const healedAt = sim.clock.now();
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv6", 1000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    assert.ok(sim.clock.now() - healedAt <= 1000);
+    sim.runFor(10_000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)}`, "srv5 srv6");
   });
 });
