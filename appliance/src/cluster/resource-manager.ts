@@ -269,6 +269,8 @@ export class ResourceManager {
   onCommUp(at: Millis, out: ClusterAction[], peerAlive: boolean): void {
     this.#commUp = true;
     this.#peer = peerAlive ? { status: "alive" } : { status: "dead", gaveUp: false };
+    // Alone at initdead we take every group: if the peer was only out of earshot, both hold them.
+    if (!peerAlive) this.#peerWasDead = true;
     if (this.#opts.autoFailback === "legacy") {
       this.#legacyAcquire(at, out);
       return;

@@ -290,3 +290,30 @@ describe("the seed's cut healed at every moment (build/README.md's arbitration f
     assert.deepEqual(failures, []);
   });
 });
+
+describe("a node that restarts out of earshot takes every group alone at initdead", () => {
+  for (const mode of ["on", "off", "legacy"] as const) {
+    it(`auto_failback ${mode}: once they hear each other, the home node keeps its group and the other releases it within deadtime + 1 s (seed 137)`, () => {
+      // No ping nodes: nothing tells the restarted node that it is the one cut off.
+      const sim = started(seedPair({ autoFailback: mode, pingNodes: [], ipfail: false }));
+      sim.crash("srv6");
+      assert.ok(sim.runUntil(() => sim.logsMatching("node srv6: is dead", "srv5").length > 0, 2000));
+      sim.network.cut("eth1");
+      sim.start("srv6");
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv5,srv6", 5000),
+        transcript(sim),
+      );
+      sim.runFor(1000);
+      sim.network.heal();
+      const healedAt = sim.clock.now();
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv5", DEADTIME + 1000),
+        transcript(sim),
+      );
+      assert.ok(sim.clock.now() - healedAt <= DEADTIME + 1000);
+      sim.runFor(20_000);
+      assert.equal(held(sim), "srv5", transcript(sim));
+    });
+  }
+});
