@@ -960,6 +960,12 @@ export class ResourceManager {
       const ops = this.#groups.filter((g) => inSet(g.local, mine) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
       this.#enqueue(out, at, ops, (o) => {
+        // The exchange may have ended meanwhile (the peer died, or a stall made us rejoin):
+        // then this is older work finishing, and the phase is no longer this exchange's to end.
+        if (this.#standby !== sb) {
+          log(o, "info", `Standby resource acquisition [${mine}] finished after the exchange was cancelled.`);
+          return;
+        }
         log(o, "info", `Standby resource acquisition done [${mine}].`);
         this.#endStandby();
         this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);

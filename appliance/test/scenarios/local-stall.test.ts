@@ -259,3 +259,21 @@ describe("the woken node's `starting` arrives late (retransmitted) while the pee
     assert.equal(held(sim), "srv5", transcript(sim));
   });
 });
+
+describe("a stall in the middle of a standby exchange", () => {
+  it("the taker frozen while it starts the group wakes into a rejoin: the acquisition that finishes then does not end the new handshake (seed 2848)", () => {
+    const sim = started(pair({ agentDelayMs: 280 }));
+    sim.admin("srv5", "standby");
+    assert.ok(sim.runUntil(() => sim.logsMatching("HA resources (the peer went standby)", "srv6").length > 0, 3000));
+    // The start runs while srv6 is frozen; its result waits for srv6 to wake (the simulator
+    // fails the test at once if a core breaks an invariant, e.g. STABLE with the handshake pending).
+    sim.freeze("srv6", 2.5 * DEADTIME);
+    sim.runFor(2.5 * DEADTIME);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv6").length, 1, transcript(sim));
+    assert.equal(sim.logsMatching("Standby resource acquisition done", "srv6").length, 0, "the cancelled exchange is not reported done");
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
