@@ -259,7 +259,8 @@ export class ResourceManager {
   nextWakeAt(): Millis | undefined {
     const times = [
       isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined,
-      this.#standby?.replyDeadline,
+      // Only while it can still expire (onClock): a deadline left in the past would wake us for ever.
+      this.#standby?.phase === "asked" ? this.#standby.replyDeadline : undefined,
       ...this.#pendingIpRequests.values(),
     ].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;

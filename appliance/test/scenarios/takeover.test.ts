@@ -381,3 +381,22 @@ describe("auto_failback legacy (ip-request) after faults", () => {
     assert.equal(`${held(sim, VIP)} ${held(sim, WEB)}`, "srv5 srv6");
   });
 });
+
+describe("hb_standby with a slow release", () => {
+  it("a release that outlasts the standby reply timeout completes the exchange, and the node does not wake for the expired deadline over and over (seed 396)", () => {
+    // Each stop or start takes 11 s, longer than the 10 s the requester waits for the peer's answer.
+    const sim = seedPair({ agentDelayMs: 11_000 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(20_000);
+    assert.equal(held(sim), "srv5");
+    sim.admin("srv5", "standby");
+    // runUntil throws "simulation did not settle" if a core keeps asking to be woken in the past.
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 30_000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    const wake = sim.core("srv5").nextWakeAt();
+    assert.ok(wake === undefined || wake > sim.clock.now());
+  });
+});
