@@ -340,8 +340,10 @@ export class ResourceManager {
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
-      // Tell it what we hold: its answer settles any group both of us hold.
-      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
+      // Tell it what we hold, and ask for its own report (Twinbeat's `tb_rscask`): its answer
+      // settles any group both of us hold. A peer that never saw us dead has no reason to
+      // send one, and without it we would wait for its stable report for ever.
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled(), true);
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
       else this.#legacyHeal(at, out);
@@ -663,6 +665,9 @@ export class ResourceManager {
     if (stable) this.#peerSays = "stable";
     else if (this.#peerSays === "stable") this.#peerSays = "transition";
     if (info === "shutdown") return; // shutdone follows
+    // The peer saw us dead and is back: it asks what we hold (see onPeerAlive).
+    if (getField(msg, "tb_rscask") === "1" && this.#commUp && this.#phase.state !== "init" && this.#phase.state !== "shutdown")
+      this.#sendResource(out, this.#settled());
     const hs = this.#phase;
     if (isHandshake(hs)) {
       hs.state = "rscrcvd";
@@ -741,8 +746,10 @@ export class ResourceManager {
     return this.#phase.state === "stable" && !this.#busy();
   }
 
-  #sendResource(out: ClusterAction[], stable: boolean): void {
-    this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.heldSet()), str("rtype", "full"), str("isstable", stable ? "1" : "0")]);
+  #sendResource(out: ClusterAction[], stable: boolean, askBack = false): void {
+    const body = [str("t", "resource"), str("rsc_hold", this.heldSet()), str("rtype", "full"), str("isstable", stable ? "1" : "0")];
+    if (askBack) body.push(str("tb_rscask", "1"));
+    this.#opts.send(out, body);
   }
 
   /**

@@ -400,3 +400,30 @@ describe("hb_standby with a slow release", () => {
     assert.ok(wake === undefined || wake > sim.clock.now());
   });
 });
+
+describe("after a partition only one node saw", () => {
+  it("the node that saw it asks the other for its resource report, so a later release of ours for a deaf peer is undone once it hears us again (seed 537)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5 stops hearing srv6 and declares it dead; srv6 hears srv5 all along and sees nothing.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("node srv6: is dead", "srv5").length > 0, 3000));
+    sim.network.healOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("returning after partition", "srv5").length > 0, 1000));
+    sim.runFor(2000);
+    // Now srv6 stops hearing srv5: srv5 releases ahead of srv6's deadtime, then srv6 hears it again in time.
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000));
+    sim.network.healOneWay("srv5", "srv6");
+    assert.equal(sim.logsMatching("node srv5: is dead", "srv6").length, 0, "srv6 never declared srv5 dead");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
