@@ -246,6 +246,10 @@ export function runFaultSequence(seed: number): SweepOutcome {
           note(`hb_takeover all on ${n} (a group had failed there)`);
           continue;
         }
+        // A frozen daemon handles its SIGTERM when it wakes: stop it then.
+        const frozenFor = (stalledUntil.get(n) ?? 0) - sim.clock.now();
+        if (frozenFor > 0) run(frozenFor);
+        if (failure) break;
         sim.deliver(n, { type: "shutdown-requested", at: sim.clock.now() });
         note(`stop the daemon on ${n} (a group had failed there; legacy has no hb_takeover)`);
         sim.runUntil(() => {
