@@ -965,6 +965,9 @@ export class ResourceManager {
       sb.phase = "acquiring";
       this.#failbackDue = false;
       const mine = mirror(set);
+      // `done` says the peer released the set: an older claim of it (its report of what it keeps
+      // may be lost or late) must not make us release what we now take as held by both.
+      for (const g of this.#groups) if (inSet(g.local, mine)) this.#peerHolds.delete(g.key);
       const ops = this.#groups.filter((g) => inSet(g.local, mine) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
       this.#enqueue(out, at, ops, (o) => {

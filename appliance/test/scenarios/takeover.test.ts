@@ -427,3 +427,26 @@ describe("after a partition only one node saw", () => {
     assert.equal(held(sim), "srv5");
   });
 });
+
+describe("auto failback with the requester's release report lost", () => {
+  it("the taker counts the requester's `done` as the release of that set: an older stable claim does not make it drop the group it just took (seed 1891)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    sim.crash("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
+    // srv6's `resource … info=standby` (what it keeps while it releases) never reaches srv5.
+    sim.network.filter = (from, _to, m) => from === "srv6" && m.some((f) => f.name === "info" && f.value === "standby");
+    sim.start("srv5");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby [foreign] complete", "srv6").length > 0, 10_000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(3000);
+    assert.equal(held(sim), "srv5", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    sim.network.filter = undefined;
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
