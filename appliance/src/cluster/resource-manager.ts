@@ -399,6 +399,9 @@ export class ResourceManager {
     this.#pendingIpRequests.clear();
     this.#failbackDue = false;
     if (this.#peer.status === "dead") this.#peer.gaveUp = false;
+    // A stall past the deadtime is a partition on our side too (see #settleConflicts): a group
+    // both then hold stays with its home node, rather than each side releasing what the other claims.
+    this.#peerWasDead = true;
     this.#forgetPeerReport();
     const ops = [...this.#groups]
       .reverse()

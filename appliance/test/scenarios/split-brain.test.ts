@@ -317,3 +317,39 @@ describe("a node that restarts out of earshot takes every group alone at initdea
     });
   }
 });
+
+describe("a node wakes from a stall into a takeover the peer made after giving way", () => {
+  it("both hold the group for a moment: the home node keeps it and the other releases it, rather than both releasing (seed 1678)", () => {
+    const WEB = "IPaddr::203.0.113.80/32";
+    const sim = started(
+      seedPair({
+        ipfail: false,
+        agentDelayMs: 280,
+        groups: [
+          { key: VIP, homeNode: "srv5" },
+          { key: WEB, homeNode: "srv6" },
+        ],
+      }),
+    );
+    // srv6 loses the witness, then srv5 freezes: srv6 declares it dead and, reaching fewer ping
+    // nodes than srv5 did, gives way, reporting that it holds nothing.
+    sim.setPingReachable("srv6", WITNESS, false);
+    sim.runFor(100);
+    sim.freeze("srv5", 3300);
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("we are cut off, so we give way", "srv6").length > 0, 2000),
+      transcript(sim),
+    );
+    // The witness answers again and srv5 stays silent: srv6 takes everything over.
+    sim.setPingReachable("srv6", WITNESS, true);
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Treating it as a partition", "srv5").length > 0, 3000),
+      transcript(sim),
+    );
+    sim.runFor(DEADTIME + 2000);
+    assert.equal(held(sim), "srv5", transcript(sim, 80));
+    assert.equal(sim.holders(WEB).join(","), "srv6");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
