@@ -481,7 +481,7 @@ export class ResourceManager {
       return;
     }
     this.#enqueue(out, at, [...stops, ...starts], (o) => {
-      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, this.#settled());
     });
   }
 
@@ -736,7 +736,8 @@ export class ResourceManager {
   #becomeStable(out: ClusterAction[]): void {
     if (this.#phase.state === "shutdown") return;
     this.#enterStable();
-    if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
+    // Stable only once the queue is empty (see #settled): the last batch to end reports it.
+    if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
   }
 
   /**

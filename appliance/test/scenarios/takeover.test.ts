@@ -450,3 +450,37 @@ describe("auto failback with the requester's release report lost", () => {
     assert.equal(held(sim), "srv5");
   });
 });
+
+describe("what a `resource` message calls stable", () => {
+  it("a batch that ends while another is queued does not report stable: the peer would settle on a held set about to change (seed 1829)", () => {
+    const DB = "IPaddr::198.51.100.102/32";
+    const sim = seedPair({ agentDelayMs: 300 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv6 stops hearing srv5: srv5 releases its group ahead of srv6's deadtime (one stop, 300 ms).
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000));
+    sim.network.healOneWay("srv5", "srv6");
+    // srv5's `resource` reports from now on: held set and isstable.
+    const reports: string[] = [];
+    sim.network.filter = (from, to, m) => {
+      const field = (name: string) => m.find((f) => f.name === name)?.value;
+      if (from === "srv5" && to === "srv6" && field("t") === "resource") reports.push(`${String(field("rsc_hold"))} ${String(field("isstable"))}`);
+      return false;
+    };
+    // Meanwhile a reload adds a group homed here: its start waits behind the release.
+    sim.reload("srv5", {
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: DB, homeNode: "srv5" },
+      ],
+    });
+    sim.runFor(3000);
+    assert.equal(sim.holders(DB).join(","), "srv5");
+    // The release ended with DB still to start: "none" was never srv5's settled state.
+    assert.ok(!reports.includes("none 1"), reports.join(", "));
+    assert.ok(reports.includes("local 1"), reports.join(", "));
+  });
+});
