@@ -1102,8 +1102,10 @@ export class ResourceManager {
 
   #onIpRequestResp(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
     const key = getField(msg, "ipaddr");
-    if (key !== undefined) this.#pendingIpRequests.delete(key);
-    const g = key === undefined ? undefined : this.#groups.find((x) => x.key === key);
+    // Only an answer to a request of ours: one addressed to our previous run (we restarted
+    // since, under the same name) would start a group the peer may be about to take over.
+    if (key === undefined || !this.#pendingIpRequests.delete(key)) return;
+    const g = this.#groups.find((x) => x.key === key);
     if (!g || isHeld(g.state)) return;
     this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);
   }

@@ -484,3 +484,28 @@ describe("what a `resource` message calls stable", () => {
     assert.ok(reports.includes("local 1"), reports.join(", "));
   });
 });
+
+describe("legacy ip-request answers", () => {
+  it("an answer to a request the node never made (it was sent to its previous run) starts nothing (seed 1324)", () => {
+    const sim = seedPair({ autoFailback: "legacy" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5 releases the group and says so to "srv6" (as if srv6 had asked before a restart).
+    const answer = [
+      ["t", "ip-request-resp"],
+      ["dest", "srv6"],
+      ["ipaddr", VIP],
+      ["weown", "yes"],
+      ["ok", "OK"],
+      ["src", "srv5"],
+      ["seq", "fff"],
+      ["hg", "1"],
+      ["ts", "1"],
+    ].map(([name, value]) => ({ name: name!, type: 0 as const, value: value! }));
+    sim.deliver("srv6", { type: "message-received", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.5", message: answer });
+    sim.runFor(1000);
+    assert.equal(held(sim), "srv5", "srv6 did not ask: it starts nothing");
+  });
+});
