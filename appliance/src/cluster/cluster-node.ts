@@ -787,6 +787,10 @@ export class ClusterNode {
       }
     }
     const wasDead = peer.status === "dead" && peer.heardFrom && !peer.leftCleanly;
+    // A peer dead to us that we first hear (ever, or since it restarted or said shutdone) already
+    // active passed its comm-up without hearing us: it may have taken every group alone at
+    // initdead, as we took them when it died. Both may hold the same groups: heal as after a partition.
+    const activeUnheard = peer.status === "dead" && st === "active" && (!peer.heardFrom || peer.leftCleanly) && this.#commUp;
     const cameBack = peer.status === "dead" || peer.status === "init";
     peer.leftCleanly = false;
     peer.heardFrom = true;
@@ -807,11 +811,12 @@ export class ClusterNode {
       this.#rearbitration = undefined;
     }
     if (wasDead) log(out, "crit", `Cluster node ${peer.name} returning after partition.`);
+    else if (activeUnheard) log(out, "crit", `Cluster node ${peer.name} is active and was never heard since it started: healing as after a partition.`);
     if (st !== undefined && st !== peer.status && isNodeStatus(st)) {
       peer.status = st;
       log(out, "info", `Status update for node ${peer.name}: status ${st}`);
     }
-    if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead);
+    if (cameBack && peer.status !== "dead") this.#resources.onPeerAlive(at, out, wasDead || activeUnheard);
     this.#maybeCommUp(at, out);
     // A peer that gave way without being dead to us leaves its groups to nobody (takeForeignOrphans).
     if (peer.pingCount !== undefined && peer.status === "active" && this.#commUp && !this.#shuttingDown) {

@@ -259,7 +259,8 @@ export class ResourceManager {
   nextWakeAt(): Millis | undefined {
     const times = [
       isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined,
-      this.#standby?.replyDeadline,
+      // Only while it can still expire (onClock): a deadline left in the past would wake us for ever.
+      this.#standby?.phase === "asked" ? this.#standby.replyDeadline : undefined,
       ...this.#pendingIpRequests.values(),
     ].filter((t): t is Millis => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
@@ -269,6 +270,8 @@ export class ResourceManager {
   onCommUp(at: Millis, out: ClusterAction[], peerAlive: boolean): void {
     this.#commUp = true;
     this.#peer = peerAlive ? { status: "alive" } : { status: "dead", gaveUp: false };
+    // Alone at initdead we take every group: if the peer was only out of earshot, both hold them.
+    if (!peerAlive) this.#peerWasDead = true;
     if (this.#opts.autoFailback === "legacy") {
       this.#legacyAcquire(at, out);
       return;
@@ -331,16 +334,23 @@ export class ResourceManager {
 
   /** The peer is alive again (restarted, or back after a partition). */
   onPeerAlive(at: Millis, out: ClusterAction[], returningAfterPartition: boolean): void {
+    const gaveUp = this.gaveUp;
     this.#peer = { status: "alive" }; // a give-way of ours is undone
     if (!returningAfterPartition) this.#peerWasDead = false; // a restart or a first contact: it holds nothing from before
     if (returningAfterPartition && this.#commUp) {
       // Clients and switches may have learnt the other node's MAC during the partition.
       for (const g of this.#groups) if (g.state === "running") out.push({ type: "announce-group", key: g.key });
-      // Tell it what we hold: its answer settles any group both of us hold.
-      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
+      // Tell it what we hold, and ask for its own report (Twinbeat's `tb_rscask`): its answer
+      // settles any group both of us hold. A peer that never saw us dead has no reason to
+      // send one, and without it we would wait for its stable report for ever.
+      if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled(), true);
       // Legacy has no `resource` messages: the home node asks for its groups again, which
       // makes a peer holding a copy release it (and brings them home, as legacy does).
-      else for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+      else this.#legacyHeal(at, out);
+    } else if (gaveUp && this.#commUp && this.#opts.autoFailback === "legacy" && this.#phase.state === "stable") {
+      // We gave way while it was dead, and it restarted meanwhile: it takes only its own groups
+      // at start-up, so ours stay down unless we ask for them (the other modes' orphan rule).
+      for (const g of this.#groups) if (g.local && !isHeld(g.state) && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
     if (this.#phase.state === "stable") {
@@ -358,6 +368,28 @@ export class ResourceManager {
     if (!this.#standby) return false;
     this.#endStandby();
     return true;
+  }
+
+  /**
+   * Legacy's heal after a partition we saw: we ask for our own groups, and give back the
+   * peer's groups we took while it was dead. A peer that never saw us dead kept serving them
+   * and will not ask (it asks only after a death it saw, a stall or a restart), so without this
+   * both would hold them for good; a peer that did see us dead asks for them anyway.
+   */
+  #legacyHeal(at: Millis, out: ClusterAction[]): void {
+    for (const g of this.#groups) if (g.local && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+    const ops = [...this.#groups]
+      .reverse()
+      .filter((g) => !g.local && (g.state === "running" || g.state === "starting"))
+      .map((g) => ({ key: g.key, op: "stop" as const }));
+    if (ops.length === 0) return;
+    log(
+      out,
+      "warn",
+      `Releasing ${ops.map((o) => o.key).join(", ")} to ${this.#opts.peer ?? "the peer"}, back after a partition: its home node (auto_failback legacy)`,
+    );
+    this.#dropAddresses(out, ops);
+    this.#enqueue(out, at, ops, () => undefined);
   }
 
   /** True while we hold nothing because arbitration said we were the node cut off. */
@@ -378,6 +410,9 @@ export class ResourceManager {
     this.#pendingIpRequests.clear();
     this.#failbackDue = false;
     if (this.#peer.status === "dead") this.#peer.gaveUp = false;
+    // A stall past the deadtime is a partition on our side too (see #settleConflicts): a group
+    // both then hold stays with its home node, rather than each side releasing what the other claims.
+    this.#peerWasDead = true;
     this.#forgetPeerReport();
     const ops = [...this.#groups]
       .reverse()
@@ -457,7 +492,7 @@ export class ResourceManager {
       return;
     }
     this.#enqueue(out, at, [...stops, ...starts], (o) => {
-      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, true);
+      if (this.#phase.state === "stable" && this.#opts.autoFailback !== "legacy") this.#sendResource(o, this.#settled());
     });
   }
 
@@ -503,7 +538,7 @@ export class ResourceManager {
       case "starting":
         this.#peerSays = "starting";
         this.#peerHolds.clear();
-        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#phase.state === "stable");
+        if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
         break;
       case "resource":
         this.#onResource(msg, at, out);
@@ -651,6 +686,9 @@ export class ResourceManager {
       this.#endStandby();
     }
     if (info === "shutdown") return; // shutdone follows
+    // The peer saw us dead and is back: it asks what we hold (see onPeerAlive).
+    if (getField(msg, "tb_rscask") === "1" && this.#commUp && this.#phase.state !== "init" && this.#phase.state !== "shutdown")
+      this.#sendResource(out, this.#settled());
     const hs = this.#phase;
     if (isHandshake(hs)) {
       hs.state = "rscrcvd";
@@ -719,11 +757,24 @@ export class ResourceManager {
   #becomeStable(out: ClusterAction[]): void {
     if (this.#phase.state === "shutdown") return;
     this.#enterStable();
-    if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, true);
+    // Stable only once the queue is empty (see #settled): the last batch to end reports it.
+    if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
   }
 
-  #sendResource(out: ClusterAction[], stable: boolean): void {
-    this.#opts.send(out, [str("t", "resource"), str("rsc_hold", this.heldSet()), str("rtype", "full"), str("isstable", stable ? "1" : "0")]);
+  /**
+   * What an unsolicited `resource` may say of us (`isstable`): stable with no group operation
+   * queued or running. A stable claim settles conflicts on the peer (it releases a group we
+   * name, see #settleConflicts), so a group we are stopping must not be named as stable:
+   * our next stable report, when the work ends, says what we really hold.
+   */
+  #settled(): boolean {
+    return this.#phase.state === "stable" && !this.#busy();
+  }
+
+  #sendResource(out: ClusterAction[], stable: boolean, askBack = false): void {
+    const body = [str("t", "resource"), str("rsc_hold", this.heldSet()), str("rtype", "full"), str("isstable", stable ? "1" : "0")];
+    if (askBack) body.push(str("tb_rscask", "1"));
+    this.#opts.send(out, body);
   }
 
   /**
@@ -960,9 +1011,18 @@ export class ResourceManager {
       sb.phase = "acquiring";
       this.#failbackDue = false;
       const mine = mirror(set);
+      // `done` says the peer released the set: an older claim of it (its report of what it keeps
+      // may be lost or late) must not make us release what we now take as held by both.
+      for (const g of this.#groups) if (inSet(g.local, mine)) this.#peerHolds.delete(g.key);
       const ops = this.#groups.filter((g) => inSet(g.local, mine) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
       log(out, "info", `Acquiring [${mine}] HA resources (the peer went standby).`);
       this.#enqueue(out, at, ops, (o) => {
+        // The exchange may have ended meanwhile (the peer died, or a stall made us rejoin):
+        // then this is older work finishing, and the phase is no longer this exchange's to end.
+        if (this.#standby !== sb) {
+          log(o, "info", `Standby resource acquisition [${mine}] finished after the exchange was cancelled.`);
+          return;
+        }
         log(o, "info", `Standby resource acquisition done [${mine}].`);
         this.#endStandby();
         this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
@@ -1072,7 +1132,9 @@ export class ResourceManager {
     if (!g) return;
     const reply = (o: ClusterAction[], weown: boolean) =>
       this.#opts.send(o, [str("t", "ip-request-resp"), str("dest", from), str("ipaddr", g.key), str("weown", weown ? "yes" : "no"), str("ok", "OK")]);
-    if (!isHeld(g.state)) {
+    // A start still queued here (a takeover begun just before the peer restarted) would run
+    // after a `weown=no` and meet the requester's own start: release after it instead.
+    if (!isHeld(g.state) && !this.#startQueued(g.key)) {
       reply(out, false);
       return;
     }
@@ -1082,13 +1144,20 @@ export class ResourceManager {
 
   #onIpRequestResp(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
     const key = getField(msg, "ipaddr");
-    if (key !== undefined) this.#pendingIpRequests.delete(key);
-    const g = key === undefined ? undefined : this.#groups.find((x) => x.key === key);
+    // Only an answer to a request of ours: one addressed to our previous run (we restarted
+    // since, under the same name) would start a group the peer may be about to take over.
+    if (key === undefined || !this.#pendingIpRequests.delete(key)) return;
+    const g = this.#groups.find((x) => x.key === key);
     if (!g || isHeld(g.state)) return;
     this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);
   }
 
   // ---- the operation queue ---------------------------------------------------------------
+
+  /** A start of group `key` waits in the queue (not yet in flight). */
+  #startQueued(key: string): boolean {
+    return this.#batches.some((b) => b.ops.some((o, i) => i >= b.index && o.key === key && o.op === "start"));
+  }
 
   #busy(): boolean {
     return this.#inFlight !== undefined || this.#batches.length > 0;

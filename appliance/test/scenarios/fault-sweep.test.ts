@@ -9,12 +9,14 @@ const count = Number(process.env.TWINBEAT_SWEEP_SEEDS ?? 150);
 const first = Number(process.env.TWINBEAT_SWEEP_FIRST ?? 1);
 /**
  * Seeds of the default range that still fail, each an open bug: they run below as `todo` so
- * that they stay visible, and every other seed must pass. 116, 137: two holders outlive the heal
- * bound after back-to-back partitions (47 and 77, a group left unheld after a give-way, pass since
- * uncoordinated releases drop the addresses first and the one-way-loss rules). Seeds 1–1000 as a
- * whole: 21 fail besides these two (the test names them all).
+ * that they stay visible, and every other seed must pass. None at present: 116 and 137 (two
+ * holders after back-to-back partitions: a legacy taker never gave a group back to a home
+ * node that had not seen the partition; a node that restarted out of earshot kept what it
+ * took at initdead) pass since the heal rules of DESIGN.md cover those cases. Seeds 1–2000
+ * all pass; 2001–3000 still fail at 2589 (STABLE before comm-up), 2655 and 2836 (a group
+ * left unheld after the heal), not investigated yet.
  */
-const KNOWN_OPEN = new Set([116, 137]);
+const KNOWN_OPEN = new Set<number>([]);
 
 /** Every failing seed is counted and named; the transcripts of the first three are kept. */
 function failuresOf(seeds: Iterable<number>): { readonly seeds: number[]; readonly transcripts: string[] } {
@@ -40,8 +42,12 @@ describe("random fault sequences (seeded)", () => {
     );
   });
 
-  it("known open seeds", { todo: `seeds ${[...KNOWN_OPEN].join(", ")} fail (see KNOWN_OPEN)` }, () => {
-    const failures = failuresOf(KNOWN_OPEN);
-    assert.equal(failures.seeds.length, 0, failures.transcripts.join("\n\n"));
-  });
+  it(
+    "known open seeds",
+    KNOWN_OPEN.size > 0 ? { todo: `seeds ${[...KNOWN_OPEN].join(", ")} fail (see KNOWN_OPEN)` } : { skip: "none (see KNOWN_OPEN)" },
+    () => {
+      const failures = failuresOf(KNOWN_OPEN);
+      assert.equal(failures.seeds.length, 0, failures.transcripts.join("\n\n"));
+    },
+  );
 });

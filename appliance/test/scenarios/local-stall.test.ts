@@ -2,6 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { HaMessage } from "../../src/protocol/ha-message";
 import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
 
 const VIP = "IPaddr::198.51.100.100/32";
@@ -221,5 +222,58 @@ describe("the resource guard removed the addresses during a freeze (guard-droppe
     sim.runFor(10_000);
     assert.equal(held(sim), "srv5");
     assert.equal(sim.holderHistory.filter((h) => h.key === VIP).length, 1, "never moved");
+  });
+});
+
+describe("the woken node's `starting` arrives late (retransmitted) while the peer fails the group back", () => {
+  it("the peer, stopping the group for the failback, does not answer it as stable: the home node keeps the group it just took (seed 179)", () => {
+    const sim = started(pair());
+    // srv5's `starting` after waking is lost, and its retransmissions too, until delivered below.
+    let late: HaMessage | undefined;
+    sim.network.filter = (from, to, m) => {
+      const hit = from === "srv5" && to === "srv6" && m.some((f) => f.name === "t" && f.value === "starting");
+      if (hit) late = m;
+      return hit;
+    };
+    sim.freeze("srv5", 3.5 * DEADTIME);
+    sim.runFor(3.5 * DEADTIME);
+    assert.equal(held(sim), "srv6", transcript(sim));
+    // The handshake goes on without it: srv5 holds nothing, reports stable, srv6 starts the failback.
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Giving up [foreign] HA resources (standby)", "srv6").length > 0, DEADTIME + 1000),
+      transcript(sim),
+    );
+    assert.ok(late, "srv5 sent `starting` after waking");
+    // srv6 is stopping the group for srv5: now the late `starting` arrives, and srv6 answers it.
+    const answers: string[] = [];
+    sim.network.filter = (from, _to, m) => {
+      const field = (name: string) => m.find((f) => f.name === name)?.value;
+      if (from === "srv6" && field("t") === "resource") answers.push(`${String(field("rsc_hold"))} isstable=${String(field("isstable"))}`);
+      return false;
+    };
+    sim.deliver("srv6", { type: "message-received", at: sim.clock.now(), link: "eth0", fromAddress: "192.0.2.5", message: late });
+    assert.deepEqual([...new Set(answers)], ["all isstable=0"], "(on each medium) srv6 still holds the group it is stopping, and does not call that stable");
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
+
+describe("a stall in the middle of a standby exchange", () => {
+  it("the taker frozen while it starts the group wakes into a rejoin: the acquisition that finishes then does not end the new handshake (seed 2848)", () => {
+    const sim = started(pair({ agentDelayMs: 280 }));
+    sim.admin("srv5", "standby");
+    assert.ok(sim.runUntil(() => sim.logsMatching("HA resources (the peer went standby)", "srv6").length > 0, 3000));
+    // The start runs while srv6 is frozen; its result waits for srv6 to wake (the simulator
+    // fails the test at once if a core breaks an invariant, e.g. STABLE with the handshake pending).
+    sim.freeze("srv6", 2.5 * DEADTIME);
+    sim.runFor(2.5 * DEADTIME);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv6").length, 1, transcript(sim));
+    assert.equal(sim.logsMatching("Standby resource acquisition done", "srv6").length, 0, "the cancelled exchange is not reported done");
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
   });
 });

@@ -378,3 +378,66 @@ describe("the seed's cut healed at every moment (build/README.md's arbitration f
     assert.deepEqual(failures, []);
   });
 });
+
+describe("a node that restarts out of earshot takes every group alone at initdead", () => {
+  for (const mode of ["on", "off", "legacy"] as const) {
+    it(`auto_failback ${mode}: once they hear each other, the home node keeps its group and the other releases it within deadtime + 1 s (seed 137)`, () => {
+      // No ping nodes: nothing tells the restarted node that it is the one cut off.
+      const sim = started(seedPair({ autoFailback: mode, pingNodes: [], ipfail: false }));
+      sim.crash("srv6");
+      assert.ok(sim.runUntil(() => sim.logsMatching("node srv6: is dead", "srv5").length > 0, 2000));
+      sim.network.cut("eth1");
+      sim.start("srv6");
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv5,srv6", 5000),
+        transcript(sim),
+      );
+      sim.runFor(1000);
+      sim.network.heal();
+      const healedAt = sim.clock.now();
+      assert.ok(
+        sim.runUntil(() => held(sim) === "srv5", DEADTIME + 1000),
+        transcript(sim),
+      );
+      assert.ok(sim.clock.now() - healedAt <= DEADTIME + 1000);
+      sim.runFor(20_000);
+      assert.equal(held(sim), "srv5", transcript(sim));
+    });
+  }
+});
+
+describe("a node wakes from a stall into a takeover the peer made after giving way", () => {
+  it("both hold the group for a moment: the home node keeps it and the other releases it, rather than both releasing (seed 1678)", () => {
+    const WEB = "IPaddr::203.0.113.80/32";
+    const sim = started(
+      seedPair({
+        ipfail: false,
+        agentDelayMs: 280,
+        groups: [
+          { key: VIP, homeNode: "srv5" },
+          { key: WEB, homeNode: "srv6" },
+        ],
+      }),
+    );
+    // srv6 loses the witness, then srv5 freezes: srv6 declares it dead and, reaching fewer ping
+    // nodes than srv5 did, gives way, reporting that it holds nothing.
+    sim.setPingReachable("srv6", WITNESS, false);
+    sim.runFor(100);
+    sim.freeze("srv5", 3300);
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("we are cut off, so we give way", "srv6").length > 0, 2000),
+      transcript(sim),
+    );
+    // The witness answers again and srv5 stays silent: srv6 takes everything over.
+    sim.setPingReachable("srv6", WITNESS, true);
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Treating it as a partition", "srv5").length > 0, 3000),
+      transcript(sim),
+    );
+    sim.runFor(DEADTIME + 2000);
+    assert.equal(held(sim), "srv5", transcript(sim, 80));
+    assert.equal(sim.holders(WEB).join(","), "srv6");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});

@@ -350,3 +350,217 @@ describe("Heartbeat peers' habits", () => {
     assert.equal(sim.logsMatching("returning after partition", "srv6").length, 0);
   });
 });
+
+describe("auto_failback legacy (ip-request) after faults", () => {
+  it("the home node gave way while its peer was down; the peer restarts: the home node asks for its group and serves it again (seed 482)", () => {
+    const gateway = "198.51.100.2";
+    const witness = "192.0.2.7";
+    const sim = seedPair({
+      autoFailback: "legacy",
+      pingNodes: [
+        { name: gateway, hosts: [gateway] },
+        { name: witness, hosts: [witness] },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv6 dies as srv5 loses the witness: srv5, reaching fewer ping nodes than srv6 did, gives way.
+    sim.crash("srv6");
+    sim.setPingReachable("srv5", witness, false);
+    assert.ok(sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000));
+    assert.ok(sim.runUntil(() => held(sim) === "", 1000));
+    sim.runFor(2000);
+    // The witness comes back with the restarted peer (the usual heal): no silence confirms a death.
+    sim.setPingReachable("srv5", witness, true);
+    sim.start("srv6");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 5000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+
+  it("the peer restarts while its group still waits in our takeover queue: its ip-request is answered after our start, with a release (seed 542)", () => {
+    const DB = "IPaddr::198.51.100.102/32";
+    const sim = seedPair({
+      autoFailback: "legacy",
+      agentDelayMs: 200,
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+        { key: DB, homeNode: "srv6" },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)} ${held(sim, DB)}`, "srv5 srv6 srv6");
+    // srv6 stops (shutdone): srv5 starts WEB, and DB waits behind it; srv6 is back at once.
+    sim.deliver("srv6", { type: "shutdown-requested", at: sim.clock.now() });
+    assert.ok(sim.runUntil(() => !sim.isRunning("srv6"), 3000));
+    assert.equal(sim.logsMatching("Dead node srv6 gave up resources.", "srv5").length, 1);
+    sim.start("srv6");
+    sim.runFor(5000);
+    assert.equal(sim.longestDoubleHolding(DB), 0, sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    assert.equal(sim.longestDoubleHolding(WEB), 0);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)} ${held(sim, DB)}`, "srv5 srv6 srv6");
+  });
+
+  it("only one node saw the other dead (srv6's messages were lost): when they arrive again, srv5 gives srv6's group back to it, which kept serving it (seed 116)", () => {
+    const sim = seedPair({
+      autoFailback: "legacy",
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)}`, "srv5 srv6");
+    // srv5 stops hearing srv6 and takes WEB; srv6 hears srv5 all along and keeps it.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv5,srv6", 3000));
+    sim.runFor(2000);
+    sim.network.healOneWay("srv6", "srv5");
+    const healedAt = sim.clock.now();
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv6", 1000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    assert.ok(sim.clock.now() - healedAt <= 1000);
+    sim.runFor(10_000);
+    assert.equal(`${held(sim, VIP)} ${held(sim, WEB)}`, "srv5 srv6");
+  });
+});
+
+describe("hb_standby with a slow release", () => {
+  it("a release that outlasts the standby reply timeout completes the exchange, and the node does not wake for the expired deadline over and over (seed 396)", () => {
+    // Each stop or start takes 11 s, longer than the 10 s the requester waits for the peer's answer.
+    const sim = seedPair({ agentDelayMs: 11_000 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(20_000);
+    assert.equal(held(sim), "srv5");
+    sim.admin("srv5", "standby");
+    // runUntil throws "simulation did not settle" if a core keeps asking to be woken in the past.
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 30_000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    const wake = sim.core("srv5").nextWakeAt();
+    assert.ok(wake === undefined || wake > sim.clock.now());
+  });
+});
+
+describe("after a partition only one node saw", () => {
+  it("the node that saw it asks the other for its resource report, so a later release of ours for a deaf peer is undone once it hears us again (seed 537)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5 stops hearing srv6 and declares it dead; srv6 hears srv5 all along and sees nothing.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("node srv6: is dead", "srv5").length > 0, 3000));
+    sim.network.healOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("returning after partition", "srv5").length > 0, 1000));
+    sim.runFor(2000);
+    // Now srv6 stops hearing srv5: srv5 releases ahead of srv6's deadtime, then srv6 hears it again in time.
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000));
+    sim.network.healOneWay("srv5", "srv6");
+    assert.equal(sim.logsMatching("node srv5: is dead", "srv6").length, 0, "srv6 never declared srv5 dead");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("auto failback with the requester's release report lost", () => {
+  it("the taker counts the requester's `done` as the release of that set: an older stable claim does not make it drop the group it just took (seed 1891)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    sim.crash("srv5");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6", 3000));
+    // srv6's `resource … info=standby` (what it keeps while it releases) never reaches srv5.
+    sim.network.filter = (from, _to, m) => from === "srv6" && m.some((f) => f.name === "info" && f.value === "standby");
+    sim.start("srv5");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby [foreign] complete", "srv6").length > 0, 10_000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(3000);
+    assert.equal(held(sim), "srv5", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    sim.network.filter = undefined;
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("what a `resource` message calls stable", () => {
+  it("a batch that ends while another is queued does not report stable: the peer would settle on a held set about to change (seed 1829)", () => {
+    const DB = "IPaddr::198.51.100.102/32";
+    const sim = seedPair({ agentDelayMs: 300 });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv6 stops hearing srv5: srv5 releases its group ahead of srv6's deadtime (one stop, 300 ms).
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000));
+    sim.network.healOneWay("srv5", "srv6");
+    // srv5's `resource` reports from now on: held set and isstable.
+    const reports: string[] = [];
+    sim.network.filter = (from, to, m) => {
+      const field = (name: string) => m.find((f) => f.name === name)?.value;
+      if (from === "srv5" && to === "srv6" && field("t") === "resource") reports.push(`${String(field("rsc_hold"))} ${String(field("isstable"))}`);
+      return false;
+    };
+    // Meanwhile a reload adds a group homed here: its start waits behind the release.
+    sim.reload("srv5", {
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: DB, homeNode: "srv5" },
+      ],
+    });
+    sim.runFor(3000);
+    assert.equal(sim.holders(DB).join(","), "srv5");
+    // The release ended with DB still to start: "none" was never srv5's settled state.
+    assert.ok(!reports.includes("none 1"), reports.join(", "));
+    assert.ok(reports.includes("local 1"), reports.join(", "));
+  });
+});
+
+describe("legacy ip-request answers", () => {
+  it("an answer to a request the node never made (it was sent to its previous run) starts nothing (seed 1324)", () => {
+    const sim = seedPair({ autoFailback: "legacy" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5 releases the group and says so to "srv6" (as if srv6 had asked before a restart).
+    const answer = [
+      ["t", "ip-request-resp"],
+      ["dest", "srv6"],
+      ["ipaddr", VIP],
+      ["weown", "yes"],
+      ["ok", "OK"],
+      ["src", "srv5"],
+      ["seq", "fff"],
+      ["hg", "1"],
+      ["ts", "1"],
+    ].map(([name, value]) => ({ name: name!, type: 0 as const, value: value! }));
+    sim.deliver("srv6", { type: "message-received", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.5", message: answer });
+    sim.runFor(1000);
+    assert.equal(held(sim), "srv5", "srv6 did not ask: it starts nothing");
+  });
+});

@@ -231,16 +231,38 @@ export function runFaultSequence(seed: number): SweepOutcome {
         note(`restart ${n}`);
       }
       // Nodes that failed a group refuse it until hb_takeover (DESIGN.md): the operator retries.
+      // Legacy has no hb_takeover (as Heartbeat: "Standby mode only implemented when
+      // nice_failback on"), so there the operator restarts the daemon, which forgets the failure.
       for (const n of NODES) {
         if (
-          sim
+          !sim
             .core(n)
             .snapshot()
             .groups.some((g) => g.state === "start-failed")
-        ) {
+        )
+          continue;
+        if (autoFailback !== "legacy") {
           sim.admin(n, "takeover", "all");
           note(`hb_takeover all on ${n} (a group had failed there)`);
+          continue;
         }
+        // A frozen daemon handles its SIGTERM when it wakes: stop it then.
+        const frozenFor = (stalledUntil.get(n) ?? 0) - sim.clock.now();
+        if (frozenFor > 0) run(frozenFor);
+        if (failure) break;
+        sim.deliver(n, { type: "shutdown-requested", at: sim.clock.now() });
+        note(`stop the daemon on ${n} (a group had failed there; legacy has no hb_takeover)`);
+        sim.runUntil(() => {
+          checkHolders();
+          return failure !== undefined || !sim.isRunning(n);
+        }, 10_000);
+        if (failure) break;
+        if (sim.isRunning(n)) {
+          failure = `the daemon on ${n} did not stop within 10 s`;
+          break;
+        }
+        sim.start(n);
+        note(`restart ${n}`);
       }
       const healedAt = sim.clock.now();
       const stallsEnd = Math.max(healedAt, ...stalledUntil.values());

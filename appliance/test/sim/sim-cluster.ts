@@ -247,6 +247,11 @@ export class SimCluster {
     this.deliver(name, { type: "admin-requested", at: this.clock.now(), command, which });
   }
 
+  /** Whether node `name`'s daemon runs (started, not crashed, not shut down). */
+  isRunning(name: NodeName): boolean {
+    return this.#member(name).core !== undefined;
+  }
+
   core(name: NodeName): ClusterNode {
     const core = this.#member(name).core;
     if (!core) throw new Error(`Cannot get core of "${name}": it is not running`);
