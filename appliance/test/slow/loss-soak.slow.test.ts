@@ -44,10 +44,18 @@ describe("loss soak", { skip: !isRoot && "needs root for network namespaces" }, 
             checks++;
           }
           await lab.clearLoss("srv5", "eth1");
+          let pingNodeDeaths = 0;
           for (const n of [srv5, srv6]) {
             const out = lab.outputOf(n.proc);
-            assert.doesNotMatch(out, /is dead|mach_down|returning after partition|Giving up/, `${n.name} saw a failover`);
+            // A failover: the peer declared dead, a takeover, a heal after a partition, groups given up.
+            // The witness behind the lossy link may be declared dead for a moment (seen once in CI with
+            // both cores busy): ipfail then compares counts, and nothing moves unless it stays dead.
+            const peerDead = out.split("\n").filter((l) => / node \S+: is dead/.test(l) && !/ node [\d.]+: is dead/.test(l));
+            assert.deepEqual(peerDead, [], `${n.name} declared its peer dead`);
+            assert.doesNotMatch(out, /mach_down|returning after partition|Giving up/, `${n.name} saw a failover`);
+            pingNodeDeaths += out.match(/ node [\d.]+: is dead/g)?.length ?? 0;
           }
+          process.stdout.write(`# soak: ping node deaths (no failover): ${pingNodeDeaths}\n`);
           const late = (lab.outputOf(srv5.proc) + lab.outputOf(srv6.proc)).match(/Late heartbeat/g)?.length ?? 0;
           process.stdout.write(`# soak: ${SECONDS} s, ${checks} checks, late-heartbeat warnings: ${late}\n`);
         },
