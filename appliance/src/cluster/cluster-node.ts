@@ -189,6 +189,7 @@ export class ClusterNode {
       autoFailback: options.autoFailback === "on",
       send: (out, body) => out.push({ type: "send", body, seq: ++this.#seq }),
       pingCount: () => this.#ping.aliveCount(),
+      pingUnknown: () => this.#ping.nodes.some((n) => n.status === "init"),
       stable: () => this.#resources.rscStatus() !== "transition",
       giveUp: (set, at, out) => this.#resources.standby(set, at, out),
     });

@@ -9,13 +9,14 @@ import { Ipfail } from "./ipfail";
 function harness(options: { autoFailback?: boolean } = {}) {
   const sent: HaMessage[] = [];
   const gaveUp: { set: string; at: number }[] = [];
-  const state = { count: 2, stable: true };
+  const state = { count: 2, stable: true, unknown: false };
   const ipfail = new Ipfail({
     partner: "srv6",
     keepaliveMs: 200,
     autoFailback: options.autoFailback ?? false,
     send: (_out, body) => sent.push(body),
     pingCount: () => state.count,
+    pingUnknown: () => state.unknown,
     stable: () => state.stable,
     giveUp: (set, at) => gaveUp.push({ set, at }),
   });
@@ -110,4 +111,22 @@ test("a malformed count is ignored", () => {
   h.ipfail.onMessage("num_ping_nodes", [str("t", "num_ping_nodes"), str("num_ping", "lots")], 0, out);
   assert.deepEqual(h.types(), []);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
+});
+
+test("while some of our ping nodes have not answered since start, fewer is no reason to give up (found in e2e: a restarted primary gave its group back)", () => {
+  const h = harness();
+  const out: ClusterAction[] = [];
+  h.state.count = 0;
+  h.state.unknown = true;
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 0, out);
+  h.ipfail.onMessage("you_are_dead", [str("t", "you_are_dead")], 10, out);
+  assert.equal(h.ipfail.nextWakeAt(), undefined);
+  h.ipfail.onClock(1000, out);
+  assert.deepEqual(h.gaveUp, []);
+  // They answered and we really see fewer: now it gives up.
+  h.state.count = 1;
+  h.state.unknown = false;
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 2000, out);
+  h.ipfail.onClock(2400, out);
+  assert.deepEqual(h.gaveUp, [{ set: "all", at: 2400 }]);
 });

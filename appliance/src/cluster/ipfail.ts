@@ -13,6 +13,12 @@ export interface IpfailOptions {
   readonly send: (out: ClusterAction[], body: HaMessage) => void;
   /** Our current count of ping nodes with status `ping`. */
   readonly pingCount: () => number;
+  /**
+   * Whether some ping node has not answered yet since start (or reload) and is not dead
+   * either: our count is not known, and giving way on it would hand the groups over for a
+   * ping program that had not had time to answer. The comparison runs again when it answers.
+   */
+  readonly pingUnknown?: () => boolean;
   /** Whether our resources are stable (cl_status rscstatus is not `transition`). */
   readonly stable: () => boolean;
   /** hb_standby of `set`: give these groups to the partner. */
@@ -76,6 +82,14 @@ export class Ipfail {
           out.push({ type: "log", level: "info", text: `ipfail: telling ${this.#opts.partner} that we see more ping nodes (${mine} > ${theirs})` });
           this.#opts.send(out, [str("t", "you_are_dead"), ...ipfailRouting(this.#opts.partner)]);
         } else if (mine < theirs) {
+          if (this.#opts.pingUnknown?.()) {
+            out.push({
+              type: "log",
+              level: "info",
+              text: `ipfail: we see fewer ping nodes (${mine} < ${theirs}), but not all of ours have answered yet: not giving up`,
+            });
+            break;
+          }
           out.push({ type: "log", level: "info", text: `ipfail: giving up because we see fewer ping nodes (${mine} < ${theirs})` });
           this.#delayGiveUp("all", at, out);
         } else {
@@ -90,6 +104,10 @@ export class Ipfail {
         break;
       }
       case "you_are_dead":
+        if (this.#opts.pingUnknown?.()) {
+          out.push({ type: "log", level: "info", text: "ipfail: told that we see fewer ping nodes, but not all of ours have answered yet: not giving up" });
+          break;
+        }
         out.push({ type: "log", level: "info", text: "ipfail: giving up because we were told that we see fewer ping nodes" });
         // The partner sees more than we had when we asked.
         if (this.#askedWith !== undefined) this.partnerCount = Math.max(this.partnerCount ?? 0, this.#askedWith + 1);

@@ -59,7 +59,11 @@ describe("the seed's pair: failover and failback as the client sees it", { skip:
                 assert.equal(sampler.samples.at(-1)!.page, "NodeB");
                 assert.deepEqual(await vipHolders(lab, pair.vip), ["srv6"]);
               } else {
-                await sampler.waitForPage("NodeA", 15_000);
+                await sampler
+                  .waitForPage("NodeA", 15_000)
+                  .catch((err: Error) =>
+                    assert.fail(`${err.message}\n--- srv5\n${lab.outputOf(back.proc).slice(-6000)}\n--- srv6\n${lab.outputOf(srv6.proc).slice(-6000)}`),
+                  );
                 await waitFor("exactly srv5 holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv5", 5000);
               }
               void back;
