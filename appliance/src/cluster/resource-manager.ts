@@ -12,6 +12,13 @@ export const HANDSHAKE_FALLBACK_MS = 10_000;
 const IP_REQUEST_RETRY_MS = 2000;
 /** How long an hb_standby waits for the peer's answer ("No reply to standby request"). */
 export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
+/**
+ * How long a standby request that came while we could not take it (the peer not yet alive
+ * again in our view, our own work running) waits to be answered, well inside the requester's
+ * reply timeout. An auto failback sent the moment a partition heals often arrives just before
+ * the heartbeat that ends the partition here: ignoring it would leave the groups on the peer.
+ */
+const STANDBY_DEFER_MS = STANDBY_REPLY_TIMEOUT_MS / 2;
 
 export type AutoFailbackMode = "on" | "off" | "legacy";
 
@@ -157,6 +164,8 @@ export class ResourceManager {
    * after a deliberate hb_standby / hb_takeover.
    */
   #failbackDue = false;
+  /** A peer's standby request we could not take when it came, answered once we can (STANDBY_DEFER_MS). */
+  #deferredAsk: { readonly msg: HaMessage; readonly until: Millis } | undefined;
   /**
    * We saw the peer dead since its claims last agreed with ours: a group both of us hold is
    * then a partition both sides saw, and its home node keeps it. Without it, the peer took our
@@ -293,6 +302,7 @@ export class ResourceManager {
     this.#peerWasDead = true;
     this.#pendingIpRequests.clear();
     this.#forgetPeerReport();
+    this.#deferredAsk = undefined;
     if (this.#standby) {
       log(out, "info", "Standby exchange cancelled: peer is dead");
       this.#endStandby();
@@ -356,6 +366,7 @@ export class ResourceManager {
     if (this.#phase.state === "stable") {
       this.#settleConflicts(at, out);
       this.#maybeFailback(at, out);
+      this.#answerDeferredAsk(at, out);
     }
   }
 
@@ -365,6 +376,7 @@ export class ResourceManager {
    * take again once it reports (#takeOrphans). True if an exchange ended.
    */
   onPeerRestarted(): boolean {
+    this.#deferredAsk = undefined; // the restarted peer no longer waits for an answer
     if (!this.#standby) return false;
     this.#endStandby();
     return true;
@@ -408,6 +420,7 @@ export class ResourceManager {
     if (!this.#commUp || this.#phase.state === "shutdown" || this.#phase.state === "init") return;
     this.#endStandby();
     this.#pendingIpRequests.clear();
+    this.#deferredAsk = undefined;
     this.#failbackDue = false;
     if (this.#peer.status === "dead") this.#peer.gaveUp = false;
     // A stall past the deadtime is a partition on our side too (see #settleConflicts): a group
@@ -649,6 +662,7 @@ export class ResourceManager {
       if (!this.#peerAlive || isHeld(g.state) || this.#phase.state === "shutdown") this.#pendingIpRequests.delete(key);
       else this.#sendIpRequest(key, at, out);
     }
+    this.#answerDeferredAsk(at, out);
     const sb = this.#standby;
     if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
       log(out, "warn", "No reply to standby request.  Standby request cancelled.");
@@ -708,6 +722,7 @@ export class ResourceManager {
     // The peer's stable claims agree with ours: whatever partition there was is settled.
     if (stable && !this.#groups.some((g) => isHeld(g.state) && this.#peerHolds.has(g.key))) this.#peerWasDead = false;
     this.#maybeFailback(at, out);
+    this.#answerDeferredAsk(at, out);
   }
 
   /**
@@ -723,6 +738,20 @@ export class ResourceManager {
     if (!this.#groups.some((g) => !g.local && isHeld(g.state))) return;
     log(out, "info", "Initiating auto failback: the peer is back and stable");
     this.#beginStandby(at, out, "foreign");
+  }
+
+  /** Answers a deferred standby request once nothing stands in its way, or drops it when it is too old. */
+  #answerDeferredAsk(at: Millis, out: ClusterAction[]): void {
+    const d = this.#deferredAsk;
+    if (!d) return;
+    if (at >= d.until) {
+      this.#deferredAsk = undefined;
+      log(out, "warn", `Standby request [${getField(d.msg, "rsc_hold")}] from the peer ignored: local resources still in flux after ${STANDBY_DEFER_MS} ms`);
+      return;
+    }
+    if (!this.#peerAlive || this.#phase.state !== "stable" || this.#busy()) return;
+    this.#deferredAsk = undefined;
+    this.#onAskResources(d.msg, at, out);
   }
 
   /** Start our local groups the peer does not hold, then report stable. */
@@ -931,10 +960,23 @@ export class ResourceManager {
     if (info === "me") {
       // The peer wants to give `set` (its view) to us.
       const p = this.#phase;
-      if (!this.#peerAlive || p.state !== "stable" || this.#busy() || (p.standby && p.standby.role === "requester")) {
+      // An exchange under way (ours crossing theirs, or a repeat of the one we are taking) is
+      // not deferred: answering it after that exchange would start a second one.
+      if (this.#standby) {
         log(out, "warn", `Standby request [${set}] from the peer ignored: local resources in flux`);
         return;
       }
+      if (!this.#peerAlive || p.state !== "stable" || this.#busy()) {
+        if (p.state === "shutdown") {
+          log(out, "warn", `Standby request [${set}] from the peer ignored: shutting down`);
+          return;
+        }
+        const first = this.#deferredAsk === undefined;
+        this.#deferredAsk = { msg, until: this.#deferredAsk?.until ?? at + STANDBY_DEFER_MS };
+        if (first) log(out, "info", `Standby request [${set}] from the peer deferred: local resources in flux (answered once they settle)`);
+        return;
+      }
+      this.#deferredAsk = undefined;
       const failedHere = this.#groups.filter((g) => inSet(g.local, mirror(set)) && g.state === "start-failed");
       if (failedHere.length > 0) {
         // Taking it would only fail again and bounce it back: the peer keeps it.
@@ -1179,6 +1221,7 @@ export class ResourceManager {
           // Whatever the peer claimed while we were busy is settled now that our work ended.
           this.#settleConflicts(at, out);
           if (!this.#busy()) this.#maybeFailback(at, out);
+          this.#answerDeferredAsk(at, out);
           if (this.#orphansDue && !this.#busy() && this.#peerStable) {
             this.#orphansDue = false;
             this.#takeOrphans(at, out);

@@ -280,6 +280,41 @@ describe("ipfail", () => {
 });
 
 describe("message order at the heal", () => {
+  it("the holder's auto-failback request overtaking its status (srv5 does not count it alive yet) is answered once it does, and the group goes home", () => {
+    // Seen in the lab with inetutils ping: srv6 asked for the standby the moment it heard srv5
+    // again; srv5 got the request 20 ms before srv6's status, ignored it ("in flux"), and the
+    // group stayed on srv6 until the request timed out, with nothing to ask again.
+    const sim = started(seedPair());
+    cutPrimaryEth1(sim);
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv6");
+    let delayed = true;
+    const realSend = sim.network.send.bind(sim.network);
+    sim.network.send = (at, from, to, link, message) => {
+      const isStatus = message.some((f) => f.name === "t" && f.value === "status");
+      realSend(delayed && from === "srv6" && isStatus ? at + 300 : at, from, to, link, message);
+    };
+    healPrimaryEth1(sim);
+    sim.runFor(1000);
+    delayed = false;
+    const logText = () =>
+      sim.log
+        .slice(-30)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n");
+    assert.ok(
+      sim.log.some((l) => l.node === "srv5" && /Standby request \[foreign\] from the peer deferred/.test(l.text)),
+      `the request did not come before the status:\n${logText()}`,
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 3000),
+      logText(),
+    );
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv5");
+    assert.equal(sim.longestDoubleHolding(VIP), 0);
+  });
+
   it("the returning node's resource message overtaking its status still leads to the failback", () => {
     const sim = started(seedPair());
     cutPrimaryEth1(sim);
