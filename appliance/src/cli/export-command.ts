@@ -12,6 +12,7 @@ import type { ScriptOrigin } from "../export/pacemaker-model";
 import { DEFAULT_OCF_ROOT, findAgentInProviders, parseOcfInstanceFile } from "../resources/ocf-agent";
 import { locateResource } from "../resources/resource-locator";
 import { defaultOptions, resolveNodeName, takeCommonOptions, UsageError } from "./cli-options";
+import { normalizeNodeName, type NodeName } from "../cluster/time";
 
 export const EXPORT_USAGE =
   "usage: twinbeat export pacemaker [--config-dir DIR] [--out DIR] [--node-name NAME] [--address NODE=ADDR[,ADDR…]]… [--cluster-name NAME]";
@@ -23,7 +24,7 @@ export function exportCommand(args: readonly string[]): number {
   if (rest[0] !== "pacemaker") throw new UsageError(`Unknown export target "${rest[0] ?? ""}" (only "pacemaker")`);
   let outDir = "pacemaker-export";
   let clusterName: string | undefined;
-  const addresses = new Map<string, string[]>();
+  const addresses = new Map<NodeName, string[]>();
   for (let i = 1; i < rest.length; i++) {
     const a = rest[i]!;
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
@@ -39,7 +40,7 @@ export function exportCommand(args: readonly string[]): number {
       const v = value();
       const at = v.indexOf("=");
       if (at <= 0) throw new UsageError(`--address ${v}: expected NODE=ADDR[,ADDR…]`);
-      addresses.set(v.slice(0, at).toLowerCase(), v.slice(at + 1).split(","));
+      addresses.set(normalizeNodeName(v.slice(0, at)), v.slice(at + 1).split(","));
     } else throw new UsageError(`Unexpected argument "${a}"`);
   }
   const localNode = resolveNodeName(opts);

@@ -12,7 +12,7 @@ import { parseFailureField, ResourceMonitor, type MonitoredGroup, type Monitored
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { seededRandom } from "./seeded-random";
 import { SequenceTracker } from "./sequence-tracker";
-import type { Millis, NodeName } from "./time";
+import { normalizeNodeName, type Millis, type NodeName } from "./time";
 
 /**
  * Heartbeat advertises deadtime + 2 s for the first 5 s after start (spec §4.7), to cover a slow
@@ -666,7 +666,8 @@ export class ClusterNode {
 
   #receive(event: MessageReceived, out: ClusterAction[]): void {
     const msg = event.message;
-    const src = getField(msg, "src")?.toLowerCase();
+    const srcField = getField(msg, "src");
+    const src = srcField === undefined ? undefined : normalizeNodeName(srcField);
     const type = getField(msg, "t");
     if (src === undefined || type === undefined) return; // the decoder guarantees both
     if (src === this.#opts.localNode) return; // our own broadcast or a ucast back to ourselves

@@ -5,13 +5,14 @@ import assert from "node:assert/strict";
 import { getField, str, type HaMessage } from "../protocol/ha-message";
 import type { ClusterAction } from "./cluster-actions";
 import { Ipfail } from "./ipfail";
+import { normalizeNodeName } from "./time";
 
 function harness(options: { autoFailback?: boolean } = {}) {
   const sent: HaMessage[] = [];
   const gaveUp: { set: string; at: number }[] = [];
   const state = { count: 2, stable: true, unknown: false };
   const ipfail = new Ipfail({
-    partner: "srv6",
+    partner: normalizeNodeName("srv6"),
     keepaliveMs: 200,
     autoFailback: options.autoFailback ?? false,
     send: (_out, body) => sent.push(body),

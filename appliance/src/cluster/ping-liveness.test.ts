@@ -3,9 +3,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PingLiveness } from "./ping-liveness";
+import { normalizeNodeName } from "./time";
 
-const GW = { name: "198.51.100.2", hosts: ["198.51.100.2"] };
-const GROUP = { name: "uplinks", hosts: ["203.0.113.1", "203.0.113.2"] };
+const GW = { name: normalizeNodeName("198.51.100.2"), hosts: ["198.51.100.2"] };
+const GROUP = { name: normalizeNodeName("uplinks"), hosts: ["203.0.113.1", "203.0.113.2"] };
 
 test("a ping node is init until it answers, ping while answers come, dead after deadping of silence", () => {
   const p = new PingLiveness([GW], 1000);
@@ -60,7 +61,7 @@ test("reconfigure keeps the state of nodes that stay, starts added ones with a f
   const p = new PingLiveness([GW, GROUP], 1000);
   p.start(0);
   p.replied("198.51.100.2", 100);
-  const WITNESS = { name: "192.0.2.7", hosts: ["192.0.2.7"] };
+  const WITNESS = { name: normalizeNodeName("192.0.2.7"), hosts: ["192.0.2.7"] };
   const r = p.reconfigure([GW, WITNESS], 3000, 5000);
   assert.deepEqual(r, { added: ["192.0.2.7"], removed: ["uplinks"] });
   assert.deepEqual(

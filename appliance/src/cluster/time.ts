@@ -4,9 +4,9 @@
 export type Millis = number;
 
 /** A node name as Heartbeat uses it: always lower-case. */
-export type NodeName = string;
+export type NodeName = string & { readonly __brand: "NodeName" };
 
 /** Lower-cases a node name, as Heartbeat does everywhere (add_node, lookup_node). */
 export function normalizeNodeName(name: string): NodeName {
-  return name.toLowerCase();
+  return name.toLowerCase() as NodeName;
 }

@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatDiagnostic } from "./format-diagnostic";
 import { looksLikeBareIpv6, parseHaresources, parseResource, splitIpAgentArgs } from "./haresources-parser";
+import { normalizeNodeName } from "../cluster/time";
 
 const FILE = "/etc/ha.d/haresources";
-const NODES = ["node1", "node2"];
+const NODES = ["node1", "node2"].map(normalizeNodeName);
 
 function findings(text: string): string[] {
   return parseHaresources(text, FILE, NODES).diagnostics.map(formatDiagnostic);

@@ -6,9 +6,14 @@ import { formatDiagnostic } from "./format-diagnostic";
 import { parseHaresources } from "./haresources-parser";
 import { monitoredGroups, parseTarget, resolveMonitors } from "./monitor-directives";
 import { parseTwinbeatCf } from "./twinbeat-cf-parser";
+import { normalizeNodeName } from "../cluster/time";
 
 const FILE = "/etc/ha.d/twinbeat.cf";
-const GROUPS = parseHaresources("srv5.localdomain IPaddr::198.51.100.100/32 httpd\n", "/etc/ha.d/haresources", ["srv5.localdomain", "srv6.localdomain"]).groups;
+const GROUPS = parseHaresources(
+  "srv5.localdomain IPaddr::198.51.100.100/32 httpd\n",
+  "/etc/ha.d/haresources",
+  ["srv5.localdomain", "srv6.localdomain"].map(normalizeNodeName),
+).groups;
 
 function parse(text: string) {
   const r = parseTwinbeatCf(text, FILE);

@@ -11,6 +11,7 @@ import { loadConfigDir } from "../config/load-config-dir";
 import { findingPlace } from "./export-readme";
 import { exportPacemaker, type ExportedFiles } from "./pacemaker-export";
 import { deriveAuthkey, type ExportMonitor, type ScriptOrigin } from "./pacemaker-model";
+import { normalizeNodeName } from "../cluster/time";
 
 /** A folder of the source tree, found from the compiled test or the repo root. */
 function sourceDir(...relative: string[]): string {
@@ -54,7 +55,7 @@ function run(c: Case): { out: ExportedFiles; dir: string } {
   assert.ok(loaded.config, `config of ${c.name} loads: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
   const out = exportPacemaker({
     config: loaded.config,
-    addresses: new Map(Object.entries(c.addresses ?? {})),
+    addresses: new Map(Object.entries(c.addresses ?? {}).map(([name, addrs]) => [normalizeNodeName(name), addrs])),
     scriptOrigin: (spec: ResourceSpec) => c.origins?.[spec.name] ?? "missing",
     ocfInstance: (type, instance) =>
       type === "Dummy" && instance === "dummy1" ? { provider: "heartbeat", params: [["OCF_RESKEY_state", "/run/dummy1.state"]] } : undefined,

@@ -5,6 +5,7 @@ import type { ClusterConfig, MediumConfig, ResourceSpec, SourceLocation } from "
 import { DEFAULT_FAILURE_TIMEOUT_MS, DEFAULT_MIGRATION_THRESHOLD, type MonitorConfig } from "../config/monitor-directives";
 import { classicResource } from "../resources/classic-resources";
 import { parseVirtualAddress } from "../resources/ip-address-agent";
+import type { NodeName } from "../cluster/time";
 
 /**
  * A monitor for one resource, from twinbeat.cf's `monitor RESOURCE interval=… timeout=… on-fail=…`
@@ -27,7 +28,7 @@ export type ScriptOrigin = "lsb" | "resource.d" | "missing";
 export interface PacemakerExportInput {
   readonly config: ClusterConfig;
   /** `--address NODE=ADDR[,ADDR…]`: a node's address on each link, in ha.cf media order. */
-  readonly addresses: ReadonlyMap<string, readonly string[]>;
+  readonly addresses: ReadonlyMap<NodeName, readonly string[]>;
   /**
    * This machine's interfaces and their addresses (when exporting on a node): the local node's
    * address on a medium is its device's, and it tells our own ucast line from the peer's.
@@ -184,7 +185,7 @@ export function buildPacemakerCluster(input: PacemakerExportInput): PacemakerExp
   // Addresses: --address wins; in a pair, a ucast peer that is not ours is the other node's.
   const local = new Set([...(input.localInterfaces?.values() ?? [])].flat());
   const nodes: CorosyncNode[] = [];
-  const addressOn = (name: string, l: number): string | undefined => {
+  const addressOn = (name: NodeName, l: number): string | undefined => {
     const given = input.addresses.get(name)?.[l];
     if (given !== undefined) return given;
     const { first, peers } = media[l]!;

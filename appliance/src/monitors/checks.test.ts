@@ -19,6 +19,7 @@ import { runProcess } from "../adapters/process-runner";
 import { MonitorLink } from "./monitor-link";
 import type { ResourceGroupRunner } from "../resources/resource-group-runner";
 import type { AgentRegistry } from "../resources/agent-registry";
+import { normalizeNodeName } from "../cluster/time";
 
 let server: http.Server;
 let port = 0;
@@ -168,7 +169,7 @@ describe("agent status check", () => {
 
 describe("MonitorLink", () => {
   it("never overlaps a check with itself, and aborts a run at its timeout", async () => {
-    const groups = parseHaresources("srv5 IPaddr::198.51.100.100/32 httpd\n", "/h", ["srv5"]).groups;
+    const groups = parseHaresources("srv5 IPaddr::198.51.100.100/32 httpd\n", "/h", [normalizeNodeName("srv5")]).groups;
     const twinbeat = parseTwinbeatCf(`check httpd http://127.0.0.1:${port}/hang interval=1s timeout=200ms\n`, "/t").twinbeat;
     const config = { groups, twinbeat } as unknown as ClusterConfig;
     const events: (CheckFinished | ResourceRestarted)[] = [];

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import type { ResourceGroup, ResourceSpec } from "../config/cluster-config";
 import type { AgentOutcome, AgentStatus, ResourceAgent } from "./resource-agent";
 import { ResourceGroupRunner } from "./resource-group-runner";
+import { normalizeNodeName } from "../cluster/time";
 
 /** An agent that keeps a running flag and records every call into a shared journal. */
 class MemoryAgent implements ResourceAgent {
@@ -69,7 +70,7 @@ function setup(raws: string[], options: { delayMs?: number; stopRetries?: number
   const sleeps: number[] = [];
   const agents = new Map(raws.map((raw) => [raw, new MemoryAgent(raw, journal, options.delayMs)]));
   const group: ResourceGroup = {
-    homeNode: "srv5",
+    homeNode: normalizeNodeName("srv5"),
     key: raws[0]!,
     resources: raws.map((raw) => agents.get(raw)!.spec),
     at: { file: "/etc/ha.d/haresources", line: 1 },

@@ -14,6 +14,7 @@ import { IpAddressAgent } from "../../src/resources/ip-address-agent";
 import { runProcess, type CommandRunner } from "../../src/adapters/process-runner";
 import type { AgentContext } from "../../src/resources/resource-agent";
 import { ResourceGroupRunner } from "../../src/resources/resource-group-runner";
+import { normalizeNodeName } from "../../src/cluster/time";
 
 const IP = findTool("ip");
 const IS_ROOT = process.getuid?.() === 0;
@@ -222,7 +223,7 @@ describe("built-in IP agents in a network namespace", { skip: SKIP }, () => {
       const registry = new AgentRegistry(context, { announce: { count: 1, intervalMs: 100, repeatDelayMs: 0 } });
       const runner = new ResourceGroupRunner({ agentFor: (spec) => registry.agentFor(spec), log: context.log, stopRetryDelayMs: 10 });
       const group = (...raws: string[]): ResourceGroup => ({
-        homeNode: "node1",
+        homeNode: normalizeNodeName("node1"),
         key: raws[0]!,
         resources: raws.map((raw) => ({ raw, name: raw.split("::")[0]!, args: raw.split("::").slice(1) })),
         at: { file: path.join(configDir, "haresources"), line: 1 },

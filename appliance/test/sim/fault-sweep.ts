@@ -1,7 +1,7 @@
 // Seeded random fault sequences over two cores on the virtual clock, checked against the split-brain rules of DESIGN.md.
 
 import { seededRandom } from "../../src/cluster/seeded-random";
-import type { Millis, NodeName } from "../../src/cluster/time";
+import type { Millis } from "../../src/cluster/time";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster";
 
 const NODES = ["srv5", "srv6"] as const;
@@ -84,8 +84,8 @@ export function runFaultSequence(seed: number): SweepOutcome {
   const end = (name: string) => {
     if (active.delete(name)) lastCommFaultEnd = sim.clock.now();
   };
-  const stalledUntil = new Map<NodeName, Millis>();
-  const running = new Set<NodeName>();
+  const stalledUntil = new Map<string, Millis>();
+  const running = new Set<string>();
   let failure: string | undefined;
 
   /** Two holders are allowed only inside a split-brain row (a communication fault) and its bounded heal. */

@@ -3,7 +3,7 @@
 import { ClusterNode, type ClusterNodeOptions } from "../../src/cluster/cluster-node";
 import type { ClusterAction } from "../../src/cluster/cluster-actions";
 import type { ClusterEvent } from "../../src/cluster/cluster-events";
-import type { Millis, NodeName } from "../../src/cluster/time";
+import { normalizeNodeName, type Millis } from "../../src/cluster/time";
 import type { MonitoredGroup } from "../../src/cluster/resource-monitor";
 import { stampControlFields } from "../../src/protocol/control-fields";
 import { SimNetwork } from "./sim-network";
@@ -12,13 +12,13 @@ import { VirtualClock } from "./virtual-clock";
 /** One log line a simulated node wrote, with the virtual time. */
 export interface SimLogLine {
   readonly at: Millis;
-  readonly node: NodeName;
+  readonly node: string;
   readonly level: string;
   readonly text: string;
 }
 
 export interface SimClusterOptions {
-  readonly nodes: readonly NodeName[];
+  readonly nodes: readonly string[];
   readonly links: readonly string[];
   readonly keepaliveMs: Millis;
   readonly deadtimeMs: Millis;
@@ -26,12 +26,12 @@ export interface SimClusterOptions {
   readonly initdeadMs?: Millis;
   readonly seed?: number;
   /** haresources groups: key and home node. */
-  readonly groups?: readonly { readonly key: string; readonly homeNode: NodeName }[];
+  readonly groups?: readonly { readonly key: string; readonly homeNode: string }[];
   readonly autoFailback?: "on" | "off" | "legacy";
   /** How long a simulated group start or stop takes. */
   readonly agentDelayMs?: Millis;
   /** Ping nodes (same on every node) and their deadping. */
-  readonly pingNodes?: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[];
+  readonly pingNodes?: readonly { readonly name: string; readonly hosts: readonly string[] }[];
   readonly deadpingMs?: Millis;
   /** Run the built-in ipfail on every node. */
   readonly ipfail?: boolean;
@@ -43,13 +43,35 @@ export interface SimClusterOptions {
   readonly checkLatencyMs?: Millis;
 }
 
+/**
+ * Core options as scenarios write them: node names as plain strings, branded (lower-cased) here
+ * at the simulator's edge as the config parsers do for the daemon.
+ */
+export type SimNodeOptions = Omit<Partial<ClusterNodeOptions>, "localNode" | "nodes" | "groups" | "pingNodes"> & {
+  readonly localNode?: string;
+  readonly nodes?: readonly string[];
+  readonly groups?: SimClusterOptions["groups"];
+  readonly pingNodes?: SimClusterOptions["pingNodes"];
+};
+
+function toCoreOptions(o: SimNodeOptions): Partial<ClusterNodeOptions> {
+  const { localNode, nodes, groups, pingNodes, ...rest } = o;
+  return {
+    ...rest,
+    ...(localNode !== undefined ? { localNode: normalizeNodeName(localNode) } : {}),
+    ...(nodes ? { nodes: nodes.map(normalizeNodeName) } : {}),
+    ...(groups ? { groups: groups.map((g) => ({ ...g, homeNode: normalizeNodeName(g.homeNode) })) } : {}),
+    ...(pingNodes ? { pingNodes: pingNodes.map((p) => ({ ...p, name: normalizeNodeName(p.name) })) } : {}),
+  };
+}
+
 /** What one simulated check run answers; "hang" never answers. */
 export type SimCheckAnswer = { readonly healthy: boolean; readonly words: string; readonly latencyMs?: Millis } | "hang";
 
 /** A group operation the simulated runner is carrying out. */
 interface PendingOperation {
   readonly at: Millis;
-  readonly node: NodeName;
+  readonly node: string;
   readonly key: string;
   readonly operation: "start" | "stop" | "restart";
   /** The resource restarted (restart only). */
@@ -61,7 +83,7 @@ interface PendingOperation {
 /** A simulated check run that will answer. */
 interface PendingCheck {
   readonly at: Millis;
-  readonly node: NodeName;
+  readonly node: string;
   readonly core: ClusterNode;
   readonly check: string;
   readonly runId: number;
@@ -71,7 +93,7 @@ interface PendingCheck {
 }
 
 interface SimMember {
-  readonly name: NodeName;
+  readonly name: string;
   core: ClusterNode | undefined;
   /** The options its core runs with (a reload replaces them): its links and ping hosts. */
   options: ClusterNodeOptions | undefined;
@@ -95,9 +117,9 @@ export class SimCluster {
   readonly network: SimNetwork;
   readonly log: SimLogLine[] = [];
   readonly #opts: SimClusterOptions;
-  readonly #members = new Map<NodeName, SimMember>();
+  readonly #members = new Map<string, SimMember>();
   /** What really runs on each node (survives a daemon crash, like a VIP left on an interface). */
-  readonly running = new Map<NodeName, Set<string>>();
+  readonly running = new Map<string, Set<string>>();
   /** "node/key" pairs whose start fails. */
   readonly failingStarts = new Set<string>();
   /**
@@ -106,7 +128,7 @@ export class SimCluster {
    */
   readonly failingStops = new Set<string>();
   /** Per node: how long its group starts and stops take, instead of agentDelayMs (a slower machine, a slower agent). */
-  readonly agentDelayOf = new Map<NodeName, Millis>();
+  readonly agentDelayOf = new Map<string, Millis>();
   readonly #pendingOps: PendingOperation[] = [];
   /** "node/host" pairs whose ICMP echoes get no answer. */
   readonly #pingBlocked = new Set<string>();
@@ -117,21 +139,21 @@ export class SimCluster {
    */
   readonly brokenResources = new Map<string, "crashed" | "broken">();
   /** Overrides the answer of a check run on a node (flapping, hanging checks); undefined = the default model. */
-  checkAnswer: ((node: NodeName, check: string, resource: string) => SimCheckAnswer | undefined) | undefined;
+  checkAnswer: ((node: string, check: string, resource: string) => SimCheckAnswer | undefined) | undefined;
   /** Check runs each node started: for "never overlaps" checks. */
-  readonly checkRuns: { readonly at: Millis; readonly node: NodeName; readonly check: string; readonly runId: number }[] = [];
+  readonly checkRuns: { readonly at: Millis; readonly node: string; readonly check: string; readonly runId: number }[] = [];
   /** When true, every step is recorded in `steps` (off by default: long simulations would keep too much). */
   traceSteps = false;
   /** Each step of each core while traceSteps: what woke it and which actions it returned, in order. */
-  readonly steps: { readonly at: Millis; readonly node: NodeName; readonly event: ClusterEvent["type"]; readonly actions: readonly ClusterAction["type"][] }[] =
+  readonly steps: { readonly at: Millis; readonly node: string; readonly event: ClusterEvent["type"]; readonly actions: readonly ClusterAction["type"][] }[] =
     [];
   /** Restarts carried out: node, group, resource, when they began. */
-  readonly restarts: { readonly at: Millis; readonly node: NodeName; readonly key: string; readonly resource: string }[] = [];
+  readonly restarts: { readonly at: Millis; readonly node: string; readonly key: string; readonly resource: string }[] = [];
   readonly #pendingChecks: PendingCheck[] = [];
   /** When each node's (serialized) group runner is free again. */
-  readonly #runnerFreeAt = new Map<NodeName, Millis>();
+  readonly #runnerFreeAt = new Map<string, Millis>();
   /** Every change of a group's holders: for "exactly one holder" checks. */
-  readonly holderHistory: { at: Millis; key: string; holders: NodeName[] }[] = [];
+  readonly holderHistory: { at: Millis; key: string; holders: string[] }[] = [];
 
   constructor(options: SimClusterOptions) {
     this.#opts = options;
@@ -143,13 +165,13 @@ export class SimCluster {
   }
 
   /** Makes `host` unreachable (or reachable again) by ping from `node`. */
-  setPingReachable(node: NodeName, host: string, reachable: boolean): void {
+  setPingReachable(node: string, host: string, reachable: boolean): void {
     if (reachable) this.#pingBlocked.delete(`${node}/${host}`);
     else this.#pingBlocked.add(`${node}/${host}`);
   }
 
   /** Nodes on which group `key` runs now. */
-  holders(key: string): NodeName[] {
+  holders(key: string): string[] {
     return [...this.running].filter(([, keys]) => keys.has(key)).map(([n]) => n);
   }
 
@@ -169,7 +191,7 @@ export class SimCluster {
   }
 
   /** Boots (or reboots, with a higher generation) node `name` now. */
-  start(name: NodeName, overrides: Partial<ClusterNodeOptions> = {}): ClusterNode {
+  start(name: string, overrides: SimNodeOptions = {}): ClusterNode {
     const m = this.#member(name);
     m.generation++;
     m.history.clear();
@@ -182,25 +204,25 @@ export class SimCluster {
   }
 
   /** The core options of node `name`: the cluster's, then `overrides`. */
-  #optionsFor(m: SimMember, overrides: Partial<ClusterNodeOptions>): ClusterNodeOptions {
+  #optionsFor(m: SimMember, overrides: SimNodeOptions): ClusterNodeOptions {
     const o = this.#opts;
     return {
-      localNode: m.name,
-      nodes: o.nodes,
+      localNode: normalizeNodeName(m.name),
+      nodes: o.nodes.map(normalizeNodeName),
       links: o.links,
       keepaliveMs: o.keepaliveMs,
       deadtimeMs: o.deadtimeMs,
       warntimeMs: o.warntimeMs ?? o.deadtimeMs / 2,
       initdeadMs: o.initdeadMs ?? o.deadtimeMs * 2,
       generation: m.generation,
-      groups: o.groups ?? [],
+      groups: toCoreOptions({ groups: o.groups ?? [] }).groups!,
       autoFailback: o.autoFailback ?? "on",
-      pingNodes: o.pingNodes ?? [],
+      pingNodes: toCoreOptions({ pingNodes: o.pingNodes ?? [] }).pingNodes!,
       deadpingMs: o.deadpingMs ?? o.deadtimeMs,
       ipfail: o.ipfail ?? false,
       pingIntervalMs: o.pingIntervalMs ?? o.keepaliveMs,
       monitoredGroups: o.monitoredGroups ?? [],
-      ...overrides,
+      ...toCoreOptions(overrides),
     };
   }
 
@@ -208,10 +230,10 @@ export class SimCluster {
    * Reloads node `name`'s configuration (SIGHUP): its current options with `changes`
    * applied, delivered as `config-reloaded`. Its links and ping hosts follow.
    */
-  reload(name: NodeName, changes: Partial<ClusterNodeOptions>): void {
+  reload(name: string, changes: SimNodeOptions): void {
     const m = this.#member(name);
     if (!m.core || !m.options) throw new Error(`Cannot reload "${name}": it is not running`);
-    const options = { ...m.options, ...changes };
+    const options = { ...m.options, ...toCoreOptions(changes) };
     this.deliver(name, { type: "config-reloaded", at: this.clock.now(), options });
     // The daemon keeps its identity; the media and pingers follow the new files.
     m.options = { ...options, localNode: m.options.localNode, nodes: m.options.nodes, generation: m.options.generation };
@@ -221,7 +243,7 @@ export class SimCluster {
    * Kills node `name` without a word: it neither sends nor receives. A machine
    * crash takes its resources with it; `daemonOnly` (kill -9 of the daemon) leaves them.
    */
-  crash(name: NodeName, options: { daemonOnly?: boolean } = {}): void {
+  crash(name: string, options: { daemonOnly?: boolean } = {}): void {
     const m = this.#member(name);
     m.core = undefined;
     m.frozenUntil = undefined;
@@ -237,22 +259,22 @@ export class SimCluster {
    * its buffers (ping replies are lost) and are handed over, stamped with the wake-up time,
    * when it wakes. Its resources stay up meanwhile, as addresses on an interface do.
    */
-  freeze(name: NodeName, ms: Millis): void {
+  freeze(name: string, ms: Millis): void {
     const m = this.#member(name);
     m.frozenUntil = this.clock.now() + ms;
   }
 
   /** Carries out the operator's hb_standby / hb_takeover on `name`. */
-  admin(name: NodeName, command: "standby" | "takeover", which: "all" | "local" | "foreign" | "failback" = "all"): void {
+  admin(name: string, command: "standby" | "takeover", which: "all" | "local" | "foreign" | "failback" = "all"): void {
     this.deliver(name, { type: "admin-requested", at: this.clock.now(), command, which });
   }
 
   /** Whether node `name`'s daemon runs (started, not crashed, not shut down). */
-  isRunning(name: NodeName): boolean {
+  isRunning(name: string): boolean {
     return this.#member(name).core !== undefined;
   }
 
-  core(name: NodeName): ClusterNode {
+  core(name: string): ClusterNode {
     const core = this.#member(name).core;
     if (!core) throw new Error(`Cannot get core of "${name}": it is not running`);
     return core;
@@ -329,12 +351,12 @@ export class SimCluster {
   }
 
   /** Log lines of one node (or all) containing `text`. */
-  logsMatching(text: string, node?: NodeName): SimLogLine[] {
+  logsMatching(text: string, node?: string): SimLogLine[] {
     return this.log.filter((l) => l.text.includes(text) && (node === undefined || l.node === node));
   }
 
   /** Delivers an event to a running node and carries out its actions. */
-  deliver(name: NodeName, event: ClusterEvent): void {
+  deliver(name: string, event: ClusterEvent): void {
     this.#deliver(this.#member(name), event);
   }
 
@@ -355,13 +377,13 @@ export class SimCluster {
   }
 
   /** A start of group `key` on `node` starts its crashed resources afresh. */
-  #clearCrashes(node: NodeName, key: string): void {
+  #clearCrashes(node: string, key: string): void {
     const group = this.#opts.monitoredGroups?.find((g) => g.key === key);
     for (const r of group?.resources ?? []) if (this.brokenResources.get(`${node}/${r}`) === "crashed") this.brokenResources.delete(`${node}/${r}`);
   }
 
   /** Group operations on one node run one at a time, like the real runner's queue. */
-  #scheduleOp(node: NodeName, at: Millis, durationMs: Millis): Millis {
+  #scheduleOp(node: string, at: Millis, durationMs: Millis): Millis {
     const end = Math.max(at, this.#runnerFreeAt.get(node) ?? 0) + durationMs;
     this.#runnerFreeAt.set(node, end);
     return end;
@@ -392,7 +414,7 @@ export class SimCluster {
     return due;
   }
 
-  #setRunning(node: NodeName, key: string, running: boolean): void {
+  #setRunning(node: string, key: string, running: boolean): void {
     const set = this.running.get(node)!;
     if (set.has(key) === running) return;
     if (running) set.add(key);
@@ -414,7 +436,7 @@ export class SimCluster {
     return next;
   }
 
-  #member(name: NodeName): SimMember {
+  #member(name: string): SimMember {
     const m = this.#members.get(name);
     if (!m) throw new Error(`Cannot find simulated node "${name}"`);
     return m;

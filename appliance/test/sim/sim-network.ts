@@ -1,13 +1,13 @@
 // A simulated heartbeat network: named links between nodes that tests can cut, drop, delay and heal.
 
 import type { HaMessage } from "../../src/protocol/ha-message";
-import type { Millis, NodeName } from "../../src/cluster/time";
+import type { Millis } from "../../src/cluster/time";
 
 /** A datagram in flight. */
 export interface InFlight {
   readonly deliverAt: Millis;
-  readonly from: NodeName;
-  readonly to: NodeName;
+  readonly from: string;
+  readonly to: string;
   readonly link: string;
   readonly message: HaMessage;
   /** Tie-breaker so equal delivery times keep send order. */
@@ -33,7 +33,7 @@ export class SimNetwork {
   readonly #lossRate = new Map<string, number>();
   readonly #delayMs = new Map<string, Millis>();
   /** Drops every datagram for which this returns true (e.g. one message type), until cleared. */
-  filter: ((from: NodeName, to: NodeName, message: HaMessage) => boolean) | undefined;
+  filter: ((from: string, to: string, message: HaMessage) => boolean) | undefined;
   /** Messages dropped so far, for assertions. */
   dropped = 0;
 
@@ -42,27 +42,27 @@ export class SimNetwork {
   }
 
   /** Cuts a whole link (all nodes), or only `node`'s cable on it. */
-  cut(link: string, node?: NodeName): void {
+  cut(link: string, node?: string): void {
     this.#cut.add(node ? `${link}/${node}` : link);
   }
 
   /** Unplugs every link of `node`. */
-  isolate(node: NodeName, links: readonly string[]): void {
+  isolate(node: string, links: readonly string[]): void {
     for (const l of links) this.cut(l, node);
   }
 
   /** Loses everything `from` sends to `to`, on every link; the other direction still works. */
-  cutOneWay(from: NodeName, to: NodeName): void {
+  cutOneWay(from: string, to: string): void {
     this.#oneWay.add(`${from}>${to}`);
   }
 
   /** Ends a one-way loss set by cutOneWay. */
-  healOneWay(from: NodeName, to: NodeName): void {
+  healOneWay(from: string, to: string): void {
     this.#oneWay.delete(`${from}>${to}`);
   }
 
   /** Restores a link (or one node's cable); with no argument, everything. */
-  heal(link?: string, node?: NodeName): void {
+  heal(link?: string, node?: string): void {
     if (link === undefined) {
       this.#cut.clear();
       this.#oneWay.clear();
@@ -84,7 +84,7 @@ export class SimNetwork {
   }
 
   /** Puts a datagram on the wire, or loses it according to the current faults. */
-  send(at: Millis, from: NodeName, to: NodeName, link: string, message: HaMessage): void {
+  send(at: Millis, from: string, to: string, link: string, message: HaMessage): void {
     if (this.#cut.has(link) || this.#cut.has(`${link}/${from}`) || this.#cut.has(`${link}/${to}`) || this.#oneWay.has(`${from}>${to}`)) {
       this.dropped++;
       return;

@@ -7,6 +7,7 @@ import type { ClusterConfig } from "../../src/config/cluster-config";
 import { parseHaCf } from "../../src/config/ha-cf-parser";
 import { parseHaresources } from "../../src/config/haresources-parser";
 import { defaultTwinbeatConfig } from "../../src/config/twinbeat-cf-parser";
+import { normalizeNodeName } from "../../src/cluster/time";
 
 /** The seed's ha.cf with its addresses mapped to documentation ranges (scripts/lab/seed-topology.ts). */
 export const SEED_HA_CF = `logfacility local0
@@ -27,8 +28,8 @@ apiauth ipfail gid=root uid=root
 
 export const SEED_HARESOURCES = "srv5.localdomain IPaddr::198.51.100.100/32 httpd\n";
 
-export const SRV5 = "srv5.localdomain";
-export const SRV6 = "srv6.localdomain";
+export const SRV5 = normalizeNodeName("srv5.localdomain");
+export const SRV6 = normalizeNodeName("srv6.localdomain");
 export const VIP_KEY = "IPaddr::198.51.100.100/32";
 
 /** The seed pair's configuration as node `localNode` loads it. */
@@ -38,7 +39,7 @@ export function seedConfig(options: { localNode?: string; haCf?: string; twinbea
   const res = parseHaresources(SEED_HARESOURCES, "/etc/ha.d/haresources", parsed.declaredNodes);
   return {
     configDir: "/etc/ha.d",
-    localNode: options.localNode ?? SRV5,
+    localNode: options.localNode === undefined ? SRV5 : normalizeNodeName(options.localNode),
     ha: parsed.ha,
     groups: res.groups,
     authKeys: { activeIndex: 1, keys: new Map([[1, { method: "sha1", key: "test" }]]) },
@@ -64,7 +65,7 @@ export function seedSnapshot(
     counters?: Record<string, number>;
   } = {},
 ): MembershipSnapshot {
-  const local = options.localNode ?? SRV5;
+  const local = options.localNode === undefined ? SRV5 : normalizeNodeName(options.localNode);
   const peerStatus = options.peerStatus ?? "active";
   const linkStatus = options.peerLinkStatus ?? (peerStatus === "dead" ? "dead" : "up");
   const nodes: SnapNode[] = [SRV5, SRV6].map((name) =>
@@ -82,7 +83,7 @@ export function seedSnapshot(
   if (pings !== "absent") {
     for (const host of ["198.51.100.2", "192.0.2.7"]) {
       nodes.push({
-        name: host,
+        name: normalizeNodeName(host),
         type: "ping",
         status: pings,
         ...(pings === "ping" ? { lastStatusAt: 99_000 } : {}),
