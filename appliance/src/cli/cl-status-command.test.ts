@@ -10,6 +10,7 @@ import { controlSocketPath, startControlServer } from "../daemon/control-server"
 import { buildDaemonStatus } from "../status/daemon-status";
 import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "../../test/support/status-fixtures";
 import { askDaemon, clStatusCommand } from "./cl-status-command";
+import { millis } from "../cluster/time";
 
 /** Runs the command with stdout and stderr captured. */
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -29,7 +30,7 @@ describe("cl_status command", () => {
   it("asks the daemon and prints what Heartbeat's cl_status prints", async () => {
     const runDir = join(dir, "up");
     mkdirSync(runDir);
-    const status = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 });
+    const status = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: millis(100_000), pid: 1 });
     const server = await startControlServer(runDir, (req) =>
       req.cmd === "status" ? { ok: true, pid: 1, nowMs: 100_000, membership: seedSnapshot(), status } : { ok: false },
     );

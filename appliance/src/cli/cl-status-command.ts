@@ -3,6 +3,7 @@
 import { connect } from "node:net";
 import { hostname } from "node:os";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
+import { millis } from "../cluster/time";
 import { loadConfigDir } from "../config/load-config-dir";
 import { controlSocketPath } from "../daemon/control-server";
 import { CL_STATUS_EXIT, clStatusNeedsDaemon, renderClStatus, type DaemonAnswer } from "../status/cl-status-render";
@@ -85,7 +86,7 @@ export function interpretAnswer(raw: unknown, opts: Pick<CommonOptions, "configD
     status: buildDaemonStatus({
       snapshot: m,
       config: loaded.config,
-      nowMs: typeof a.nowMs === "number" ? a.nowMs : 0,
+      nowMs: millis(typeof a.nowMs === "number" ? a.nowMs : 0),
       pid: typeof a.pid === "number" ? a.pid : 0,
     }),
   };

@@ -12,7 +12,7 @@ import { parseFailureField, ResourceMonitor, type MonitoredGroup, type Monitored
 import { ResourceManager, type AutoFailbackMode, type GroupState, type HeldSet, type RscState } from "./resource-manager";
 import { seededRandom } from "./seeded-random";
 import { SequenceTracker } from "./sequence-tracker";
-import { normalizeNodeName, type Millis, type NodeName } from "./time";
+import { later, latest, millis, normalizeNodeName, type Millis, type NodeName } from "./time";
 
 /**
  * Heartbeat advertises deadtime + 2 s for the first 5 s after start (spec §4.7), to cover a slow
@@ -31,10 +31,10 @@ export interface ClusterNodeOptions {
   readonly nodes: readonly NodeName[];
   /** Local interface names carrying heartbeats (one per distinct medium device), in ha.cf order. */
   readonly links: readonly string[];
-  readonly keepaliveMs: Millis;
-  readonly deadtimeMs: Millis;
-  readonly warntimeMs: Millis;
-  readonly initdeadMs: Millis;
+  readonly keepaliveMs: number;
+  readonly deadtimeMs: number;
+  readonly warntimeMs: number;
+  readonly initdeadMs: number;
   /** Our generation (`hg`), raised by the state store at every start. */
   readonly generation: number;
   /** haresources groups (key and home node), in file order; none = membership only. */
@@ -43,13 +43,13 @@ export interface ClusterNodeOptions {
   /** Ping nodes (`ping`, `ping_group`), in ha.cf order. */
   readonly pingNodes?: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[];
   /** Silence after which a ping node is dead [deadtime]. */
-  readonly deadpingMs?: Millis;
+  readonly deadpingMs?: number;
   /** How often the pinger gets a reply from a healthy ping node [keepalive, clamped to 0.2–1 s]. */
-  readonly pingIntervalMs?: Millis;
+  readonly pingIntervalMs?: number;
   /** Run the built-in ipfail (ha.cf `respawn … ipfail`). */
   readonly ipfail?: boolean;
   /** `max_rexmit_delay` [250 ms]. */
-  readonly maxRexmitDelayMs?: Millis;
+  readonly maxRexmitDelayMs?: number;
   /** Randomness for ACK triggers and retransmission delays; seeded in tests. */
   readonly random?: () => number;
   /** Resource monitoring (twinbeat.cf `monitor` / `check`): groups with their checks. */
@@ -71,7 +71,7 @@ export interface MembershipSnapshot {
       readonly name: string;
       readonly status: LinkState["status"];
       readonly lastHeardAt?: Millis;
-      readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: Millis }[];
+      readonly statusIntervals?: readonly { readonly at: Millis; readonly intervalMs: number }[];
     }[];
   }[];
   readonly counters: Readonly<Record<string, number>>;
@@ -113,7 +113,7 @@ export class ClusterNode {
   /** Time of the previous event, to notice our own stalls. */
   #lastEventAt: Millis | undefined;
   /** While `at` < this, nobody is declared dead: we were stalled, the silence may be ours. */
-  #graceUntil: Millis = 0;
+  #graceUntil: Millis = millis(0);
   /** A graceful stop is under way (resources being released); heartbeats go on meanwhile. */
   #shuttingDown = false;
   /** shutdone was sent: nothing more happens. */
@@ -300,7 +300,7 @@ export class ClusterNode {
       this.#monitor.nextWakeAt(),
       this.#resources.nextWakeAt(),
       this.#reliable.nextWakeAt(),
-      pingWake === undefined ? undefined : Math.max(pingWake, this.#graceUntil),
+      pingWake === undefined ? undefined : latest(pingWake, this.#graceUntil),
       this.#ipfail?.nextWakeAt(),
       this.#arbitration?.at,
       this.#rearbitration?.at,
@@ -312,11 +312,11 @@ export class ClusterNode {
     };
     for (const peer of this.#peers.values()) {
       if (peer.status === "dead") continue;
-      consider(Math.max(this.#deadlineOf(peer), this.#graceUntil));
+      consider(latest(this.#deadlineOf(peer), this.#graceUntil));
       const early = this.#cutOffDeadlineOf(peer);
-      if (early !== undefined) consider(Math.max(early, this.#graceUntil));
+      if (early !== undefined) consider(latest(early, this.#graceUntil));
       for (const link of peer.links.values()) {
-        if (link.status === "up") consider(Math.max(this.#linkDeadlineOf(peer, link), this.#graceUntil));
+        if (link.status === "up") consider(latest(this.#linkDeadlineOf(peer, link), this.#graceUntil));
       }
     }
     return next;
@@ -439,7 +439,7 @@ export class ClusterNode {
     // Links (media devices): a new one starts as `init` for every peer, a removed one is forgotten.
     for (const l of o.links.filter((l) => !prev.links.includes(l))) {
       log(out, "info", `Configuration reload: heartbeat link ${l} added`);
-      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: 0, statusIntervals: [] });
+      for (const peer of this.#peers.values()) peer.links.set(l, { name: l, status: "init", lastHeardAt: millis(0), statusIntervals: [] });
     }
     for (const l of prev.links.filter((l) => !o.links.includes(l))) {
       log(out, "info", `Configuration reload: heartbeat link ${l} removed`);
@@ -500,12 +500,12 @@ export class ClusterNode {
     if (failures !== "") (body as HaMessage[number][]).push(str("tb_rscfail", failures));
     out.push({ type: "send", body, seq: ++this.#seq });
     this.#counters.heartbeatsSent!++;
-    this.#nextStatusAt = at + this.#opts.keepaliveMs;
+    this.#nextStatusAt = later(at, this.#opts.keepaliveMs);
     this.#lastStatusSentAt = at;
   }
 
   /** The deadtime our status sent at `at` advertises (`dt`): the peers declare us dead after it. */
-  #advertisedDeadtimeMs(at: Millis): Millis {
+  #advertisedDeadtimeMs(at: Millis): number {
     const sinceStart = at - (this.#startedAt ?? at);
     const active = this.#activeSince !== undefined && at >= this.#activeSince;
     return this.#opts.deadtimeMs + (sinceStart < STARTUP_DT_GRACE_PERIOD_MS && !active ? STARTUP_DT_GRACE_MS : 0);
@@ -529,8 +529,8 @@ export class ClusterNode {
   }
 
   #deadlineOf(peer: PeerLiveness): Millis {
-    const since = peer.lastStatusAt ?? this.#startedAt ?? 0;
-    return since + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+    const since = peer.lastStatusAt ?? this.#startedAt ?? millis(0);
+    return later(since, peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs));
   }
 
   /**
@@ -549,11 +549,11 @@ export class ClusterNode {
     const marginMs = 1.5 * this.#opts.keepaliveMs;
     const deadtimeMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
     if (deadtimeMs - marginMs < 2 * this.#opts.keepaliveMs) return undefined;
-    return peer.lastStatusAt + deadtimeMs - marginMs;
+    return later(peer.lastStatusAt, deadtimeMs - marginMs);
   }
 
   #linkDeadlineOf(peer: PeerLiveness, link: LinkState): Millis {
-    return link.lastHeardAt + peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs);
+    return later(link.lastHeardAt, peer.deadThresholdMs(this.#commUp, this.#opts.deadtimeMs, this.#opts.initdeadMs));
   }
 
   #checkTimers(at: Millis, out: ClusterAction[]): void {
@@ -620,7 +620,7 @@ export class ClusterNode {
     const gap = at - this.#lastEventAt;
     const expected = this.#opts.keepaliveMs;
     if (gap <= 2 * expected || gap <= 500) return;
-    this.#graceUntil = at + this.#opts.keepaliveMs;
+    this.#graceUntil = later(at, this.#opts.keepaliveMs);
     const silentMs = at - (this.#lastStatusSentAt ?? this.#startedAt);
     const peersAlive = this.#peerAlive();
     if (silentMs < this.#opts.deadtimeMs || !peersAlive || !this.#commUp || this.#shuttingDown) {
@@ -839,7 +839,7 @@ export class ClusterNode {
    */
   #peerSilence(peer: PeerLiveness, silentMs: number, at: Millis, out: ClusterAction[]): void {
     if (!Number.isFinite(silentMs) || this.#shuttingDown || !this.#commUp) return;
-    const deadtimeMs = this.#advertisedDeadtimeMs(at - silentMs);
+    const deadtimeMs = this.#advertisedDeadtimeMs(later(at, -silentMs));
     const limitMs = deadtimeMs - 1.5 * this.#opts.keepaliveMs;
     if (silentMs < Math.min(limitMs, deadtimeMs / 2)) {
       this.#resources.onPeerHearsUs(at, out);
@@ -852,7 +852,7 @@ export class ClusterNode {
   }
 
   /** Two ping intervals and a margin: a ping node silent for longer is not counted at a peer's death. */
-  #pingSettleMs(): Millis {
+  #pingSettleMs(): number {
     return 2 * (this.#opts.pingIntervalMs ?? pingIntervalFor(this.#opts.keepaliveMs)) + 100;
   }
 
@@ -899,7 +899,7 @@ export class ClusterNode {
         "info",
         `Arbitration: we reach ${mine} ping node(s), ${peer.name} reached ${theirs} at last contact: it lost them too and gives way; taking over in ${waitMs} ms`,
       );
-      this.#arbitration = { peer, at: at + waitMs, waited: true };
+      this.#arbitration = { peer, at: later(at, waitMs), waited: true };
       return;
     }
     log(out, "info", `Arbitration: we reach ${mine} ping node(s), ${peer.name} reached ${theirs ?? "an unknown number of"} at last contact: taking over`);
@@ -935,7 +935,7 @@ export class ClusterNode {
     if (!r) {
       if (!recovered) return;
       const waitMs = peer.deadThresholdMs(true, this.#opts.deadtimeMs, this.#opts.initdeadMs);
-      this.#rearbitration = { peer, since: at, at: at + waitMs };
+      this.#rearbitration = { peer, since: at, at: later(at, waitMs) };
       log(
         out,
         "info",

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { getField, str, type HaMessage } from "../protocol/ha-message";
 import type { ClusterAction } from "./cluster-actions";
 import { Ipfail } from "./ipfail";
-import { normalizeNodeName } from "./time";
+import { millis, normalizeNodeName } from "./time";
 
 function harness(options: { autoFailback?: boolean } = {}) {
   const sent: HaMessage[] = [];
@@ -40,13 +40,13 @@ test("ask sends our count to the partner's ipfail with Heartbeat's routing field
 test("more ping nodes than the partner: you_are_dead; fewer: give up everything after 2 × keepalive", () => {
   const h = harness();
   const out: ClusterAction[] = [];
-  h.ipfail.onMessage("num_ping_nodes", pingCount(1), 0, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(1), millis(0), out);
   assert.deepEqual(h.types(), ["you_are_dead"]);
-  h.ipfail.onMessage("num_ping_nodes", pingCount(3), 1000, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(3), millis(1000), out);
   assert.equal(h.ipfail.nextWakeAt(), 1400);
-  h.ipfail.onClock(1399, out);
+  h.ipfail.onClock(millis(1399), out);
   assert.deepEqual(h.gaveUp, []);
-  h.ipfail.onClock(1400, out);
+  h.ipfail.onClock(millis(1400), out);
   assert.deepEqual(h.gaveUp, [{ set: "all", at: 1400 }]);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
 });
@@ -54,9 +54,9 @@ test("more ping nodes than the partner: you_are_dead; fewer: give up everything 
 test("balanced counts answer abort_giveup and cancel a pending give-up", () => {
   const h = harness();
   const out: ClusterAction[] = [];
-  h.ipfail.onMessage("you_are_dead", [str("t", "you_are_dead")], 0, out);
+  h.ipfail.onMessage("you_are_dead", [str("t", "you_are_dead")], millis(0), out);
   assert.equal(h.ipfail.nextWakeAt(), 400);
-  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 100, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), millis(100), out);
   assert.deepEqual(h.types(), ["abort_giveup"]);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
 });
@@ -64,12 +64,12 @@ test("balanced counts answer abort_giveup and cancel a pending give-up", () => {
 test("abort_giveup from the partner and the partner's death cancel a pending give-up", () => {
   const h = harness();
   const out: ClusterAction[] = [];
-  h.ipfail.onMessage("num_ping_nodes", pingCount(5), 0, out);
-  h.ipfail.onMessage("abort_giveup", [str("t", "abort_giveup")], 100, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(5), millis(0), out);
+  h.ipfail.onMessage("abort_giveup", [str("t", "abort_giveup")], millis(100), out);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
-  h.ipfail.onMessage("num_ping_nodes", pingCount(5), 200, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(5), millis(200), out);
   h.ipfail.cancel();
-  h.ipfail.onClock(10_000, out);
+  h.ipfail.onClock(millis(10_000), out);
   assert.deepEqual(h.gaveUp, []);
 });
 
@@ -77,11 +77,11 @@ test("in transition the give-up waits a keepalive at a time", () => {
   const h = harness();
   const out: ClusterAction[] = [];
   h.state.stable = false;
-  h.ipfail.onMessage("num_ping_nodes", pingCount(5), 0, out);
-  h.ipfail.onClock(400, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(5), millis(0), out);
+  h.ipfail.onClock(millis(400), out);
   assert.equal(h.ipfail.nextWakeAt(), 600);
   h.state.stable = true;
-  h.ipfail.onClock(600, out);
+  h.ipfail.onClock(millis(600), out);
   assert.deepEqual(h.gaveUp, [{ set: "all", at: 600 }]);
 });
 
@@ -89,9 +89,9 @@ test("a count that recovered before the give-up asks again instead of failing ov
   const h = harness();
   const out: ClusterAction[] = [];
   h.state.count = 1;
-  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 0, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), millis(0), out);
   h.state.count = 2;
-  h.ipfail.onClock(400, out);
+  h.ipfail.onClock(millis(400), out);
   assert.deepEqual(h.gaveUp, []);
   assert.deepEqual(h.types(), ["num_ping_nodes"]);
 });
@@ -99,17 +99,17 @@ test("a count that recovered before the give-up asks again instead of failing ov
 test("with auto_failback, balanced counts give the foreign groups back; a join makes us ask", () => {
   const h = harness({ autoFailback: true });
   const out: ClusterAction[] = [];
-  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 0, out);
-  h.ipfail.onClock(400, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), millis(0), out);
+  h.ipfail.onClock(millis(400), out);
   assert.deepEqual(h.gaveUp, [{ set: "foreign", at: 400 }]);
-  h.ipfail.onMessage("hbapi-clstat", [str("t", "hbapi-clstat"), str("st", "join"), str("from_id", "ipfail")], 500, out);
+  h.ipfail.onMessage("hbapi-clstat", [str("t", "hbapi-clstat"), str("st", "join"), str("from_id", "ipfail")], millis(500), out);
   assert.equal(h.types().at(-1), "num_ping_nodes");
 });
 
 test("a malformed count is ignored", () => {
   const h = harness();
   const out: ClusterAction[] = [];
-  h.ipfail.onMessage("num_ping_nodes", [str("t", "num_ping_nodes"), str("num_ping", "lots")], 0, out);
+  h.ipfail.onMessage("num_ping_nodes", [str("t", "num_ping_nodes"), str("num_ping", "lots")], millis(0), out);
   assert.deepEqual(h.types(), []);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
 });
@@ -119,15 +119,15 @@ test("while some of our ping nodes have not answered since start, fewer is no re
   const out: ClusterAction[] = [];
   h.state.count = 0;
   h.state.unknown = true;
-  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 0, out);
-  h.ipfail.onMessage("you_are_dead", [str("t", "you_are_dead")], 10, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), millis(0), out);
+  h.ipfail.onMessage("you_are_dead", [str("t", "you_are_dead")], millis(10), out);
   assert.equal(h.ipfail.nextWakeAt(), undefined);
-  h.ipfail.onClock(1000, out);
+  h.ipfail.onClock(millis(1000), out);
   assert.deepEqual(h.gaveUp, []);
   // They answered and we really see fewer: now it gives up.
   h.state.count = 1;
   h.state.unknown = false;
-  h.ipfail.onMessage("num_ping_nodes", pingCount(2), 2000, out);
-  h.ipfail.onClock(2400, out);
+  h.ipfail.onMessage("num_ping_nodes", pingCount(2), millis(2000), out);
+  h.ipfail.onClock(millis(2400), out);
   assert.deepEqual(h.gaveUp, [{ set: "all", at: 2400 }]);
 });

@@ -3,11 +3,11 @@
 import type { HaMessage } from "../protocol/ha-message";
 import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction } from "./cluster-actions";
-import type { Millis, NodeName } from "./time";
+import { later, type Millis, type NodeName } from "./time";
 
 export interface IpfailOptions {
   readonly partner: NodeName;
-  readonly keepaliveMs: Millis;
+  readonly keepaliveMs: number;
   readonly autoFailback: boolean;
   /** Sends a sequenced message to the cluster. */
   readonly send: (out: ClusterAction[], body: HaMessage) => void;
@@ -134,7 +134,7 @@ export class Ipfail {
     if (!p || at < p.at) return;
     if (!this.#opts.stable()) {
       // In transition: try again shortly (Heartbeat waits for the partner's stable message).
-      p.at = at + this.#opts.keepaliveMs;
+      p.at = later(at, this.#opts.keepaliveMs);
       return;
     }
     this.#pendingGiveUp = undefined;
@@ -149,6 +149,6 @@ export class Ipfail {
   #delayGiveUp(set: "all" | "foreign", at: Millis, out: ClusterAction[]): void {
     const delayMs = 2 * this.#opts.keepaliveMs;
     if (set === "foreign") out.push({ type: "log", level: "info", text: `ipfail: balanced: giving up foreign resources in ${delayMs} ms (auto_failback)` });
-    this.#pendingGiveUp = { set, at: at + delayMs };
+    this.#pendingGiveUp = { set, at: later(at, delayMs) };
   }
 }

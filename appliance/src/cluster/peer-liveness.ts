@@ -1,6 +1,6 @@
 // One peer's liveness as seen from here: its reported status, its links, and when it goes dead.
 
-import type { Millis, NodeName } from "./time";
+import { millis, type Millis, type NodeName } from "./time";
 
 /** Heartbeat's node status values (include/heartbeat.h); `ping` is for ping nodes. */
 export type NodeStatus = "init" | "up" | "active" | "dead" | "ping";
@@ -16,7 +16,7 @@ export interface LinkState {
   /** When a status (heartbeat) from this peer last arrived on this link, for the intervals below. */
   lastStatusHeardAt?: Millis;
   /** The last LINK_INTERVAL_HISTORY intervals between heartbeats on this link (status page chart), oldest first. */
-  readonly statusIntervals: { at: Millis; intervalMs: Millis }[];
+  readonly statusIntervals: { at: Millis; intervalMs: number }[];
 }
 
 /** How many heartbeat intervals each link keeps for the status page. */
@@ -44,7 +44,7 @@ export class PeerLiveness {
    */
   heardSinceAt: Millis | undefined;
   /** The deadtime it advertised in its last status (`dt`), in ms; undefined before the first. */
-  advertisedDeadtimeMs: Millis | undefined;
+  advertisedDeadtimeMs: number | undefined;
   /**
    * The generation that sent `shutdone`. Heartbeat keeps sending `status active` for a
    * second after it, until its media stop: those must not bring the node back.
@@ -59,11 +59,11 @@ export class PeerLiveness {
 
   constructor(name: NodeName, linkNames: readonly string[]) {
     this.name = name;
-    for (const link of linkNames) this.links.set(link, { name: link, status: "init", lastHeardAt: 0, statusIntervals: [] });
+    for (const link of linkNames) this.links.set(link, { name: link, status: "init", lastHeardAt: millis(0), statusIntervals: [] });
   }
 
   /** The silence after which this peer is dead: initdead before comm-up, else its own `dt`. */
-  deadThresholdMs(commUp: boolean, deadtimeMs: Millis, initdeadMs: Millis): Millis {
+  deadThresholdMs(commUp: boolean, deadtimeMs: number, initdeadMs: number): number {
     if (!commUp || this.lastStatusAt === undefined) return initdeadMs;
     return this.advertisedDeadtimeMs ?? deadtimeMs;
   }

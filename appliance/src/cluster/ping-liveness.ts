@@ -1,13 +1,13 @@
 // Ping nodes as Heartbeat keeps them: pseudo-members with status `ping` while ICMP echoes come back within deadping.
 
-import type { Millis, NodeName } from "./time";
+import { later, millis, type Millis, type NodeName } from "./time";
 
 /**
  * How often a healthy ping node answers: one echo per keepalive, clamped to 0.2–1 s so
  * that ping detection is about as fast as heartbeats without flooding. The one place
  * this is computed: the daemon passes it to the core (pingIntervalMs) and the pinger.
  */
-export function pingIntervalFor(keepaliveMs: Millis): Millis {
+export function pingIntervalFor(keepaliveMs: number): number {
   return Math.min(Math.max(keepaliveMs, 200), 1000);
 }
 
@@ -27,11 +27,11 @@ export interface PingNodeState {
 export class PingLiveness {
   #nodes: PingNodeState[];
   readonly #byHost = new Map<string, PingNodeState>();
-  #deadpingMs: Millis;
+  #deadpingMs: number;
   /** Deadline origin for nodes that never answered. */
-  #startedAt: Millis = 0;
+  #startedAt: Millis = millis(0);
 
-  constructor(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: Millis) {
+  constructor(config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[], deadpingMs: number) {
     this.#nodes = config.map((c) => ({ name: c.name, hosts: c.hosts, status: "init" as const, lastReplyAt: undefined }));
     for (const n of this.#nodes) for (const h of n.hosts) this.#byHost.set(h, n);
     this.#deadpingMs = deadpingMs;
@@ -49,7 +49,7 @@ export class PingLiveness {
    */
   reconfigure(
     config: readonly { readonly name: NodeName; readonly hosts: readonly string[] }[],
-    deadpingMs: Millis,
+    deadpingMs: number,
     at: Millis,
   ): { added: NodeName[]; removed: NodeName[] } {
     const old = new Map(this.#nodes.map((n) => [n.name, n]));
@@ -81,7 +81,7 @@ export class PingLiveness {
    * silent. A ping node whose answers stopped when the heartbeats stopped went down
    * with the same link; counting it out now avoids waiting for deadping.
    */
-  freshCount(at: Millis, freshnessMs: Millis): number {
+  freshCount(at: Millis, freshnessMs: number): number {
     return this.#nodes.filter((n) => n.status === "ping" && n.lastReplyAt !== undefined && at - n.lastReplyAt <= freshnessMs).length;
   }
 
@@ -119,6 +119,6 @@ export class PingLiveness {
   }
 
   #deadlineOf(n: PingNodeState): Millis {
-    return (n.lastReplyAt ?? n.addedAt ?? this.#startedAt) + this.#deadpingMs;
+    return later(n.lastReplyAt ?? n.addedAt ?? this.#startedAt, this.#deadpingMs);
   }
 }

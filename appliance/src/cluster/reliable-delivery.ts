@@ -3,7 +3,7 @@
 import type { HaMessage } from "../protocol/ha-message";
 import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction } from "./cluster-actions";
-import type { Millis, NodeName } from "./time";
+import { later, type Millis, type NodeName } from "./time";
 
 /** Heartbeat keeps this many sequenced packets for retransmission (MAXMSGHIST). */
 export const HISTORY_SIZE = 500;
@@ -13,7 +13,7 @@ const MAX_REXMIT_PER_REQUEST = 50;
 export interface ReliableDeliveryOptions {
   readonly localNode: NodeName;
   /** `max_rexmit_delay`: the upper bound of the random delay before a request, and the re-request period. */
-  readonly maxRexmitDelayMs: Millis;
+  readonly maxRexmitDelayMs: number;
   /** Injected randomness (seeded in tests). */
   readonly random: () => number;
 }
@@ -71,7 +71,7 @@ export class ReliableDelivery {
       const max = this.#opts.maxRexmitDelayMs;
       // Heartbeat waits a random [50, max] ms (or [0, max] below 100 ms) before asking: the packet may just be late.
       const delay = max < 100 ? r * max : 50 + r * (max - 50);
-      this.#missing.set(`${peer}/${gap}`, { peer, seq: gap, nextRequestAt: at + Math.round(delay) });
+      this.#missing.set(`${peer}/${gap}`, { peer, seq: gap, nextRequestAt: later(at, Math.round(delay)) });
     }
     if (!this.#ackTrigger.has(peer)) this.#ackTrigger.set(peer, Math.floor(this.#opts.random() * 10));
     const hasGap = [...this.#missing.values()].some((m) => m.peer === peer && m.seq < seq);
@@ -103,7 +103,7 @@ export class ReliableDelivery {
       if (at < m.nextRequestAt) continue;
       this.counters.rexmitRequested++;
       send([str("t", "NS_rexmit"), str("dest", m.peer), str("firstseq", String(m.seq)), str("lastseq", String(m.seq))]);
-      m.nextRequestAt = at + this.#opts.maxRexmitDelayMs;
+      m.nextRequestAt = later(at, this.#opts.maxRexmitDelayMs);
     }
   }
 

@@ -4,7 +4,7 @@ import type { HaMessage } from "../protocol/ha-message";
 import { getField, str } from "../protocol/ha-message";
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { GroupFinished, ResourceSet } from "./cluster-events";
-import type { Millis, NodeName } from "./time";
+import { later, type Millis, type NodeName } from "./time";
 
 /** Heartbeat's RQSTDELAY: how long a starting node waits for an unsettled peer before taking its own groups. */
 export const HANDSHAKE_FALLBACK_MS = 10_000;
@@ -272,7 +272,7 @@ export class ResourceManager {
       this.#standby?.phase === "asked" ? this.#standby.replyDeadline : undefined,
       ...this.#pendingIpRequests.values(),
     ].filter((t): t is Millis => t !== undefined);
-    return times.length ? Math.min(...times) : undefined;
+    return times.length ? times.reduce((a, b) => (a <= b ? a : b)) : undefined;
   }
 
   /** Our communication came up (every peer heard from or dead): the handshake starts. */
@@ -285,7 +285,7 @@ export class ResourceManager {
       this.#legacyAcquire(at, out);
       return;
     }
-    this.#phase = { state: "starting", handshakeDeadline: peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: false };
+    this.#phase = { state: "starting", handshakeDeadline: peerAlive ? later(at, HANDSHAKE_FALLBACK_MS) : undefined, acquiringLocal: false, rejoining: false };
     this.#opts.send(out, [str("t", "starting")]);
     // Alone (the peer was declared dead at initdead): nothing to negotiate.
     if (!peerAlive) this.#acquireAlone(at, out, "peer not heard within initdead");
@@ -444,7 +444,12 @@ export class ResourceManager {
       return;
     }
     this.#enqueue(out, at, ops, () => undefined);
-    this.#phase = { state: "starting", handshakeDeadline: this.#peerAlive ? at + HANDSHAKE_FALLBACK_MS : undefined, acquiringLocal: false, rejoining: true };
+    this.#phase = {
+      state: "starting",
+      handshakeDeadline: this.#peerAlive ? later(at, HANDSHAKE_FALLBACK_MS) : undefined,
+      acquiringLocal: false,
+      rejoining: true,
+    };
     this.#opts.send(out, [str("t", "starting")]);
     if (!this.#peerAlive) this.#acquireAlone(at, out, "no peer after the stall");
   }
@@ -949,7 +954,7 @@ export class ResourceManager {
       return;
     }
     log(out, "info", `Going standby [${set}].`);
-    p.standby = { role: "requester", set, replyDeadline: at + STANDBY_REPLY_TIMEOUT_MS, phase: "asked" };
+    p.standby = { role: "requester", set, replyDeadline: later(at, STANDBY_REPLY_TIMEOUT_MS), phase: "asked" };
     this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "me")]);
   }
 
@@ -972,7 +977,7 @@ export class ResourceManager {
           return;
         }
         const first = this.#deferredAsk === undefined;
-        this.#deferredAsk = { msg, until: this.#deferredAsk?.until ?? at + STANDBY_DEFER_MS };
+        this.#deferredAsk = { msg, until: this.#deferredAsk?.until ?? later(at, STANDBY_DEFER_MS) };
         if (first) log(out, "info", `Standby request [${set}] from the peer deferred: local resources in flux (answered once they settle)`);
         return;
       }
@@ -1164,7 +1169,7 @@ export class ResourceManager {
    * until answered or the peer dies.
    */
   #sendIpRequest(key: string, at: Millis, out: ClusterAction[]): void {
-    this.#pendingIpRequests.set(key, at + IP_REQUEST_RETRY_MS);
+    this.#pendingIpRequests.set(key, later(at, IP_REQUEST_RETRY_MS));
     this.#opts.send(out, [str("t", "ip-request"), str("ipaddr", key)]);
   }
 

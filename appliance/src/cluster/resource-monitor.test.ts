@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClusterAction } from "./cluster-actions";
 import { checkEarlyMs, parseFailureField, ResourceMonitor, type ResourceMonitorOptions } from "./resource-monitor";
+import { millis } from "./time";
 
 const KEY = "IPaddr::198.51.100.100/32";
 
@@ -40,13 +41,13 @@ describe("ResourceMonitor", () => {
   it("runs a check one interval after the group settles, and not while a run is out", () => {
     const { m } = monitor();
     const out: ClusterAction[] = [];
-    m.onClock(0, out);
+    m.onClock(millis(0), out);
     assert.equal(runs(out).length, 0);
     assert.equal(m.nextWakeAt(), 100);
-    m.onClock(100, out);
+    m.onClock(millis(100), out);
     assert.equal(runs(out).length, 1);
     assert.equal(m.nextWakeAt(), 180, "the run's timeout");
-    m.onClock(150, out);
+    m.onClock(millis(150), out);
     assert.equal(runs(out).length, 1, "no overlap");
   });
 
@@ -55,24 +56,24 @@ describe("ResourceMonitor", () => {
     assert.equal(checkEarlyMs(500), 50);
     const { m } = monitor();
     const out: ClusterAction[] = [];
-    m.onClock(0, out);
+    m.onClock(millis(0), out);
     assert.equal(m.nextWakeAt(), 100, "its own wake-up stays at the due time");
-    m.onClock(89, out); // e.g. a heartbeat sent 11 ms ahead: too early
+    m.onClock(millis(89), out); // e.g. a heartbeat sent 11 ms ahead: too early
     assert.equal(runs(out).length, 0);
-    m.onClock(90, out); // a heartbeat 10 ms ahead: shared
+    m.onClock(millis(90), out); // a heartbeat 10 ms ahead: shared
     assert.equal(runs(out).length, 1);
     assert.equal(m.nextWakeAt(), 170, "the timeout still runs from the real start");
-    for (const t of [95, 100, 150, 169]) m.onClock(t, out);
+    for (const t of [95, 100, 150, 169]) m.onClock(millis(t), out);
     assert.equal(runs(out).length, 1, "no overlap, even once due");
-    m.onCheckFinished({ type: "check-finished", at: 93, check: "c", runId: runs(out)[0]!.runId, healthy: true, words: "HTTP 200", latencyMs: 3 }, out);
+    m.onCheckFinished({ type: "check-finished", at: millis(93), check: "c", runId: runs(out)[0]!.runId, healthy: true, words: "HTTP 200", latencyMs: 3 }, out);
     assert.equal(m.nextWakeAt(), 190, "the next is due one interval after the start");
-    m.onClock(179, out);
+    m.onClock(millis(179), out);
     assert.equal(runs(out).length, 1);
-    m.onClock(190, out); // nothing else woke us: the check's own wake-up, on time
+    m.onClock(millis(190), out); // nothing else woke us: the check's own wake-up, on time
     assert.equal(runs(out).length, 2);
-    m.onClock(260, out);
+    m.onClock(millis(260), out);
     assert.equal(runs(out).length, 2);
-    m.onClock(270, out);
+    m.onClock(millis(270), out);
     assert.equal(runs(out).length, 2, "timed out at 270, not run again at once");
     assert.equal(m.snapshot()[0]!.checks[0]!.lastWords, "timed out after 80 ms");
     assert.deepEqual(out.at(-1), { type: "restart-resource", key: KEY, resource: "httpd" }, "fall=1: the timeout is a failure");
@@ -81,12 +82,12 @@ describe("ResourceMonitor", () => {
   it("drops an answer that comes after the timeout or after a pause", () => {
     const { m, state } = monitor();
     const out: ClusterAction[] = [];
-    m.onClock(0, out);
-    m.onClock(100, out);
+    m.onClock(millis(0), out);
+    m.onClock(millis(100), out);
     const first = runs(out)[0]!;
     state.quiet = false;
-    m.onClock(120, out);
-    m.onCheckFinished({ type: "check-finished", at: 130, check: "c", runId: first.runId, healthy: false, words: "x", latencyMs: 30 }, out);
+    m.onClock(millis(120), out);
+    m.onCheckFinished({ type: "check-finished", at: millis(130), check: "c", runId: first.runId, healthy: false, words: "x", latencyMs: 30 }, out);
     assert.equal(m.snapshot()[0]!.checks[0]!.runs, 0);
     assert.equal(m.snapshot()[0]!.phase, "idle");
     assert.equal(out.filter((a) => a.type === "restart-resource").length, 0);
@@ -95,17 +96,20 @@ describe("ResourceMonitor", () => {
   it("counts failures, expires them, and says so in the peer field", () => {
     const { m, calls } = monitor();
     const out: ClusterAction[] = [];
-    m.onClock(0, out);
-    m.onClock(100, out);
-    m.onCheckFinished({ type: "check-finished", at: 110, check: "c", runId: runs(out)[0]!.runId, healthy: false, words: "HTTP 503", latencyMs: 10 }, out);
+    m.onClock(millis(0), out);
+    m.onClock(millis(100), out);
+    m.onCheckFinished(
+      { type: "check-finished", at: millis(110), check: "c", runId: runs(out)[0]!.runId, healthy: false, words: "HTTP 503", latencyMs: 10 },
+      out,
+    );
     assert.deepEqual(out.at(-1), { type: "restart-resource", key: KEY, resource: "httpd" });
     assert.equal(m.failureField(), `1:0:${KEY}`);
     assert.deepEqual([...parseFailureField(m.failureField())], [[KEY, { count: 1, refusing: false }]]);
     assert.equal(m.refusal(KEY), undefined);
-    m.onResourceRestarted({ type: "resource-restarted", at: 200, key: KEY, resource: "httpd", succeeded: false, detail: "exit 1" }, out);
+    m.onResourceRestarted({ type: "resource-restarted", at: millis(200), key: KEY, resource: "httpd", succeeded: false, detail: "exit 1" }, out);
     assert.deepEqual(calls, ["move"]);
     assert.match(m.refusal(KEY) ?? "", /monitor failure/);
-    m.onClock(1110, out);
+    m.onClock(millis(1110), out);
     assert.equal(m.failureField(), "");
     assert.equal(m.refusal(KEY), undefined);
   });

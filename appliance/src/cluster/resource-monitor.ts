@@ -2,7 +2,7 @@
 
 import type { ClusterAction, LogLevel } from "./cluster-actions";
 import type { CheckFinished, ResourceRestarted } from "./cluster-events";
-import type { Millis } from "./time";
+import { later, type Millis } from "./time";
 
 /** What a confirmed failure of a check leads to (Pacemaker's `on-fail`). */
 export type OnFail = "restart" | "failover" | "ignore";
@@ -13,9 +13,9 @@ export interface ResourceCheckSpec {
   readonly id: string;
   /** The resource token (as written in haresources) this check watches. */
   readonly resource: string;
-  readonly intervalMs: Millis;
+  readonly intervalMs: number;
   /** A run still unanswered after this long counts as a failed run (≤ intervalMs, checked by the config). */
-  readonly timeoutMs: Millis;
+  readonly timeoutMs: number;
   /** Consecutive failed runs that make a healthy check failing (keepalived's `fall`). */
   readonly fall: number;
   /** Consecutive good runs that make a failing check healthy again (keepalived's `rise`). */
@@ -32,7 +32,7 @@ export interface MonitoredGroup {
   /** Failures within failureTimeoutMs after which the group moves (Pacemaker's migration-threshold). */
   readonly migrationThreshold: number;
   /** How long a failure counts (Pacemaker's failure-timeout); 0 = until reset by the operator. */
-  readonly failureTimeoutMs: Millis;
+  readonly failureTimeoutMs: number;
 }
 
 /** What the monitor needs from the rest of the core (the resource manager, membership). */
@@ -64,7 +64,7 @@ export const CHECK_LATENCY_BOUNDS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50
 export const CHECK_EARLY_FRACTION = 0.1;
 
 /** How early a check may run to share a wake-up: a tenth of its interval, in whole ms. */
-export function checkEarlyMs(intervalMs: Millis): Millis {
+export function checkEarlyMs(intervalMs: number): number {
   return Math.floor(intervalMs * CHECK_EARLY_FRACTION);
 }
 
@@ -216,7 +216,7 @@ export class ResourceMonitor {
     };
     for (const g of this.#groups) {
       for (const c of g.checks) consider(c.inFlight ? c.inFlight.deadline : c.dueAt);
-      if (g.failures.length > 0 && g.spec.failureTimeoutMs > 0) consider(g.failures[0]! + g.spec.failureTimeoutMs);
+      if (g.failures.length > 0 && g.spec.failureTimeoutMs > 0) consider(later(g.failures[0]!, g.spec.failureTimeoutMs));
     }
     return next;
   }
@@ -240,7 +240,7 @@ export class ResourceMonitor {
         // Due, or nearly due while we are awake anyway (its own wake-up at dueAt stays the fallback).
         if (!c.inFlight && c.dueAt !== undefined && at >= c.dueAt - checkEarlyMs(c.spec.intervalMs)) {
           const runId = this.#nextRunId++;
-          c.inFlight = { runId, startedAt: at, deadline: at + c.spec.timeoutMs };
+          c.inFlight = { runId, startedAt: at, deadline: later(at, c.spec.timeoutMs) };
           c.dueAt = undefined;
           out.push({ type: "run-check", key: g.spec.key, check: c.spec.id, runId, timeoutMs: c.spec.timeoutMs });
         }
@@ -373,7 +373,7 @@ export class ResourceMonitor {
             c.armed = true;
             // After a restart the check stays failing until `rise` good runs say otherwise.
             if (why !== "after-restart") c.health = "healthy";
-            c.dueAt = at + c.spec.intervalMs;
+            c.dueAt = later(at, c.spec.intervalMs);
           }
         }
         break;
@@ -409,7 +409,7 @@ export class ResourceMonitor {
 
   #result(g: GroupRecord, c: CheckRecord, at: Millis, ok: boolean, words: string, latencyMs: number, out: ClusterAction[]): void {
     c.inFlight = undefined;
-    c.dueAt = at + Math.max(1, c.spec.intervalMs - latencyMs);
+    c.dueAt = later(at, Math.max(1, c.spec.intervalMs - latencyMs));
     c.lastCheckAt = at;
     c.lastLatencyMs = latencyMs;
     c.lastWords = words;

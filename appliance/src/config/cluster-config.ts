@@ -1,6 +1,6 @@
 // The parsed, validated form of /etc/ha.d (ha.cf, haresources, authkeys, twinbeat.cf).
 
-import type { Millis, NodeName } from "../cluster/time";
+import type { NodeName } from "../cluster/time";
 import type { MonitorConfig } from "./monitor-directives";
 
 /** Where a directive came from, so every finding can name `path:line`. */
@@ -51,11 +51,11 @@ export type AutoFailback = "on" | "off" | "legacy";
 export interface HaConfig {
   /** Declared cluster members, lower-cased, in ha.cf order. */
   readonly nodes: readonly NodeName[];
-  readonly keepaliveMs: Millis;
-  readonly deadtimeMs: Millis;
-  readonly warntimeMs: Millis;
-  readonly initdeadMs: Millis;
-  readonly deadpingMs: Millis;
+  readonly keepaliveMs: number;
+  readonly deadtimeMs: number;
+  readonly warntimeMs: number;
+  readonly initdeadMs: number;
+  readonly deadpingMs: number;
   readonly udpPort: number;
   readonly media: readonly MediumConfig[];
   readonly pingNodes: readonly PingNodeConfig[];
@@ -77,7 +77,7 @@ export interface HaConfig {
   readonly msgfmt: "classic" | "netstring";
   readonly hbgenmethod: "file" | "time";
   readonly uuidfrom: "file" | "nodename";
-  readonly maxRexmitDelayMs: Millis;
+  readonly maxRexmitDelayMs: number;
   readonly logBadpack: boolean;
   readonly watchdog?: string;
   /**
@@ -126,13 +126,13 @@ export interface TwinbeatConfig {
   /** `notify /path/script`: run on every takeover/release with (group, state, node). */
   readonly notify?: string;
   /** `resource_timeout 30s`: how long one resource script may run. */
-  readonly resourceTimeoutMs: Millis;
+  readonly resourceTimeoutMs: number;
   /** `monitor` and `check` lines (resource monitoring), in file order; resolved against haresources by load-config-dir. */
   readonly monitors?: readonly MonitorConfig[];
   /** `migration_threshold N`: failures within failure_timeout after which a group moves [3]. */
   readonly migrationThreshold?: number;
   /** `failure_timeout T`: how long a monitor failure counts [10min]; 0 = until reset. */
-  readonly failureTimeoutMs?: Millis;
+  readonly failureTimeoutMs?: number;
   /** Raw values for every key given, for display. */
   readonly parameters: ReadonlyMap<string, string>;
 }

@@ -1,7 +1,7 @@
 // Parses and checks ha.cf (spec §1): Heartbeat's lexical rules, every 3.0.6 directive, defaults and startup checks.
 
 import * as net from "node:net";
-import type { Millis, NodeName } from "../cluster/time";
+import type { NodeName } from "../cluster/time";
 import { normalizeNodeName } from "../cluster/time";
 import type { AutoFailback, ConfigDiagnostic, HaConfig, MediumConfig, PingNodeConfig, RespawnConfig, SourceLocation } from "./cluster-config";
 import { isBuiltinIpfail } from "./builtin-agents";
@@ -140,11 +140,11 @@ interface HaCfReader {
   readonly respawn: RespawnConfig[];
   readonly apiauth: Map<string, { readonly spec: string; readonly at: SourceLocation }>;
   nodeLimitReported: boolean;
-  keepaliveMs: Millis;
-  deadtimeMs: Millis;
-  warntimeMs?: Millis;
-  initdeadMs?: Millis;
-  deadpingMs?: Millis;
+  keepaliveMs: number;
+  deadtimeMs: number;
+  warntimeMs?: number;
+  initdeadMs?: number;
+  deadpingMs?: number;
   udpPort: number;
   /** The port the bcast plugin latched when it met its first line (spec §1.2 udpport). */
   bcastPort?: number;
@@ -167,7 +167,7 @@ interface HaCfReader {
   msgfmt: "classic" | "netstring";
   hbgenmethod: "file" | "time";
   uuidfrom: "file" | "nodename";
-  maxRexmitDelayMs: Millis;
+  maxRexmitDelayMs: number;
   logBadpack: boolean;
   watchdog?: string;
   baudGiven: boolean;
@@ -437,7 +437,7 @@ function finish(r: HaCfReader): HaConfig {
   const where = (name: string): SourceLocation => r.lastSeen.get(name) ?? fileAt;
   const given = (name: string): boolean => r.lastSeen.has(name);
   // A time as the file spells it ("4", "4000ms"), with its meaning when the spelling has no unit.
-  const spelled = (name: string, ms: Millis): string => {
+  const spelled = (name: string, ms: number): string => {
     const raw = given(name) ? r.parameters.get(name) : undefined;
     return raw === undefined ? formatMs(ms) : raw === formatMs(ms) ? raw : `${raw} (${describeMs(ms)})`;
   };
@@ -612,7 +612,7 @@ function finish(r: HaCfReader): HaConfig {
 // ---------------------------------------------------------------------------------------
 
 /** "4 seconds", "1.5 seconds", "500 milliseconds": a time in words for messages. */
-export function describeMs(ms: Millis): string {
+export function describeMs(ms: number): string {
   if (ms % 1000 === 0) {
     return `${ms / 1000} second${ms === 1000 ? "" : "s"}`;
   }
@@ -624,7 +624,7 @@ function fail(r: HaCfReader, at: SourceLocation, message: string): false {
   return false;
 }
 
-function setTime(r: HaCfReader, name: string, value: string, at: SourceLocation, minimumMs: Millis, store: (ms: Millis) => void): boolean {
+function setTime(r: HaCfReader, name: string, value: string, at: SourceLocation, minimumMs: number, store: (ms: number) => void): boolean {
   const ms = parseTimeMs(value);
   if (ms === undefined) {
     return fail(r, at, `${name} value "${value}" is not a valid time: ${timeHint(value)}`);

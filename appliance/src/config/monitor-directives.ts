@@ -1,7 +1,6 @@
 // twinbeat.cf's resource-monitoring lines (`monitor`, `check`, `migration_threshold`, `failure_timeout`) and their check against haresources.
 
 import * as net from "node:net";
-import type { Millis } from "../cluster/time";
 import type { MonitoredGroup, OnFail } from "../cluster/resource-monitor";
 import type { ConfigDiagnostic, ResourceGroup, SourceLocation } from "./cluster-config";
 import { configError, configWarning, didYouMean } from "./format-diagnostic";
@@ -37,8 +36,8 @@ export interface MonitorConfig {
   /** The resource as written on the line (a haresources token or a resource name). */
   readonly resource: string;
   readonly target: CheckTarget;
-  readonly intervalMs: Millis;
-  readonly timeoutMs: Millis;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
   readonly fall: number;
   readonly rise: number;
   readonly onFail: OnFail;
@@ -50,7 +49,7 @@ export const MONITOR_DEFAULTS = { intervalMs: 2000, fall: 1, rise: 1, onFail: "r
 /** Pacemaker's default migration-threshold is INFINITY; a pair of appliances is better served by moving after 3. */
 export const DEFAULT_MIGRATION_THRESHOLD = 3;
 /** Failures are forgotten after 10 min, so a node that failed once can serve again without an operator. */
-export const DEFAULT_FAILURE_TIMEOUT_MS: Millis = 600_000;
+export const DEFAULT_FAILURE_TIMEOUT_MS: number = 600_000;
 /** Below this an interval is a typo (`interval=5` meant seconds is fine; `interval=5ms` is not). */
 const MIN_INTERVAL_MS = 50;
 
@@ -103,7 +102,7 @@ export function parseMonitorLine(
     }
     opts.set(key, w.slice(eq + 1));
   }
-  const time = (key: string): Millis | undefined => {
+  const time = (key: string): number | undefined => {
     const v = opts.get(key);
     if (v === undefined) return undefined;
     const ms = parseTimeMs(v, { allowSecondsUnit: true });
@@ -286,7 +285,7 @@ export function resolveMonitors(
 export function monitoredGroups(
   resolved: readonly ResolvedMonitor[],
   groups: readonly ResourceGroup[],
-  options: { readonly migrationThreshold: number; readonly failureTimeoutMs: Millis },
+  options: { readonly migrationThreshold: number; readonly failureTimeoutMs: number },
 ): MonitoredGroup[] {
   const out: MonitoredGroup[] = [];
   for (const g of groups) {
@@ -328,7 +327,7 @@ export function checkMonitors(monitors: readonly MonitorConfig[], groups: readon
 /** The core's monitored groups for a loaded config (twinbeat.cf's monitors resolved against haresources). */
 export function monitoredGroupsOf(config: {
   readonly groups: readonly ResourceGroup[];
-  readonly twinbeat: { readonly monitors?: readonly MonitorConfig[]; readonly migrationThreshold?: number; readonly failureTimeoutMs?: Millis };
+  readonly twinbeat: { readonly monitors?: readonly MonitorConfig[]; readonly migrationThreshold?: number; readonly failureTimeoutMs?: number };
 }): MonitoredGroup[] {
   const { resolved } = resolveMonitors(config.twinbeat.monitors ?? [], config.groups);
   return monitoredGroups(resolved, config.groups, {

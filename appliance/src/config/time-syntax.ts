@@ -1,7 +1,5 @@
 // Heartbeat's value syntaxes for config files: times (cl_get_msec), booleans and plain integers.
 
-import type { Millis } from "../cluster/time";
-
 /** Options for {@link parseTimeMs}. */
 export interface ParseTimeOptions {
   /**
@@ -26,7 +24,7 @@ export interface ParseTimeOptions {
  * parseTimeMs("501us"); // 1
  * parseTimeMs("2 s");   // undefined
  */
-export function parseTimeMs(text: string, options: ParseTimeOptions = {}): Millis | undefined {
+export function parseTimeMs(text: string, options: ParseTimeOptions = {}): number | undefined {
   const match = /^\s*(\d+\.?\d*|\.\d+)\s*([A-Za-z]*)\s*$/.exec(text);
   if (match === null) {
     return undefined;
@@ -65,7 +63,7 @@ export function isDetachedUnit(text: string): boolean {
 }
 
 /** Renders milliseconds the way Heartbeat records computed times (`15000ms`). */
-export function formatMs(ms: Millis): string {
+export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 

@@ -1,7 +1,6 @@
 // Parses twinbeat.cf, Twinbeat's own settings file (ha.cf syntax; keys Heartbeat does not know).
 
 import * as net from "node:net";
-import type { Millis } from "../cluster/time";
 import type { ConfigDiagnostic, SourceLocation, TwinbeatConfig } from "./cluster-config";
 import { configError, didYouMean } from "./format-diagnostic";
 import { HA_CF_DIRECTIVE_NAMES, splitConfigLines, splitOptionValues } from "./ha-cf-parser";
@@ -16,16 +15,16 @@ export interface TwinbeatCfParseResult {
 }
 
 /** How long one resource script may run when twinbeat.cf does not say. */
-export const DEFAULT_RESOURCE_TIMEOUT_MS: Millis = 60_000;
+export const DEFAULT_RESOURCE_TIMEOUT_MS: number = 60_000;
 
 /** The settings being built; each directive handler fills in its part. */
 interface TwinbeatCfDraft {
   statusHttp?: { readonly address: string; readonly port: number };
   notify?: string;
-  resourceTimeoutMs: Millis;
+  resourceTimeoutMs: number;
   monitors: MonitorConfig[];
   migrationThreshold: number;
-  failureTimeoutMs: Millis;
+  failureTimeoutMs: number;
 }
 
 /** One twinbeat.cf key: what it expects (for messages) and how it stores a value. */
@@ -98,7 +97,7 @@ const TWINBEAT_DIRECTIVES: Readonly<Record<string, TwinbeatDirective>> = {
 const MONITOR_LINE_DIRECTIVES = ["monitor", "check"] as const;
 
 /** failure_timeout also takes minutes and hours, as Pacemaker's does. */
-function parseFailureTimeout(value: string): Millis | undefined {
+function parseFailureTimeout(value: string): number | undefined {
   const long = /^(\d+)(min|m|h)$/.exec(value);
   if (long) return Number(long[1]) * (long[2] === "h" ? 3_600_000 : 60_000);
   if (value === "0") return 0;

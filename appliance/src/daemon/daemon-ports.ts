@@ -15,7 +15,7 @@ export type CancelTimer = () => void;
 /** The daemon's only clock: monotonic ms, and a timer that fires `fn` after `delayMs` of that clock. */
 export interface ClockPort {
   now(): Millis;
-  setTimer(delayMs: Millis, fn: () => void): CancelTimer;
+  setTimer(delayMs: number, fn: () => void): CancelTimer;
 }
 
 /** The heartbeat media (ucast/bcast/mcast). */
@@ -44,7 +44,7 @@ export interface PingerPort {
 
 export interface PingerSpec {
   readonly hosts: readonly string[];
-  readonly intervalMs: Millis;
+  readonly intervalMs: number;
   readonly onReply: (host: string) => void;
   readonly onLog: (level: "info" | "warn" | "error", text: string) => void;
 }

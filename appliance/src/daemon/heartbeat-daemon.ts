@@ -12,6 +12,7 @@ import { stampControlFields, type ControlContext } from "../protocol/control-fie
 import { decodeDatagram, encodeDatagram } from "../protocol/wire-codec";
 import { TWINBEAT_VERSION } from "../cli/version";
 import { pingIntervalFor } from "../cluster/ping-liveness";
+import { latest } from "../cluster/time";
 import { coreOptionsFor, pingHosts } from "./core-options";
 import type {
   CancelTimer,
@@ -403,7 +404,7 @@ export class HeartbeatDaemon {
     const clock = this.#ports.clock;
     this.#cancelWake = clock.setTimer(Math.max(0, wake - clock.now()), () => {
       this.#cancelWake = undefined;
-      this.#step({ type: "clock-advanced", at: Math.max(clock.now(), wake) });
+      this.#step({ type: "clock-advanced", at: latest(clock.now(), wake) });
     });
   }
 

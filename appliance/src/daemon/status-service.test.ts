@@ -11,6 +11,7 @@ import type { ClusterAction, LogLevel } from "../cluster/cluster-actions";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
 import type { DaemonStatus } from "../status/daemon-status";
 import { StatusService } from "./status-service";
+import { millis } from "../cluster/time";
 import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
 
 function getJson(port: number, path: string): Promise<DaemonStatus> {
@@ -43,7 +44,7 @@ describe("StatusService", () => {
     let mono = 10_000;
     const logs: [LogLevel, string][] = [];
     const config = seedConfig({ localNode: SRV6, twinbeat: { statusHttp: { address: "127.0.0.1", port: 0 }, notify: join(dir, "notify.sh") } });
-    const svc = new StatusService({ config, snapshot: () => snap, log: (l, t) => logs.push([l, t]), monotonicNow: () => mono, http: { cacheMs: 0 } });
+    const svc = new StatusService({ config, snapshot: () => snap, log: (l, t) => logs.push([l, t]), monotonicNow: () => millis(mono), http: { cacheMs: 0 } });
     await svc.start();
     try {
       const port = svc.httpAddress!.port;

@@ -5,6 +5,7 @@ import type { ClusterAction, LogLevel } from "../cluster/cluster-actions";
 import type { MembershipSnapshot } from "../cluster/cluster-node";
 import type { ClusterConfig } from "../config/cluster-config";
 import { monotonicNow } from "../adapters/monotonic-clock";
+import type { Millis } from "../cluster/time";
 import { ApplianceFactsSampler } from "../adapters/appliance-facts";
 import { buildDaemonStatus, type DaemonStatus } from "../status/daemon-status";
 import { FailoverTracker } from "../status/failover-tracker";
@@ -20,7 +21,7 @@ export interface StatusServiceOptions {
   readonly log: (level: LogLevel, text: string) => void;
   readonly pid?: number;
   /** The daemon's monotonic clock. Default monotonicNow. */
-  readonly monotonicNow?: () => number;
+  readonly monotonicNow?: () => Millis;
   readonly wallNow?: () => number;
   /** Events kept for the page and JSON. Default 50. */
   readonly eventsCapacity?: number;
@@ -44,9 +45,9 @@ export class StatusService {
   readonly #failovers = new FailoverTracker();
   readonly #facts: ApplianceFactsSampler;
   readonly #notify: NotifyHook | undefined;
-  readonly #mono: () => number;
+  readonly #mono: () => Millis;
   readonly #wall: () => number;
-  readonly #startedAtMs: number;
+  readonly #startedAtMs: Millis;
   #http: StatusHttpServer | undefined;
   #revision = 0;
   #observeErrorLogged = false;

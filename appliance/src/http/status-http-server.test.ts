@@ -14,6 +14,7 @@ import { startStatusHttpServer, type StatusHttpServer, type StatusHttpServerOpti
 import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
 import { validateJsonSchema, type Schema } from "../../test/support/json-schema-subset";
 import { parsePrometheusText } from "../../test/support/prometheus-text-parser";
+import { millis } from "../cluster/time";
 
 const SCHEMA = JSON.parse(readFileSync(sourceFile("appliance/src/status/status-schema.json"), "utf8")) as Schema;
 
@@ -29,9 +30,9 @@ function standbyStatus(revision: number, peer: "active" | "dead" = "active"): Da
       rscStatus: peer === "dead" ? "all" : "none",
     }),
     config: seedConfig({ localNode: SRV6 }),
-    nowMs: 100_000,
+    nowMs: millis(100_000),
     pid: 4242,
-    startedAtMs: 1000,
+    startedAtMs: millis(1000),
     revision,
     events,
   });

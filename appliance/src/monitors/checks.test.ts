@@ -19,7 +19,7 @@ import { runProcess } from "../adapters/process-runner";
 import { MonitorLink } from "./monitor-link";
 import type { ResourceGroupRunner } from "../resources/resource-group-runner";
 import type { AgentRegistry } from "../resources/agent-registry";
-import { normalizeNodeName } from "../cluster/time";
+import { millis, normalizeNodeName } from "../cluster/time";
 
 let server: http.Server;
 let port = 0;
@@ -178,7 +178,7 @@ describe("MonitorLink", () => {
       runner: {} as ResourceGroupRunner,
       registryFor: () => ({}) as AgentRegistry,
       onEvent: (e) => events.push(e),
-      now: () => performance.now(),
+      now: () => millis(performance.now()),
       log: () => undefined,
     });
     const id = `httpd http://127.0.0.1:${port}/hang`;

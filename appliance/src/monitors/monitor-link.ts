@@ -2,6 +2,7 @@
 
 import type { LogLevel, RestartResource, RunCheck } from "../cluster/cluster-actions";
 import type { CheckFinished, ResourceRestarted } from "../cluster/cluster-events";
+import type { Millis } from "../cluster/time";
 import { isIpAgent } from "../config/builtin-agents";
 import type { ClusterConfig, ResourceGroup, ResourceSpec } from "../config/cluster-config";
 import { resolveMonitors, type ResolvedMonitor } from "../config/monitor-directives";
@@ -23,7 +24,7 @@ export interface MonitorLinkOptions {
   /** Feeds a result back into the core (the daemon's step). */
   readonly onEvent: (event: CheckFinished | ResourceRestarted) => void;
   /** The monotonic clock, in ms. */
-  readonly now: () => number;
+  readonly now: () => Millis;
   readonly log: (level: LogLevel, text: string) => void;
   readonly runCommand?: CommandRunner;
   readonly carrier?: CarrierReader;

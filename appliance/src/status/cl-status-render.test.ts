@@ -6,6 +6,7 @@ import { TWINBEAT_VERSION } from "../cli/version";
 import { CL_STATUS_USAGE, clStatusNeedsDaemon, renderClStatus, type ClStatusEnv, type DaemonAnswer } from "./cl-status-render";
 import { buildDaemonStatus, type DaemonStatus } from "./daemon-status";
 import { SEED_HA_CF, seedConfig, seedSnapshot, SRV5, SRV6 } from "../../test/support/status-fixtures";
+import { millis } from "../cluster/time";
 
 const ENV: ClStatusEnv = { pid: 4242, date: new Date(2014, 9, 4, 1, 28, 24), nodename: "srv5.localdomain" };
 /** One cl_log line as glue 1.0.12 writes it to stderr (syslog format, the default). */
@@ -17,7 +18,7 @@ function statusOf(snapOpts: Parameters<typeof seedSnapshot>[0] = {}, haCf?: stri
   return buildDaemonStatus({
     snapshot: snap,
     config: seedConfig({ localNode: snap.localNode, ...(haCf ? { haCf } : {}) }),
-    nowMs: 100_000,
+    nowMs: millis(100_000),
     wallClockMs: Date.UTC(2014, 9, 4, 1, 28, 24),
     pid: 99,
   });

@@ -10,6 +10,7 @@ import { FailoverTracker } from "./failover-tracker";
 import { RecentEvents } from "./recent-events";
 import { seedConfig, seedSnapshot, sourceFile, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
 import { validateJsonSchema, type Schema } from "../../test/support/json-schema-subset";
+import { millis } from "../cluster/time";
 
 const SCHEMA = JSON.parse(readFileSync(sourceFile("appliance/src/status/status-schema.json"), "utf8")) as Schema;
 
@@ -22,7 +23,14 @@ const WALL = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 describe("buildDaemonStatus", () => {
   it("describes the seed pair from srv5: nodes in ha.cf order, then ping nodes; ages from the monotonic clock", () => {
-    const s = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, wallClockMs: WALL, pid: 42, startedAtMs: 40_000 });
+    const s = buildDaemonStatus({
+      snapshot: seedSnapshot(),
+      config: seedConfig(),
+      nowMs: millis(100_000),
+      wallClockMs: WALL,
+      pid: 42,
+      startedAtMs: millis(40_000),
+    });
     assertValid(s);
     assert.deepEqual(
       s.nodes.map((n) => [n.name, n.type, n.status, n.local]),
@@ -51,7 +59,7 @@ describe("buildDaemonStatus", () => {
   });
 
   it("says who holds the VIP group: here, or the active peer (inferred)", () => {
-    const primary = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 });
+    const primary = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: millis(100_000), pid: 1 });
     assert.deepEqual(primary.groups, [
       {
         key: VIP_KEY,
@@ -64,13 +72,13 @@ describe("buildDaemonStatus", () => {
         holderSource: "local",
       },
     ]);
-    const standby = buildDaemonStatus({ snapshot: seedSnapshot({ localNode: SRV6 }), config: seedConfig({ localNode: SRV6 }), nowMs: 100_000, pid: 1 });
+    const standby = buildDaemonStatus({ snapshot: seedSnapshot({ localNode: SRV6 }), config: seedConfig({ localNode: SRV6 }), nowMs: millis(100_000), pid: 1 });
     assert.equal(standby.groups[0]!.holder, SRV5);
     assert.equal(standby.groups[0]!.holderSource, "inferred");
     const reported = buildDaemonStatus({
       snapshot: seedSnapshot({ localNode: SRV6 }),
       config: seedConfig({ localNode: SRV6 }),
-      nowMs: 100_000,
+      nowMs: millis(100_000),
       pid: 1,
       peerHolds: [],
     });
@@ -78,7 +86,7 @@ describe("buildDaemonStatus", () => {
     const alone = buildDaemonStatus({
       snapshot: seedSnapshot({ localNode: SRV6, peerStatus: "dead" }),
       config: seedConfig({ localNode: SRV6 }),
-      nowMs: 100_000,
+      nowMs: millis(100_000),
       pid: 1,
     });
     assert.equal(alone.groups[0]!.holder, null);
@@ -87,7 +95,7 @@ describe("buildDaemonStatus", () => {
   });
 
   it("shows ping nodes the core does not report as unmonitored, init", () => {
-    const s = buildDaemonStatus({ snapshot: seedSnapshot({ pings: "absent" }), config: seedConfig(), nowMs: 100_000, pid: 1 });
+    const s = buildDaemonStatus({ snapshot: seedSnapshot({ pings: "absent" }), config: seedConfig(), nowMs: millis(100_000), pid: 1 });
     const p = findNode(s, "198.51.100.2")!;
     assert.equal(p.monitored, false);
     assert.equal(p.status, "init");
@@ -104,7 +112,7 @@ describe("buildDaemonStatus", () => {
     const s = buildDaemonStatus({
       snapshot: seedSnapshot(),
       config: seedConfig(),
-      nowMs: 100_000,
+      nowMs: millis(100_000),
       pid: 1,
       events,
       appliance: {
@@ -117,7 +125,7 @@ describe("buildDaemonStatus", () => {
       },
       lastFailover: {
         at: new Date(WALL).toISOString(),
-        atMs: 99_000,
+        atMs: millis(99_000),
         durationMs: 12,
         from: SRV6,
         to: SRV5,
@@ -132,7 +140,7 @@ describe("buildDaemonStatus", () => {
   });
 
   it("the schema validator does reject what the schema forbids", () => {
-    const s = JSON.parse(JSON.stringify(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 }))) as Record<
+    const s = JSON.parse(JSON.stringify(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: millis(100_000), pid: 1 }))) as Record<
       string,
       unknown
     >;
@@ -190,7 +198,7 @@ describe("FailoverTracker", () => {
           calls++;
           return s;
         },
-        at,
+        millis(at),
         WALL + at,
       );
     assert.equal(obs([{ type: "log", level: "info", text: "Status update for node srv5.localdomain: status active" }], snap("active", "stopped"), 1000), true);
@@ -219,18 +227,18 @@ describe("FailoverTracker", () => {
 
   it("a clean stop (shutdone) is a takeover too; a peer never heard is not", () => {
     const t = new FailoverTracker();
-    t.observe([log("Status update for node srv5.localdomain: status init")], () => snap("init", "stopped"), 0, WALL);
-    t.observe([log("node srv5.localdomain: is dead")], () => snap("dead", "starting"), 100, WALL);
-    t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), 200, WALL);
+    t.observe([log("Status update for node srv5.localdomain: status init")], () => snap("init", "stopped"), millis(0), WALL);
+    t.observe([log("node srv5.localdomain: is dead")], () => snap("dead", "starting"), millis(100), WALL);
+    t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), millis(200), WALL);
     assert.equal(t.last === null, true, "alone at start-up is not a failover");
-    t.observe([log("x")], () => snap("active", "running"), 300, WALL);
-    t.observe([{ type: "report-transition", key: VIP_KEY, state: "released", reason: "" }], () => snap("active", "stopped"), 400, WALL);
-    t.observe([log("Received shutdown notice from 'srv5.localdomain'.")], () => snap("dead", "starting"), 1000, WALL);
-    t.observe([{ type: "report-transition", key: VIP_KEY, state: "failed", reason: "" }], () => snap("dead", "start-failed"), 1100, WALL);
+    t.observe([log("x")], () => snap("active", "running"), millis(300), WALL);
+    t.observe([{ type: "report-transition", key: VIP_KEY, state: "released", reason: "" }], () => snap("active", "stopped"), millis(400), WALL);
+    t.observe([log("Received shutdown notice from 'srv5.localdomain'.")], () => snap("dead", "starting"), millis(1000), WALL);
+    t.observe([{ type: "report-transition", key: VIP_KEY, state: "failed", reason: "" }], () => snap("dead", "start-failed"), millis(1100), WALL);
     assert.equal(t.last === null, true, "nothing was taken over when every start failed");
-    t.observe([log("x")], () => snap("active", "stopped"), 2000, WALL);
-    t.observe([log("Received shutdown notice from 'srv5.localdomain'.")], () => snap("dead", "starting"), 3000, WALL);
-    t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), 3010, WALL);
+    t.observe([log("x")], () => snap("active", "stopped"), millis(2000), WALL);
+    t.observe([log("Received shutdown notice from 'srv5.localdomain'.")], () => snap("dead", "starting"), millis(3000), WALL);
+    t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), millis(3010), WALL);
     const last = (t as FailoverTracker).last;
     assert.equal(last?.cause, "shutdone");
     assert.equal(last?.durationMs, 10);

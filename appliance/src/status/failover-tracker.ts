@@ -11,7 +11,7 @@ export interface FailoverRecord {
   /** The same instant on the daemon's monotonic clock (ms). */
   readonly atMs: Millis;
   /** From the peer's death to the last of its groups running here (ms). */
-  readonly durationMs: Millis;
+  readonly durationMs: number;
   readonly from: NodeName;
   readonly to: NodeName;
   /** `deadtime`: its heartbeats stopped; `shutdone`: it said it was stopping. */

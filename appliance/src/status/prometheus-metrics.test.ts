@@ -7,6 +7,7 @@ import { FailoverTracker } from "./failover-tracker";
 import { renderPrometheusMetrics } from "./prometheus-metrics";
 import { seedConfig, seedSnapshot, SRV5, SRV6, VIP_KEY } from "../../test/support/status-fixtures";
 import { parsePrometheusText, type PromFamily } from "../../test/support/prometheus-text-parser";
+import { millis } from "../cluster/time";
 
 function value(fams: Map<string, PromFamily>, family: string, labels: Record<string, string> = {}, sample = family): number | undefined {
   return fams.get(family)?.samples.find((s) => s.name === sample && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
@@ -16,15 +17,15 @@ function standbyAfterTakeover(): DaemonStatus {
   const t = new FailoverTracker();
   const snap = (peer: "active" | "dead", state: "stopped" | "starting" | "running") =>
     seedSnapshot({ localNode: SRV6, peerStatus: peer, groupState: state, rscStatus: state === "running" ? "all" : "none" });
-  t.observe([{ type: "log", level: "info", text: "x" }], () => snap("active", "stopped"), 0, 0);
-  t.observe([{ type: "log", level: "warn", text: `node ${SRV5}: is dead` }], () => snap("dead", "starting"), 1000, 1_700_000_000_000);
-  t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), 1300, 0);
+  t.observe([{ type: "log", level: "info", text: "x" }], () => snap("active", "stopped"), millis(0), 0);
+  t.observe([{ type: "log", level: "warn", text: `node ${SRV5}: is dead` }], () => snap("dead", "starting"), millis(1000), 1_700_000_000_000);
+  t.observe([{ type: "report-transition", key: VIP_KEY, state: "acquired", reason: "" }], () => snap("dead", "running"), millis(1300), 0);
   return buildDaemonStatus({
     snapshot: snap("dead", "running"),
     config: seedConfig({ localNode: SRV6 }),
-    nowMs: 2000,
+    nowMs: millis(2000),
     pid: 1,
-    startedAtMs: 0,
+    startedAtMs: millis(0),
     lastFailover: t.last,
     failoverTotal: t.total,
     takeoverHistogram: t.histogram(),
@@ -34,7 +35,9 @@ function standbyAfterTakeover(): DaemonStatus {
 describe("renderPrometheusMetrics", () => {
   it("parses as strict 0.0.4 text and says what the status says", () => {
     const fams = parsePrometheusText(
-      renderPrometheusMetrics(buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1, startedAtMs: 40_000 })),
+      renderPrometheusMetrics(
+        buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: millis(100_000), pid: 1, startedAtMs: millis(40_000) }),
+      ),
     );
     assert.equal(fams.get("twinbeat_info")?.type, "gauge");
     assert.equal(value(fams, "twinbeat_node_up", { node: SRV6, type: "normal" }), 1);
@@ -72,7 +75,7 @@ describe("renderPrometheusMetrics", () => {
   });
 
   it("escapes label values (backslash, quote, newline)", () => {
-    const s = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: 100_000, pid: 1 });
+    const s = buildDaemonStatus({ snapshot: seedSnapshot(), config: seedConfig(), nowMs: millis(100_000), pid: 1 });
     const odd = { ...s, groups: [{ ...s.groups[0]!, key: 'a"b\\c\nd' }] };
     const fams = parsePrometheusText(renderPrometheusMetrics(odd));
     assert.equal(value(fams, "twinbeat_resource_group_held", { group: 'a"b\\c\nd' }), 1);

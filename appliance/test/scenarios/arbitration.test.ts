@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+import { later } from "../../src/cluster/time";
 
 const VIP = "IPaddr::198.51.100.100/32";
 const GATEWAY = "198.51.100.2"; // the seed's gateway, on the public network (eth0)
@@ -292,7 +293,7 @@ describe("message order at the heal", () => {
     const realSend = sim.network.send.bind(sim.network);
     sim.network.send = (at, from, to, link, message) => {
       const isStatus = message.some((f) => f.name === "t" && f.value === "status");
-      realSend(delayed && from === "srv6" && isStatus ? at + 300 : at, from, to, link, message);
+      realSend(delayed && from === "srv6" && isStatus ? later(at, 300) : at, from, to, link, message);
     };
     healPrimaryEth1(sim);
     sim.runFor(1000);
@@ -326,7 +327,7 @@ describe("message order at the heal", () => {
     const realSend = sim.network.send.bind(sim.network);
     sim.network.send = (at, from, to, link, message) => {
       const isStatus = message.some((f) => f.name === "t" && f.value === "status");
-      realSend(delayed && from === "srv5" && isStatus ? at + 300 : at, from, to, link, message);
+      realSend(delayed && from === "srv5" && isStatus ? later(at, 300) : at, from, to, link, message);
     };
     healPrimaryEth1(sim);
     sim.runFor(1000);

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SimCluster, type SimClusterOptions } from "../sim/sim-cluster";
+import { later } from "../../src/cluster/time";
 
 const VIP = "IPaddr::198.51.100.100/32";
 const WEB = "IPaddr::198.51.100.101/32"; // a second group, homed on srv6, where a test needs one each
@@ -332,7 +333,7 @@ describe("Heartbeat peers' habits", () => {
     sim.deliver("srv6", { type: "message-received", at: now, link: "eth1", fromAddress: "192.0.2.5", message: msg("shutdone", 200, [["st", "dead"]]) });
     sim.deliver("srv6", {
       type: "message-received",
-      at: now + 200,
+      at: later(now, 200),
       link: "eth1",
       fromAddress: "192.0.2.5",
       message: msg("status", 201, [

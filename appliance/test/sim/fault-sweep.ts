@@ -1,7 +1,7 @@
 // Seeded random fault sequences over two cores on the virtual clock, checked against the split-brain rules of DESIGN.md.
 
 import { seededRandom } from "../../src/cluster/seeded-random";
-import type { Millis } from "../../src/cluster/time";
+import { later, type Millis } from "../../src/cluster/time";
 import { SimCluster, type SimClusterOptions } from "./sim-cluster";
 
 const NODES = ["srv5", "srv6"] as const;
@@ -16,7 +16,7 @@ const DEADTIME_MS = 1000;
  * each other within a keepalive, retransmissions fill what was lost (≤ 2 × max_rexmit_delay),
  * then the non-home node stops the group (one stop); the stall row adds one deadtime.
  */
-function splitGraceMs(agentDelayMs: Millis): Millis {
+function splitGraceMs(agentDelayMs: number): number {
   return DEADTIME_MS + 1000 + 3 * agentDelayMs;
 }
 /** After everything healed: exactly one holder of each group within deadtime + this, and for good. */
@@ -104,7 +104,7 @@ export function runFaultSequence(seed: number): SweepOutcome {
         failure = `two holders of ${key} (${holders.join(", ")}) at ${now} with no communication fault in force or healed within ${splitGraceMs(agentDelayMs)} ms`;
     }
   };
-  const run = (ms: Millis) => {
+  const run = (ms: number) => {
     sim.runUntil(() => {
       checkHolders();
       return failure !== undefined;
@@ -179,7 +179,7 @@ export function runFaultSequence(seed: number): SweepOutcome {
           if (!running.has(node) || stalledUntil.has(node)) break;
           const ms = between(300, 4 * DEADTIME_MS);
           sim.freeze(node, ms);
-          stalledUntil.set(node, sim.clock.now() + ms);
+          stalledUntil.set(node, later(sim.clock.now(), ms));
           begin(`stall ${node}`);
           note(`freeze ${node} for ${ms} ms`);
           break;

@@ -3,7 +3,7 @@
 import { ClusterNode, type ClusterNodeOptions } from "../../src/cluster/cluster-node";
 import type { ClusterAction } from "../../src/cluster/cluster-actions";
 import type { ClusterEvent } from "../../src/cluster/cluster-events";
-import { normalizeNodeName, type Millis } from "../../src/cluster/time";
+import { later, latest, normalizeNodeName, type Millis } from "../../src/cluster/time";
 import type { MonitoredGroup } from "../../src/cluster/resource-monitor";
 import { stampControlFields } from "../../src/protocol/control-fields";
 import { SimNetwork } from "./sim-network";
@@ -20,27 +20,27 @@ export interface SimLogLine {
 export interface SimClusterOptions {
   readonly nodes: readonly string[];
   readonly links: readonly string[];
-  readonly keepaliveMs: Millis;
-  readonly deadtimeMs: Millis;
-  readonly warntimeMs?: Millis;
-  readonly initdeadMs?: Millis;
+  readonly keepaliveMs: number;
+  readonly deadtimeMs: number;
+  readonly warntimeMs?: number;
+  readonly initdeadMs?: number;
   readonly seed?: number;
   /** haresources groups: key and home node. */
   readonly groups?: readonly { readonly key: string; readonly homeNode: string }[];
   readonly autoFailback?: "on" | "off" | "legacy";
   /** How long a simulated group start or stop takes. */
-  readonly agentDelayMs?: Millis;
+  readonly agentDelayMs?: number;
   /** Ping nodes (same on every node) and their deadping. */
   readonly pingNodes?: readonly { readonly name: string; readonly hosts: readonly string[] }[];
-  readonly deadpingMs?: Millis;
+  readonly deadpingMs?: number;
   /** Run the built-in ipfail on every node. */
   readonly ipfail?: boolean;
   /** How often each node's pinger gets an answer from each reachable host [keepalive]. */
-  readonly pingIntervalMs?: Millis;
+  readonly pingIntervalMs?: number;
   /** Resource monitoring on every node. */
   readonly monitoredGroups?: readonly MonitoredGroup[];
   /** How long a simulated check run takes [5 ms]. */
-  readonly checkLatencyMs?: Millis;
+  readonly checkLatencyMs?: number;
 }
 
 /**
@@ -66,7 +66,7 @@ function toCoreOptions(o: SimNodeOptions): Partial<ClusterNodeOptions> {
 }
 
 /** What one simulated check run answers; "hang" never answers. */
-export type SimCheckAnswer = { readonly healthy: boolean; readonly words: string; readonly latencyMs?: Millis } | "hang";
+export type SimCheckAnswer = { readonly healthy: boolean; readonly words: string; readonly latencyMs?: number } | "hang";
 
 /** A group operation the simulated runner is carrying out. */
 interface PendingOperation {
@@ -89,7 +89,7 @@ interface PendingCheck {
   readonly runId: number;
   readonly healthy: boolean;
   readonly words: string;
-  readonly latencyMs: Millis;
+  readonly latencyMs: number;
 }
 
 interface SimMember {
@@ -128,7 +128,7 @@ export class SimCluster {
    */
   readonly failingStops = new Set<string>();
   /** Per node: how long its group starts and stops take, instead of agentDelayMs (a slower machine, a slower agent). */
-  readonly agentDelayOf = new Map<string, Millis>();
+  readonly agentDelayOf = new Map<string, number>();
   readonly #pendingOps: PendingOperation[] = [];
   /** "node/host" pairs whose ICMP echoes get no answer. */
   readonly #pingBlocked = new Set<string>();
@@ -176,7 +176,7 @@ export class SimCluster {
   }
 
   /** The longest time group `key` had two or more holders, from the history so far. */
-  longestDoubleHolding(key: string): Millis {
+  longestDoubleHolding(key: string): number {
     let longest = 0;
     let since: Millis | undefined;
     for (const h of this.holderHistory.filter((x) => x.key === key)) {
@@ -259,9 +259,9 @@ export class SimCluster {
    * its buffers (ping replies are lost) and are handed over, stamped with the wake-up time,
    * when it wakes. Its resources stay up meanwhile, as addresses on an interface do.
    */
-  freeze(name: string, ms: Millis): void {
+  freeze(name: string, ms: number): void {
     const m = this.#member(name);
-    m.frozenUntil = this.clock.now() + ms;
+    m.frozenUntil = later(this.clock.now(), ms);
   }
 
   /** Carries out the operator's hb_standby / hb_takeover on `name`. */
@@ -281,13 +281,13 @@ export class SimCluster {
   }
 
   /** Runs the simulation for `ms` of virtual time. */
-  runFor(ms: Millis): void {
+  runFor(ms: number): void {
     this.runUntil(() => false, ms);
   }
 
   /** Runs until `pred()` holds (checked after every step) or `maxMs` passes; returns whether it held. */
-  runUntil(pred: () => boolean, maxMs: Millis): boolean {
-    const end = this.clock.now() + maxMs;
+  runUntil(pred: () => boolean, maxMs: number): boolean {
+    const end = later(this.clock.now(), maxMs);
     for (let guard = 0; guard < 10_000_000; guard++) {
       if (pred()) return true;
       const next = this.#nextEventAt();
@@ -295,7 +295,7 @@ export class SimCluster {
         this.clock.advanceTo(end);
         return pred();
       }
-      this.clock.advanceTo(Math.max(next, this.clock.now()));
+      this.clock.advanceTo(latest(next, this.clock.now()));
       const at = this.clock.now();
       for (const m of this.#members.values()) {
         if (m.frozenUntil === undefined || m.frozenUntil > at) continue;
@@ -304,7 +304,7 @@ export class SimCluster {
         this.#deliver(m, { type: "clock-advanced", at });
       }
       if (this.#nextPingAt !== undefined && at >= this.#nextPingAt) {
-        this.#nextPingAt = at + (this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
+        this.#nextPingAt = later(at, this.#opts.pingIntervalMs ?? this.#opts.keepaliveMs);
         for (const m of this.#members.values()) {
           if (!m.core) continue;
           for (const p of m.options?.pingNodes ?? []) {
@@ -383,8 +383,8 @@ export class SimCluster {
   }
 
   /** Group operations on one node run one at a time, like the real runner's queue. */
-  #scheduleOp(node: string, at: Millis, durationMs: Millis): Millis {
-    const end = Math.max(at, this.#runnerFreeAt.get(node) ?? 0) + durationMs;
+  #scheduleOp(node: string, at: Millis, durationMs: number): Millis {
+    const end = later(latest(at, this.#runnerFreeAt.get(node) ?? at), durationMs);
     this.#runnerFreeAt.set(node, end);
     return end;
   }
@@ -403,7 +403,7 @@ export class SimCluster {
     }
     if (answer === "hang") return;
     const latencyMs = answer.latencyMs ?? this.#opts.checkLatencyMs ?? 5;
-    this.#pendingChecks.push({ at: at + latencyMs, node: m.name, core: m.core!, check, runId, healthy: answer.healthy, words: answer.words, latencyMs });
+    this.#pendingChecks.push({ at: later(at, latencyMs), node: m.name, core: m.core!, check, runId, healthy: answer.healthy, words: answer.words, latencyMs });
   }
 
   #takeDueOps(at: Millis): PendingOperation[] {

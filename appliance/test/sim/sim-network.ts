@@ -1,7 +1,7 @@
 // A simulated heartbeat network: named links between nodes that tests can cut, drop, delay and heal.
 
 import type { HaMessage } from "../../src/protocol/ha-message";
-import type { Millis } from "../../src/cluster/time";
+import { later, type Millis } from "../../src/cluster/time";
 
 /** A datagram in flight. */
 export interface InFlight {
@@ -31,7 +31,7 @@ export class SimNetwork {
   /** "from>to": one-way loss on every link (a node that cannot send to, or hear from, another). */
   readonly #oneWay = new Set<string>();
   readonly #lossRate = new Map<string, number>();
-  readonly #delayMs = new Map<string, Millis>();
+  readonly #delayMs = new Map<string, number>();
   /** Drops every datagram for which this returns true (e.g. one message type), until cleared. */
   filter: ((from: string, to: string, message: HaMessage) => boolean) | undefined;
   /** Messages dropped so far, for assertions. */
@@ -79,7 +79,7 @@ export class SimNetwork {
   }
 
   /** Delivers datagrams on `link` after `delayMs`. */
-  delay(link: string, delayMs: Millis): void {
+  delay(link: string, delayMs: number): void {
     this.#delayMs.set(link, delayMs);
   }
 
@@ -98,7 +98,7 @@ export class SimNetwork {
       this.dropped++;
       return;
     }
-    const deliverAt = at + (this.#delayMs.get(link) ?? 0);
+    const deliverAt = later(at, this.#delayMs.get(link) ?? 0);
     this.#queue.push({ deliverAt, from, to, link, message, order: this.#order++ });
   }
 

@@ -1,12 +1,12 @@
 // A virtual monotonic clock for simulations: time moves only when the test says so.
 
-import type { Millis } from "../../src/cluster/time";
+import { millis, type Millis } from "../../src/cluster/time";
 
 export class VirtualClock {
   #now: Millis;
 
-  constructor(start: Millis = 1_000_000) {
-    this.#now = start;
+  constructor(start = 1_000_000) {
+    this.#now = millis(start);
   }
 
   now(): Millis {

@@ -1,7 +1,7 @@
 // A fake monotonic clock with timers for the driver (ClockPort): time moves only when a test runs it forward.
 
 import type { CancelTimer, ClockPort } from "../../src/daemon/daemon-ports";
-import type { Millis } from "../../src/cluster/time";
+import { later, latest, millis, type Millis } from "../../src/cluster/time";
 
 interface Pending {
   readonly at: Millis;
@@ -25,16 +25,16 @@ export class FakeClock implements ClockPort {
   #seq = 0;
   readonly #timers: Pending[] = [];
 
-  constructor(start: Millis = 1_000_000) {
-    this.#now = start;
+  constructor(start = 1_000_000) {
+    this.#now = millis(start);
   }
 
   now(): Millis {
     return this.#now;
   }
 
-  setTimer(delayMs: Millis, fn: () => void): CancelTimer {
-    const t: Pending = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, cancelled: false };
+  setTimer(delayMs: number, fn: () => void): CancelTimer {
+    const t: Pending = { at: later(this.#now, Math.max(0, delayMs)), seq: this.#seq++, fn, cancelled: false };
     this.#timers.push(t);
     return () => {
       t.cancelled = true;
@@ -47,8 +47,8 @@ export class FakeClock implements ClockPort {
   }
 
   /** Runs every timer due up to now + ms, in order, letting promises settle between them; ends at now + ms. */
-  async advance(ms: Millis): Promise<void> {
-    const end = this.#now + ms;
+  async advance(ms: number): Promise<void> {
+    const end = later(this.#now, ms);
     await settle();
     for (;;) {
       const live = this.#timers.filter((t) => !t.cancelled);
@@ -58,7 +58,7 @@ export class FakeClock implements ClockPort {
       const next = live[0];
       if (!next || next.at > end) break;
       this.#timers.splice(this.#timers.indexOf(next), 1);
-      this.#now = Math.max(this.#now, next.at);
+      this.#now = latest(this.#now, next.at);
       next.fn();
       await settle();
     }
@@ -70,7 +70,7 @@ export class FakeClock implements ClockPort {
    * A stall: the process did not run for `ms` (SIGSTOP, swap storm). Time jumps without
    * firing anything; the overdue timers fire on the next advance, all late, as they would.
    */
-  freeze(ms: Millis): void {
-    this.#now += ms;
+  freeze(ms: number): void {
+    this.#now = later(this.#now, ms);
   }
 }

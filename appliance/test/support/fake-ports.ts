@@ -26,6 +26,7 @@ import type {
 import type { GroupOutcome, GroupStatus } from "../../src/resources/resource-group-runner";
 import type { NodeIdentity } from "../../src/adapters/state-store";
 import type { FakeClock } from "./fake-clock";
+import { millis, type Millis } from "../../src/cluster/time";
 
 /**
  * One node's view of the shared fake clock. `freeze()` models SIGSTOP: its timers due
@@ -40,7 +41,7 @@ export class NodeClock implements ClockPort {
     this.#shared = shared;
   }
 
-  now(): number {
+  now(): Millis {
     return this.#shared.now();
   }
 
@@ -182,7 +183,7 @@ export class FakeMonitors implements MonitorPort {
       queueMicrotask(() =>
         this.spec.onEvent({
           type: "check-finished",
-          at: 0,
+          at: millis(0),
           check: action.check,
           runId: action.runId,
           healthy,
@@ -196,7 +197,9 @@ export class FakeMonitors implements MonitorPort {
       if (group)
         void this.spec.runner
           .restartResource(group, action.resource)
-          .then((o) => this.spec.onEvent({ type: "resource-restarted", at: 0, key: action.key, resource: action.resource, succeeded: o.kind === "succeeded" }));
+          .then((o) =>
+            this.spec.onEvent({ type: "resource-restarted", at: millis(0), key: action.key, resource: action.resource, succeeded: o.kind === "succeeded" }),
+          );
     }
   }
 

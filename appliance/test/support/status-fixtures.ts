@@ -7,7 +7,7 @@ import type { ClusterConfig } from "../../src/config/cluster-config";
 import { parseHaCf } from "../../src/config/ha-cf-parser";
 import { parseHaresources } from "../../src/config/haresources-parser";
 import { defaultTwinbeatConfig } from "../../src/config/twinbeat-cf-parser";
-import { normalizeNodeName } from "../../src/cluster/time";
+import { millis, normalizeNodeName } from "../../src/cluster/time";
 
 /** The seed's ha.cf with its addresses mapped to documentation ranges (scripts/lab/seed-topology.ts). */
 export const SEED_HA_CF = `logfacility local0
@@ -75,8 +75,8 @@ export function seedSnapshot(
           name,
           type: "normal",
           status: peerStatus,
-          ...(peerStatus === "init" ? {} : { lastStatusAt: 99_850 }),
-          links: [{ name: "eth1", status: linkStatus, ...(linkStatus === "init" ? {} : { lastHeardAt: 99_850 }) }],
+          ...(peerStatus === "init" ? {} : { lastStatusAt: millis(99_850) }),
+          links: [{ name: "eth1", status: linkStatus, ...(linkStatus === "init" ? {} : { lastHeardAt: millis(99_850) }) }],
         },
   );
   const pings = options.pings ?? "ping";
@@ -86,8 +86,10 @@ export function seedSnapshot(
         name: normalizeNodeName(host),
         type: "ping",
         status: pings,
-        ...(pings === "ping" ? { lastStatusAt: 99_000 } : {}),
-        links: [{ name: host, status: pings === "ping" ? "up" : pings === "dead" ? "dead" : "init", ...(pings === "ping" ? { lastHeardAt: 99_000 } : {}) }],
+        ...(pings === "ping" ? { lastStatusAt: millis(99_000) } : {}),
+        links: [
+          { name: host, status: pings === "ping" ? "up" : pings === "dead" ? "dead" : "init", ...(pings === "ping" ? { lastHeardAt: millis(99_000) } : {}) },
+        ],
       });
     }
   }
