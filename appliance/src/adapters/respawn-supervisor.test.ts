@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
+import { userInfo } from "node:os";
 import type { RespawnConfig } from "../config/cluster-config";
 import type { CommandRunner, ProcessResult, RunProcessOptions } from "./process-runner";
 import { RespawnSupervisor } from "./respawn-supervisor";
@@ -88,11 +89,12 @@ describe("RespawnSupervisor", () => {
     s.stop();
   });
 
-  it("with the real runner: runs a child as root (looked up by name) and stop() ends its process group", async () => {
+  it("with the real runner: runs a child as the user ha.cf names (this test's own, looked up by name) and stop() ends its process group", async () => {
     const logs: string[] = [];
     const pidFile = `/tmp/tb-respawn-${process.pid}.pid`;
     const child: RespawnConfig = {
-      user: "root",
+      // Our own user: switching to it needs no privilege, so the test runs as root (CI) and not (a developer).
+      user: userInfo().username,
       command: "/bin/sh",
       args: ["-c", `echo $$ > ${pidFile}; echo started >&2; exec sleep 30`],
       at: { file: "ha.cf", line: 1 },
