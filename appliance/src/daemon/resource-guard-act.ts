@@ -2,6 +2,9 @@
 
 import type { ClusterConfig } from "../config/cluster-config";
 import { HeartbeatLogger } from "../adapters/heartbeat-logger";
+import { isIpAgent } from "../config/builtin-agents";
+import { findTool } from "../resources/address-announcer";
+import { parseVirtualAddress } from "../resources/ip-address-agent";
 import { createGroupRunner } from "./group-runner-factory";
 import { addressesOf, GuardState, releaseHeld, stallLimitMs } from "./resource-guard";
 
@@ -40,13 +43,35 @@ export function replayGuardMemory(input: string, limitMs: number): GuardState {
 }
 
 /**
+ * `ip KEY ADDRESS` for every address of the IP resources (IPaddr, IPaddr2, IPv6addr) of every
+ * group, printed after the limit: when the daemon dies, the shell removes a held group's
+ * addresses itself (`ip addr show to` / `ip addr del`, milliseconds) before it starts Twinbeat
+ * to stop the groups (a Node start takes 0.1-0.4 s on a small busy box, more under load, and
+ * the peer takes over after its deadtime without waiting). Keys and addresses the shell could
+ * not match safely (whitespace, quotes) are left to that act.
+ */
+export function guardAddressLines(config: ClusterConfig, ipTool: string | undefined = findTool("ip")): string[] {
+  // Where `ip` is, found as the address agents find it (a daemon started by init may have a short PATH).
+  if (ipTool === undefined || /\s/.test(ipTool)) return [];
+  const lines: string[] = [`iptool ${ipTool}\n`];
+  for (const g of config.groups) {
+    if (!/^[^\s"\\]+$/.test(g.key)) continue;
+    for (const spec of g.resources.filter((r) => isIpAgent(r.name))) {
+      const parsed = parseVirtualAddress(spec);
+      if (parsed.ok) lines.push(`ip ${g.key} ${parsed.value.address}\n`);
+    }
+  }
+  return lines;
+}
+
+/**
  * Carries out one act; returns the exit code the shell reads: for `drop`, 0 when addresses
  * were removed (stdout: the new memory, last line `dropped [..]`), 3 when nothing was due.
  */
 export async function runGuardAct(act: GuardAct, config: ClusterConfig, io: GuardActIo): Promise<number> {
   const limitMs = stallLimitMs(config);
   if (act === "limit") {
-    io.write(`${limitMs}\n`);
+    io.write(`${limitMs}\n${guardAddressLines(config).join("")}`);
     return 0;
   }
   const ha = config.ha;

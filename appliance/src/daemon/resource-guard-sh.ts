@@ -15,7 +15,9 @@ import { accessSync, constants } from "node:fs";
  *   drop    the daemon fell silent past the limit: removes the addresses of the held
  *           groups not yet dropped, prints the guard's new memory (last line `dropped [..]`);
  *   woke    the daemon ticks again after a drop: logs how long it was silent;
- *   release the pipe closed without `clean`: stops the held groups, right to left.
+ *   release the pipe closed without `clean`: stops the held groups, right to left; the
+ *           shell has removed their addresses itself just before (\`ip KEY ADDRESS\` lines
+ *           printed by \`limit\`), so the VIP is gone in milliseconds, not after a Node start.
  * The guard's memory is the lines `held [..]`/`dropped [..]` since the last drop, which
  * the act replays in order (a group released after a drop is guarded afresh).
  * Node starts in 0.1-0.4 s on a small busy box, so the drop act is started when half the
@@ -41,7 +43,23 @@ snapshot() {
     rm -f "$snap/$f"
     if [ -e "$cfg/$f" ]; then cp "$cfg/$f" "$snap/$f" || return 1; fi
   done
-  l=$(run_act limit 0 "$@" < /dev/null) && [ -n "$l" ] && limit=$(( l / 10 )) && lead=$(( limit / 2 )) && [ $lead -le 50 ] || lead=50
+  # The limit, then \`iptool PATH\` and \`ip KEY ADDRESS\` lines: the addresses this shell removes itself when the daemon dies.
+  out=$(run_act limit 0 "$@" < /dev/null) || out=
+  l=\${out%%"$nl"*}; ips=; case $out in *"$nl"*) ips=\${out#*"$nl"} ;; esac
+  [ -n "$l" ] && limit=$(( l / 10 )) && lead=$(( limit / 2 )) && [ $lead -le 50 ] || lead=50
+}
+# The daemon died holding groups: their addresses go at once, from here, before Twinbeat starts
+# to stop the groups in order (the peer takes over after its deadtime without waiting for us).
+drop_held_addresses() {
+  iptool=
+  printf '%s\\n' "$ips" | while read -r kw key addr; do
+    if [ "$kw" = iptool ]; then iptool=$key; continue; fi
+    [ "$kw" = ip ] && [ -n "$iptool" ] || continue
+    case $held in *'"'"$key"'"'*) ;; *) continue ;; esac
+    "$iptool" -o addr show to "$addr" 2> /dev/null | while read -r _ dev _ cidr _; do
+      "$iptool" addr del "$cidr" dev "$dev" 2> /dev/null && echo "twinbeat-guard: the daemon died: removed $cidr from $dev ($key)" >&2
+    done
+  done
 }
 # The drop act is started ahead (a Node start takes 0.1-0.4 s on a small busy box) and waits on a fifo for "go".
 prestart() {
@@ -109,6 +127,7 @@ done
 cancel
 [ $clean = 1 ] && exit 0
 [ "$held" = 'held []' ] && exit 0
+drop_held_addresses
 printf '%s\\n' "$mem" "$held" | run_act release 0 "$@"
 `;
 

@@ -148,6 +148,43 @@ for (const flavour of FLAVOURS)
       }
     });
 
+    if (flavour.shell)
+      it("when the daemon dies, the shell removes the held groups' addresses itself before Twinbeat stops the groups", async () => {
+        // A fake `ip` first in PATH (found as the address agents find it): it answers `addr show to`
+        // with the address on eth0 and logs every call, so nothing touches this machine's network.
+        const { dir, root } = configWith(
+          "node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n",
+          "alpha IPaddr::198.51.100.100/32 svc\nbeta IPaddr::198.51.100.101/32\n",
+        );
+        const calls = join(dir, "resource.d", "svc.calls");
+        const bin = join(root, "bin");
+        mkdirSync(bin);
+        writeFileSync(
+          join(bin, "ip"),
+          `#!/bin/sh\necho "ip $*" >> ${calls}\ncase "$*" in "-o addr show to 198.51.100.100") echo "3: eth0    inet 198.51.100.100/32 scope global eth0\\\\       valid_lft forever preferred_lft forever" ;; esac\nexit 0\n`,
+          { mode: 0o755 },
+        );
+        const main = resolve(__dirname, "../main.js");
+        const [file, ...args] = guardArgv([process.execPath, main], { configDir: dir, localNode: "alpha" }, flavour.shell);
+        const dying = spawn(file!, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` } });
+        try {
+          let err = "";
+          dying.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+          dying.stdin!.write('held ["IPaddr::198.51.100.100/32"]\ntick\n');
+          await new Promise((r) => setTimeout(r, 300));
+          dying.stdin!.end();
+          assert.equal(await new Promise<number | null>((r) => dying.once("exit", r)), 0, err);
+          const lines = readFileSync(calls, "utf8").trim().split("\n");
+          assert.deepEqual(lines.slice(0, 2), ["ip -o addr show to 198.51.100.100", "ip addr del 198.51.100.100/32 dev eth0"], `${lines.join("\n")}\n${err}`);
+          assert.ok(lines.indexOf("stop") > 1, `the group is stopped after: ${lines.join(" | ")}`);
+          assert.ok(!lines.some((l) => l.includes("198.51.100.101")), "the group the daemon did not hold is left alone");
+          assert.match(err, /the daemon died: removed 198\.51\.100\.100\/32 from eth0/);
+        } finally {
+          if (dying.exitCode === null) dying.kill("SIGKILL");
+          rmSync(root, { recursive: true, force: true });
+        }
+      });
+
     it("re-reads the configuration on `reload`: a longer deadtime moves the limit", async () => {
       const { dir, root } = configWith("node alpha beta\nkeepalive 200ms\ndeadtime 1\ninitdead 2\nucast lo 127.0.0.1\n", "alpha svc\n");
       const guard = startGuard(dir, flavour.shell);

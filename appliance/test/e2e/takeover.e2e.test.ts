@@ -85,7 +85,7 @@ describe("the seed's pair: failover and failback as the client sees it", { skip:
     });
   }
 
-  it("kill -9 of the primary's daemon alone never leaves both nodes answering for the VIP beyond a deadtime", async () => {
+  it("kill -9 of the primary's daemon alone never leaves both nodes answering for the VIP beyond a deadtime", async (t) => {
     await withPair((work) =>
       NetnsLab.withLab(
         async (lab) => {
@@ -98,6 +98,12 @@ describe("the seed's pair: failover and failback as the client sees it", { skip:
             await new Promise((r) => setTimeout(r, 5500));
             const killedAt = sampler.now();
             process.kill(srv5.proc.pid!, "SIGKILL"); // the daemon only: links up, VIP and httpd left behind
+            // The guard's shell removes the VIP itself when the pipe closes (no Node start first).
+            const killMs = Date.now();
+            await waitFor("the dead daemon's VIP removed by its guard", async () => !(await vipHolders(lab, pair.vip)).includes("srv5"), 3000);
+            const goneMs = Date.now() - killMs;
+            t.diagnostic(`srv5's VIP removed by the guard ${goneMs} ms after kill -9 (deadtime ${DEADTIME_MS} ms)`);
+            assert.ok(goneMs <= DEADTIME_MS / 2, `the guard took ${goneMs} ms to remove the VIP`);
             await sampler.waitForPage("NodeB", 10_000);
             await waitFor("srv6 alone holds the VIP", async () => (await vipHolders(lab, pair.vip)).join() === "srv6", 5000);
             assert.ok(sampler.longestDoubleHoldingMs(killedAt) <= DEADTIME_MS, `two holders for ${sampler.longestDoubleHoldingMs(killedAt)} ms`);
