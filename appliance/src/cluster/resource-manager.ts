@@ -330,6 +330,20 @@ export class ResourceManager {
       log(out, "info", `Dead node ${peer} gave up resources.`);
     }
     log(out, "info", `Resources being acquired from ${peer}.`);
+    // A group that once failed to start here is not started again while the peer can run it
+    // (no ping-pong). With the peer dead nobody else can: the failure may have passed (a
+    // chaos run found a VIP nobody served for good after the holder gave way), so try again,
+    // as Heartbeat's mach_down does (it keeps no memory of failures). If it fails again it
+    // stays down, said at crit.
+    const retried = this.#groups.filter((g) => g.state === "start-failed");
+    if (retried.length > 0) {
+      log(
+        out,
+        "warn",
+        `${retried.map((g) => g.key).join(", ")} failed to start here before; ${peer} is dead, so nobody else can run ${retried.length > 1 ? "them" : "it"}: trying again`,
+      );
+      for (const g of retried) g.state = "stopped";
+    }
     this.#takeoverStartedAt = at;
     this.#clearHandshakeDeadline();
     const ops = this.#groups.filter((g) => !isHeld(g.state) || g.state === "stopping").map((g) => ({ key: g.key, op: "start" as const }));

@@ -221,6 +221,42 @@ describe("failures", () => {
     assert.equal(held(sim), "srv6", "no ping-pong back to the node where it failed");
   });
 
+  // Chaos campaign seed 20261203 (this session's run), iteration 90: srv5's start of the VIP group
+  // had failed in an earlier iteration; when srv6 gave way (the heartbeat switch died), srv5 took
+  // over "except" that group, and nobody served it until an operator came.
+  it("a group that failed to start here is tried again when the peer dies: nobody else can run it", () => {
+    const sim = seedPair();
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.start("srv5");
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 5000));
+    sim.failingStarts.delete(`srv5/${VIP}`); // the cause went away (a full disk, a port in use)
+    sim.runFor(5000);
+    assert.equal(held(sim), "srv6", "no failback to the node where it failed");
+    sim.crash("srv6");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 3000),
+      sim.log
+        .slice(-20)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n"),
+    );
+    assert.equal(sim.logsMatching("failed to start here before", "srv5").length, 1);
+  });
+
+  it("a group that fails again after the peer died stays down, said at crit, and is not retried in a loop", () => {
+    const sim = seedPair();
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.start("srv5");
+    sim.start("srv6");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 5000));
+    sim.crash("srv6");
+    sim.runFor(10_000);
+    assert.equal(held(sim), "");
+    assert.equal(sim.logsMatching("failed to start here before", "srv5").length, 1);
+    assert.equal(sim.logsMatching("failed to start here and no peer is alive to take it", "srv5").length, 1);
+  });
+
   // Chaos campaign seed 20261203, iteration 438: hb_standby on the holder whose httpd will not
   // stop. The runner went on right to left and removed the address, the core kept the group as
   // held, so the peer never took it: nobody served until an operator came.
