@@ -19,6 +19,9 @@ import { checkIteration, type IterationVerdict } from "./invariant-checker";
 import { buildReport, type CampaignReport, type IterationResult } from "./chaos-report";
 import { ChaosPair, injectAndHeal, LATENCY_NOT_INJECTABLE, PAGES } from "./chaos-lab";
 
+/** A client outage longer than this keeps the iteration's transcript although it is no violation. */
+const LONG_OUTAGE_MS = 5000;
+
 /** The lab's timings (the seed's shape, faster): keepalive 200 ms, deadtime 1 s, initdead 3 s. */
 export const LAB_TIMINGS = { keepaliveMs: 200, deadtimeMs: 1000, initdeadMs: 3000 } as const;
 
@@ -120,7 +123,9 @@ async function runOne(cp: ChaosPair, plan: FaultPlan, seed: number, log: (l: str
       `${settled ? "settled" : "NOT settled"}, ${verdict.violations.length} violation(s) [${durationMs} ms]`,
   );
   for (const v of verdict.violations) log(`    ${v.kind}: ${v.detail}`);
-  if (verdict.violations.length && artifacts) {
+  // A long outage is no violation (a resource that hangs on start makes one on purpose) but
+  // is worth reading: its transcript is kept too.
+  if ((verdict.violations.length || verdict.clientOutageMs > LONG_OUTAGE_MS) && artifacts) {
     const lines = [
       `seed ${seed} iteration ${plan.iteration}: ${describePlan(plan)} on ${inj.targetNode}`,
       `start ${new Date(startMs).toISOString()} fault +${inj.faultAtMs - startMs} ms heal +${inj.healAtMs - startMs} ms end +${endMs - startMs} ms`,
