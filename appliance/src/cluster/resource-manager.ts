@@ -790,6 +790,11 @@ export class ResourceManager {
 
   #becomeStable(out: ClusterAction[]): void {
     if (this.#phase.state === "shutdown") return;
+    // Work queued before a local stall (a takeover, a release, either side of a standby
+    // exchange) can finish after it: the rejoin handshake the stall began, still waiting for the
+    // peer's report, is not that work's to end. It ends with its own acquisition, its deadline
+    // or the peer's death (seeds 3377 3539 3759 3987; 2848 was the standby taker's case).
+    if (isHandshake(this.#phase) && this.#phase.handshakeDeadline !== undefined) return;
     this.#enterStable();
     // Stable only once the queue is empty (see #settled): the last batch to end reports it.
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());

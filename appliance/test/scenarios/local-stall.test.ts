@@ -277,3 +277,24 @@ describe("a stall in the middle of a standby exchange", () => {
     assert.equal(held(sim), "srv5", transcript(sim));
   });
 });
+
+describe("two stalls in a row", () => {
+  it("frozen again while the release after the first stall runs: the older work that ends on waking does not end the second rejoin (seed 3377)", () => {
+    const sim = started(pair({ agentDelayMs: 250 }));
+    sim.freeze("srv5", 3.7 * DEADTIME);
+    sim.runFor(3.7 * DEADTIME);
+    assert.equal(held(sim), "srv6", transcript(sim));
+    assert.equal(sim.logsMatching("Releasing every resource group after the stall", "srv5").length, 1, transcript(sim));
+    // The release (250 ms) and the rejoin's acquisition queued behind it both end while srv5
+    // is frozen again; their results wait for it to wake, after it saw the second stall (the
+    // simulator fails the test at once on STABLE with the new handshake still pending).
+    sim.runFor(150);
+    sim.freeze("srv5", 1.4 * DEADTIME);
+    sim.runFor(1.4 * DEADTIME);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 2, transcript(sim));
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
