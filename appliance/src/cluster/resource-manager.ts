@@ -672,6 +672,12 @@ export class ResourceManager {
     if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
       log(out, "warn", "No reply to standby request.  Standby request cancelled.");
       this.#endStandby();
+      // The orphan rule waited for the exchange: a group of ours released meanwhile (both of us
+      // released a group both held) that the stable peer does not hold is ours again (seed 1808).
+      if (this.#phase.state === "stable" && this.#peerStable) {
+        if (this.#busy()) this.#orphansDue = true;
+        else this.#takeOrphans(at, out);
+      }
     }
     const hs = this.#phase;
     if (isHandshake(hs) && hs.handshakeDeadline !== undefined && at >= hs.handshakeDeadline) {

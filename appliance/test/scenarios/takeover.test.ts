@@ -565,3 +565,40 @@ describe("legacy ip-request answers", () => {
     assert.equal(held(sim), "srv5", "srv6 did not ask: it starts nothing");
   });
 });
+
+describe("an hb_standby nobody answers while a partition seen by one side heals", () => {
+  it("both released the group at the heal: once the request times out, its home node takes it again (seed 1808)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5's hb_standby never reaches srv6, nor does anything else of srv5's below; of srv6's
+    // messages only a status every 600 ms reaches srv5, so srv5 hears srv6 all along but never
+    // for long enough to read, from srv6's `tb_silent`, that srv6 does not hear it.
+    let lastStatusAt = -Infinity;
+    sim.network.filter = (from, _to, m) => {
+      if (from === "srv5" || m.find((f) => f.name === "t")?.value !== "status") return true;
+      if (sim.clock.now() - lastStatusAt < 600) return true;
+      lastStatusAt = sim.clock.now();
+      return false;
+    };
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5,srv6", 3000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    assert.equal(sim.logsMatching("is dead", "srv5").length, 0, "srv5 never saw srv6 dead");
+    // The heal: srv6 releases the group to its home node, srv5 releases what srv6 claims.
+    sim.network.filter = (from, _to, m) => from === "srv5" && m.some((f) => f.name === "t" && f.value === "ask_resources");
+    sim.runFor(2000);
+    assert.equal(held(sim), "", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    // srv5's request times out; nobody holds the group and srv6 says so.
+    sim.runFor(12_000);
+    assert.equal(sim.logsMatching("Standby request cancelled", "srv5").length, 1);
+    assert.equal(held(sim), "srv5", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    sim.network.filter = undefined;
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
