@@ -147,8 +147,8 @@ export class ResourceManager {
   /** The peer's liveness (membership's verdict), with our give-way while it is dead. */
   #peer: PeerLiveness = { status: "unknown" };
   /**
-   * Our communication came up (once, for good). Not folded into the phase: an hb_takeover
-   * with a dead peer can make us STABLE before it, and a shutdown can come before or after it.
+   * Our communication came up (once, for good). Not folded into the phase: a shutdown can
+   * come before or after it.
    */
   #commUp = false;
   /** The operation queue; the head batch's `running` says whether the runner is busy with it. */
@@ -629,6 +629,14 @@ export class ResourceManager {
     // The operator insists: failed marks no longer hold us back.
     for (const g of this.#groups) if (g.state === "start-failed") g.state = "stopped";
     const set = which === "failback" ? "local" : which;
+    if (!this.#commUp) {
+      // Before comm-up the peer is neither alive nor dead to us, and no handshake ran: nothing is
+      // ours to take yet. Heartbeat ignores it too (a peer's standby finds us not stable). At
+      // comm-up we take our groups, or every group if the peer was not heard within initdead
+      // (seeds 2589 4434: the takeover made us STABLE before comm-up).
+      log(out, "warn", `Takeover [${set}] ignored: communication is not up yet (the groups are shared out when it is)`);
+      return;
+    }
     if (!this.#peerAlive) {
       log(out, "info", `Takeover [${set}] requested while the peer is dead: acquiring`);
       const ops = this.#groups.filter((g) => inSet(g.local, set) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));

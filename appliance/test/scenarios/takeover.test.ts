@@ -63,6 +63,21 @@ describe("one node starts alone, then the other joins", () => {
     assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
   });
 
+  it("hb_takeover typed before comm-up takes nothing then; the groups are taken when initdead expires (seed 2589)", () => {
+    const sim = seedPair({ agentDelayMs: 300 });
+    sim.start("srv6");
+    sim.runFor(1500);
+    // The simulator fails the test at once if a core breaks an invariant (STABLE before comm-up).
+    sim.admin("srv6", "takeover", "all");
+    sim.runFor(1000);
+    assert.equal(held(sim), "");
+    assert.equal(sim.logsMatching("Takeover [all] ignored: communication is not up yet", "srv6").length, 1);
+    sim.runFor(1000);
+    assert.ok(sim.core("srv6").commUp);
+    assert.equal(held(sim), "srv6");
+    assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
+  });
+
   it("auto_failback on: the home node gets its group back, with exactly one holder throughout", () => {
     const sim = seedPair();
     sim.start("srv6");
