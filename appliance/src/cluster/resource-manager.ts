@@ -645,6 +645,14 @@ export class ResourceManager {
     }
     log(out, "info", `Asking the peer to give up [${mirror(set)}] (hb_takeover ${which})`);
     this.#opts.send(out, [str("t", "hb_takeover"), str("rsc_hold", set)]);
+    // A group of ours that the stable peer does not hold (it failed here, and the peer released
+    // it or never took it) is nobody's: the peer's standby has nothing of it to hand over, and
+    // a peer in flux ignores the request altogether. The orphan rule, which the failed mark
+    // held back, starts it here (seed 4102).
+    if (inSet(true, set) && this.#phase.state === "stable" && this.#peerStable) {
+      if (this.#busy()) this.#orphansDue = true;
+      else this.#takeOrphans(at, out);
+    }
   }
 
   /** Graceful stop: release everything (after the operation in progress), then `then`. */

@@ -617,3 +617,38 @@ describe("an hb_standby nobody answers while a partition seen by one side heals"
     assert.equal(held(sim), "srv5");
   });
 });
+
+describe("hb_takeover of a group that failed here, with the peer in flux", () => {
+  it("the peer holds it no more and ignores the request: the home node starts it at once (seed 4102)", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // The VIP fails to start on srv5 when srv6 hands it back: it goes to srv6, marked failed on srv5.
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), log());
+    sim.admin("srv6", "standby", "all");
+    assert.ok(sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 3000), log());
+    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), log());
+    sim.failingStarts.clear();
+    // srv6 asks srv5 to take everything; srv5 refuses (the VIP failed there) and says nothing,
+    // so srv6 waits 10 s for an answer, ignoring requests meanwhile.
+    sim.admin("srv6", "standby", "all");
+    assert.ok(sim.runUntil(() => sim.logsMatching("refused", "srv5").length > 0, 1000), log());
+    // srv5 stops hearing srv6 for a moment: srv6 releases the VIP before srv5's deadtime, and
+    // reports holding nothing once srv5 hears it again.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv6").length > 0, 2000), log());
+    sim.network.healOneWay("srv6", "srv5");
+    sim.runFor(1000);
+    assert.equal(held(sim), "", log());
+    assert.equal(sim.logsMatching("is dead", "srv5").length, 0, "srv5 never saw srv6 dead");
+    // The operator retries on srv5.
+    sim.admin("srv5", "takeover", "all");
+    assert.ok(sim.runUntil(() => held(sim) === "srv5", 2000), log());
+    sim.runFor(15_000);
+    assert.equal(held(sim), "srv5", log());
+  });
+});
