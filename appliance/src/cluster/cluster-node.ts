@@ -747,7 +747,7 @@ export class ClusterNode {
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
       if (!this.#shuttingDown) this.#ipfail?.onMessage(type, msg, event.at, out);
-    } else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
+    } else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out, verdict.filledGap);
   }
 
   /**

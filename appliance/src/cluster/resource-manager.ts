@@ -549,8 +549,11 @@ export class ResourceManager {
     this.#beginStandby(at, out, set);
   }
 
-  /** A resource-protocol message from the peer. */
-  onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+  /**
+   * A resource-protocol message from the peer. `late`: it filled a gap (a retransmission, or
+   * overtaken), so newer messages of the peer were handled before it.
+   */
+  onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[], late = false): void {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
@@ -559,7 +562,7 @@ export class ResourceManager {
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
         break;
       case "resource":
-        this.#onResource(msg, at, out);
+        this.#onResource(msg, at, out, late);
         break;
       case "ask_resources":
         this.#onAskResources(msg, at, out);
@@ -705,7 +708,7 @@ export class ResourceManager {
 
   // ---- handshake -------------------------------------------------------------------------
 
-  #onResource(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+  #onResource(msg: HaMessage, at: Millis, out: ClusterAction[], late: boolean): void {
     const set = parseSet(getField(msg, "rsc_hold"));
     const full = getField(msg, "rtype") === "full";
     const stable = getField(msg, "isstable") === "1";
@@ -724,6 +727,14 @@ export class ResourceManager {
     const sb = this.#standby;
     if (getField(msg, "tb_standby") === "aborted" && sb?.role === "taker" && sb.phase === "asked") {
       log(out, "warn", `The peer could not give up [${mirror(sb.set)}]: standby exchange ended`);
+      this.#endStandby();
+    }
+    // The peer is back after seeing us dead (`tb_rscask`, see onPeerAlive): it cancelled its
+    // side of any exchange with us at our death and will never say done. A taker that never
+    // saw the partition would wait for ever, and the exchange holds back the orphan rule and
+    // every standby request (seed 3830). A late copy may predate the exchange: not that one.
+    if (getField(msg, "tb_rscask") === "1" && !late && sb?.role === "taker" && sb.phase === "asked") {
+      log(out, "warn", `Standby exchange [${mirror(sb.set)}] cancelled: ${this.#opts.peer ?? "the peer"} saw us dead and cancelled its side`);
       this.#endStandby();
     }
     if (info === "shutdown") return; // shutdone follows

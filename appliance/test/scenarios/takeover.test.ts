@@ -652,3 +652,33 @@ describe("hb_takeover of a group that failed here, with the peer in flux", () =>
     assert.equal(held(sim), "srv5", log());
   });
 });
+
+describe("a standby exchange cut by a partition only the requester saw", () => {
+  it("the taker ends its side when the requester, back, says it saw it dead: it takes part in the failback (seed 3830)", () => {
+    const sim = seedPair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv5 asks srv6 to take everything; srv6's answer, and everything after it, is lost.
+    sim.network.cutOneWay("srv6", "srv5");
+    sim.admin("srv5", "standby", "all");
+    assert.ok(sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000), log());
+    // srv5 declares srv6 dead (ending the exchange on its side) and takes WEB over; srv6, which
+    // hears srv5 all along, released WEB before that.
+    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv5", 3000), log());
+    assert.equal(sim.logsMatching("Standby exchange cancelled: peer is dead", "srv5").length, 1, log());
+    sim.network.healOneWay("srv6", "srv5");
+    // srv5 fails WEB back to srv6, which would refuse it while it still waited for srv5's done.
+    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv6" && held(sim, VIP) === "srv5", 5000), log());
+    assert.equal(sim.logsMatching("from the peer ignored", "srv6").length, 0, log());
+    sim.runFor(10_000);
+    assert.equal(held(sim, WEB), "srv6");
+    assert.equal(held(sim, VIP), "srv5");
+  });
+});
