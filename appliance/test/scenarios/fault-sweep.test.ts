@@ -9,13 +9,13 @@ const count = Number(process.env.TWINBEAT_SWEEP_SEEDS ?? 150);
 const first = Number(process.env.TWINBEAT_SWEEP_FIRST ?? 1);
 /**
  * Seeds of the default range that still fail, each an open bug: they run below as `todo` so
- * that they stay visible, and every other seed must pass. None at present: 116 and 137 (two
- * holders after back-to-back partitions: a legacy taker never gave a group back to a home
- * node that had not seen the partition; a node that restarted out of earshot kept what it
- * took at initdead) pass since the heal rules of DESIGN.md cover those cases. Seeds 1–2000
- * all pass; beyond them some still fail, not investigated yet: 2589 (STABLE before comm-up)
- * and 2836 (a group left unheld after the heal) in 2001–3000, and 3356 3377 3539 3759 3830
- * 3987 in 3001–4000 (so `npm run test:sweep`, 5000 seeds, fails).
+ * that they stay visible, and every other seed must pass. None at present: seeds 1–5000 all
+ * pass (`npm run test:sweep`). The last ones fixed, beyond 2000: 3377 3539 3759 3987 (work
+ * queued before a stall ended the rejoin's handshake), 2589 4434 (hb_takeover before
+ * comm-up), 1808 (the orphan rule waited on an unanswered hb_standby; it failed although
+ * 1–2000 were said to pass), 4102 (hb_takeover of a group that failed here, the peer in flux),
+ * 3830 (a standby taker waiting for ever after a partition only the requester saw); 2836 and
+ * 3356 pass since standby requests that come too early are answered later instead of ignored.
  */
 const KNOWN_OPEN = new Set<number>([]);
 

@@ -628,26 +628,44 @@ describe("hb_takeover of a group that failed here, with the peer in flux", () =>
     // The VIP fails to start on srv5 when srv6 hands it back: it goes to srv6, marked failed on srv5.
     sim.failingStarts.add(`srv5/${VIP}`);
     sim.admin("srv5", "standby", "all");
-    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), log());
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
     sim.admin("srv6", "standby", "all");
-    assert.ok(sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 3000), log());
-    assert.ok(sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000), log());
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 3000),
+      log(),
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
     sim.failingStarts.clear();
     // srv6 asks srv5 to take everything; srv5 refuses (the VIP failed there) and says nothing,
     // so srv6 waits 10 s for an answer, ignoring requests meanwhile.
     sim.admin("srv6", "standby", "all");
-    assert.ok(sim.runUntil(() => sim.logsMatching("refused", "srv5").length > 0, 1000), log());
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("refused", "srv5").length > 0, 1000),
+      log(),
+    );
     // srv5 stops hearing srv6 for a moment: srv6 releases the VIP before srv5's deadtime, and
     // reports holding nothing once srv5 hears it again.
     sim.network.cutOneWay("srv6", "srv5");
-    assert.ok(sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv6").length > 0, 2000), log());
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv6").length > 0, 2000),
+      log(),
+    );
     sim.network.healOneWay("srv6", "srv5");
     sim.runFor(1000);
     assert.equal(held(sim), "", log());
     assert.equal(sim.logsMatching("is dead", "srv5").length, 0, "srv5 never saw srv6 dead");
     // The operator retries on srv5.
     sim.admin("srv5", "takeover", "all");
-    assert.ok(sim.runUntil(() => held(sim) === "srv5", 2000), log());
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      log(),
+    );
     sim.runFor(15_000);
     assert.equal(held(sim), "srv5", log());
   });
@@ -668,14 +686,23 @@ describe("a standby exchange cut by a partition only the requester saw", () => {
     // srv5 asks srv6 to take everything; srv6's answer, and everything after it, is lost.
     sim.network.cutOneWay("srv6", "srv5");
     sim.admin("srv5", "standby", "all");
-    assert.ok(sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000), log());
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000),
+      log(),
+    );
     // srv5 declares srv6 dead (ending the exchange on its side) and takes WEB over; srv6, which
     // hears srv5 all along, released WEB before that.
-    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv5", 3000), log());
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv5", 3000),
+      log(),
+    );
     assert.equal(sim.logsMatching("Standby exchange cancelled: peer is dead", "srv5").length, 1, log());
     sim.network.healOneWay("srv6", "srv5");
     // srv5 fails WEB back to srv6, which would refuse it while it still waited for srv5's done.
-    assert.ok(sim.runUntil(() => held(sim, WEB) === "srv6" && held(sim, VIP) === "srv5", 5000), log());
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv6" && held(sim, VIP) === "srv5", 5000),
+      log(),
+    );
     assert.equal(sim.logsMatching("from the peer ignored", "srv6").length, 0, log());
     sim.runFor(10_000);
     assert.equal(held(sim, WEB), "srv6");
