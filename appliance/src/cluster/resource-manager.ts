@@ -68,8 +68,12 @@ interface StandbyExchange {
   readonly role: "requester" | "taker";
   /** The set as the REQUESTER names it (its own point of view), as carried in rsc_hold. */
   readonly set: Exclude<ResourceSet, "failback">;
-  /** Requester only: when to give up waiting for the peer's `other`. */
-  readonly replyDeadline?: Millis;
+  /**
+   * When to give up waiting: the requester for the peer's `other`; the taker, after its `other`,
+   * for the requester's report that its release began (`resource … info=standby`, which both
+   * Heartbeat and Twinbeat send first), cleared once it came (a release may take long).
+   */
+  replyDeadline?: Millis;
   phase: "asked" | "releasing" | "acquiring";
 }
 
@@ -689,7 +693,12 @@ export class ResourceManager {
     this.#answerDeferredAsk(at, out);
     const sb = this.#standby;
     if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
-      log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+      if (sb.role === "requester") log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+      // The requester never began its release: our `other` found no exchange there (it ended
+      // it at a death, a stall or a restart of ours or its own, e.g. answered late after a
+      // freeze) or was lost. Heartbeat's taker waits an hour; meanwhile it refuses every
+      // standby request and the orphan rule waits (seeds 9521 9571).
+      else log(out, "warn", `Standby resource acquisition [${mirror(sb.set)}] cancelled: the peer did not begin its release`);
       this.#endStandby();
       // The orphan rule waited for the exchange: a group of ours released meanwhile (both of us
       // released a group both held) that the stable peer does not hold is ours again (seed 1808).
@@ -737,6 +746,8 @@ export class ResourceManager {
       log(out, "warn", `Standby exchange [${mirror(sb.set)}] cancelled: ${this.#opts.peer ?? "the peer"} saw us dead and cancelled its side`);
       this.#endStandby();
     }
+    // The requester began its release: its `done` may take as long as its stops do.
+    if (info === "standby" && !late && this.#standby === sb && sb?.role === "taker" && sb.phase === "asked") sb.replyDeadline = undefined;
     if (info === "shutdown") return; // shutdone follows
     // The peer saw us dead and is back: it asks what we hold (see onPeerAlive).
     if (getField(msg, "tb_rscask") === "1" && this.#commUp && this.#phase.state !== "init" && this.#phase.state !== "shutdown")
@@ -1036,7 +1047,7 @@ export class ResourceManager {
         return;
       }
       log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
-      p.standby = { role: "taker", set, phase: "asked" };
+      p.standby = { role: "taker", set, replyDeadline: later(at, STANDBY_REPLY_TIMEOUT_MS), phase: "asked" };
       this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "other")]);
       return;
     }

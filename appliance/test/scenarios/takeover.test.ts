@@ -709,3 +709,39 @@ describe("a standby exchange cut by a partition only the requester saw", () => {
     assert.equal(held(sim, VIP), "srv5");
   });
 });
+
+describe("a standby taker whose `other` finds no exchange on the requester", () => {
+  it("gives up after the reply timeout when the requester does not begin its release, and takes part in the next exchange (seeds 9521 9571)", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv6's `other` never reaches srv5 (in the sweep: srv5 had ended the exchange when srv6,
+    // frozen, answered it late): srv5 gives up after 10 s and keeps the group.
+    // That `other` is lost for good, retransmissions (same seq) included.
+    let lostSeq: string | undefined;
+    sim.network.filter = (from, _to, m) => {
+      const field = (name: string) => m.find((f) => f.name === name)?.value;
+      if (from !== "srv6") return false;
+      if (lostSeq === undefined && field("info") === "other") lostSeq = String(field("seq"));
+      return lostSeq !== undefined && field("seq") === lostSeq;
+    };
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000),
+      log(),
+    );
+    sim.runFor(11_000);
+    assert.equal(sim.logsMatching("Standby request cancelled", "srv5").length, 1, log());
+    assert.equal(held(sim), "srv5");
+    // The operator tries again: srv6 is no longer held by the first exchange.
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("ignored", "srv6").length, 0, log());
+    assert.equal(sim.logsMatching("cancelled: the peer did not begin its release", "srv6").length, 1, log());
+  });
+});
