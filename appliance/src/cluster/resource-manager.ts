@@ -758,6 +758,11 @@ export class ResourceManager {
       if (stable) log(out, "info", "remote resource transition completed.");
       if (stable || this.#peerSays === "starting") {
         if (stable) this.#sendResource(out, false);
+        // What we acquire was decided on an earlier report: this one may claim less (the peer
+        // restarted, or released, meanwhile; e.g. its takeover report waited out our freeze),
+        // and a group it no longer holds would be nobody's. The orphan rule looks at it once our
+        // work ends (seed 6770).
+        if (stable && hs.acquiringLocal) this.#orphansDue = true;
         this.#acquireLocal(hs, at, out);
       }
       return;

@@ -298,3 +298,25 @@ describe("two stalls in a row", () => {
     assert.equal(held(sim), "srv5", transcript(sim));
   });
 });
+
+describe("the peer restarts while we are frozen", () => {
+  it("the rejoin decided on the peer's takeover report; the restarted peer's report, holding nothing, makes the home node take its group (seed 6770)", () => {
+    const sim = started(pair({ agentDelayMs: 218 }));
+    sim.freeze("srv5", 2713);
+    // srv6 takes the group over, crashes and starts again, all while srv5 is frozen: srv5 wakes
+    // to srv6's old `resource` claiming the group, then hears the new srv6, which holds nothing.
+    sim.runFor(1993);
+    assert.equal(held(sim), "srv5,srv6", transcript(sim));
+    sim.crash("srv6");
+    sim.runFor(616);
+    sim.start("srv6");
+    sim.runFor(200);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1, transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", DEADTIME + 1000),
+      transcript(sim),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
