@@ -739,11 +739,19 @@ export class ResourceManager {
       this.#endStandby();
     }
     // The peer is back after seeing us dead (`tb_rscask`, see onPeerAlive): it cancelled its
-    // side of any exchange with us at our death and will never say done. A taker that never
+    // side of any exchange with us at our death and will never say done. A node that never
     // saw the partition would wait for ever, and the exchange holds back the orphan rule and
-    // every standby request (seed 3830). A late copy may predate the exchange: not that one.
-    if (getField(msg, "tb_rscask") === "1" && !late && sb?.role === "taker" && sb.phase === "asked") {
-      log(out, "warn", `Standby exchange [${mirror(sb.set)}] cancelled: ${this.#opts.peer ?? "the peer"} saw us dead and cancelled its side`);
+    // every standby request (seeds 3830, 6742). Only an exchange the peer had joined before
+    // this message (we took its ask, or it answered ours): a requester still waiting for `other`
+    // may have asked after the peer came back, and its own deadline ends it otherwise. A late
+    // copy may predate the exchange: not that one.
+    const joined = sb?.role === "taker" ? sb.phase === "asked" : sb?.phase === "releasing";
+    if (getField(msg, "tb_rscask") === "1" && !late && sb && joined) {
+      log(
+        out,
+        "warn",
+        `Standby exchange [${sb.role === "taker" ? mirror(sb.set) : sb.set}] cancelled: ${this.#opts.peer ?? "the peer"} saw us dead and cancelled its side`,
+      );
       this.#endStandby();
     }
     // The requester began its release: its `done` may take as long as its stops do.

@@ -745,3 +745,44 @@ describe("a standby taker whose `other` finds no exchange on the requester", () 
     assert.equal(sim.logsMatching("cancelled: the peer did not begin its release", "srv6").length, 1, log());
   });
 });
+
+describe("a standby requester whose taker saw it dead after the release", () => {
+  it("ends its side when the taker, back, says it saw it dead: it takes part in the failback (seed 6742)", () => {
+    const sim = seedPair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv5 gives its group away; from its `done` on, nothing of srv5's reaches srv6.
+    let cut = false;
+    sim.network.filter = (from, _to, m) => {
+      if (from === "srv5" && m.some((f) => f.name === "info" && f.value === "done")) cut = true;
+      return cut && from === "srv5";
+    };
+    sim.admin("srv5", "standby", "all");
+    // srv6, waiting for that `done`, declares srv5 dead (ending the exchange on its side) and takes over.
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby exchange cancelled: peer is dead", "srv6").length > 0, 3000),
+      log(),
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim, VIP) === "srv6" && held(sim, WEB) === "srv6", 2000),
+      log(),
+    );
+    sim.network.filter = undefined;
+    // srv6 fails VIP back to srv5, which would ignore it while it still waited for srv6's done.
+    assert.ok(
+      sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6", 5000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("ignored", "srv5").length, 0, log());
+    sim.runFor(10_000);
+    assert.equal(held(sim, VIP), "srv5");
+    assert.equal(held(sim, WEB), "srv6");
+  });
+});
