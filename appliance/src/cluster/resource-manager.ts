@@ -1257,7 +1257,9 @@ export class ResourceManager {
     // since, under the same name) would start a group the peer may be about to take over.
     if (key === undefined || !this.#pendingIpRequests.delete(key)) return;
     const g = this.#groups.find((x) => x.key === key);
-    if (!g || isHeld(g.state)) return;
+    // A group still stopping here (we gave way at the partition that just healed) starts after
+    // its stop, in queue order: dropping the answer left it down for good (seed 5651).
+    if (!g || (isHeld(g.state) && g.state !== "stopping") || this.#startQueued(g.key)) return;
     this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);
   }
 
