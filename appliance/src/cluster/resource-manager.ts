@@ -554,15 +554,21 @@ export class ResourceManager {
   }
 
   /**
-   * A resource-protocol message from the peer. `late`: it filled a gap (a retransmission, or
-   * overtaken), so newer messages of the peer were handled before it.
+   * A resource-protocol message from the peer. `late`: newer messages of the peer were handled
+   * before it (it filled a gap: a retransmission, or overtaken); for a `starting`, a newer
+   * `resource` of the peer was.
    */
   onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[], late = false): void {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
-        this.#peerSays = "starting";
-        this.#peerHolds.clear();
+        // One sent before a report we already have is answered, but the peer's handshake went
+        // past it: taken, it made the peer look starting and holding nothing until its next
+        // report, which need never come, and no orphan was taken back (seed 18395).
+        if (!late) {
+          this.#peerSays = "starting";
+          this.#peerHolds.clear();
+        }
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
         break;
       case "resource":

@@ -320,3 +320,38 @@ describe("the peer restarts while we are frozen", () => {
     assert.equal(held(sim), "srv5", transcript(sim));
   });
 });
+
+describe("the woken peer's `starting` arrives after its stable report", () => {
+  it("is old news: the peer still counts as stable, so a group we release for its deafness is taken back when it hears us again (seed 18395)", () => {
+    const sim = started(pair());
+    // srv6 (holding nothing) is frozen past its deadtime; the `starting` of its rejoin is held back.
+    let late: HaMessage | undefined;
+    sim.network.filter = (from, _to, m) => {
+      const hit = from === "srv6" && m.some((f) => f.name === "t" && f.value === "starting");
+      if (hit) late = m;
+      return hit;
+    };
+    sim.freeze("srv6", 2.5 * DEADTIME);
+    sim.runFor(2.5 * DEADTIME + 2000);
+    assert.ok(late, "srv6 sent `starting` after waking");
+    assert.equal(held(sim), "srv5", transcript(sim));
+    // Now it arrives, after srv6's stable report.
+    sim.network.filter = undefined;
+    sim.deliver("srv5", { type: "message-received", at: sim.clock.now(), link: "eth0", fromAddress: "srv6", message: late });
+    // srv6 stops hearing srv5 for a moment: srv5 releases the group ahead of srv6's deadtime.
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000),
+      transcript(sim),
+    );
+    sim.network.healOneWay("srv5", "srv6");
+    assert.equal(sim.logsMatching("is dead", "srv6").length, 0, "srv6 never saw srv5 dead");
+    // srv6 hears srv5 again and took nothing: the group is srv5's again.
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      transcript(sim),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
