@@ -734,6 +734,10 @@ export class ClusterNode {
       if (last !== undefined && seq < last) return;
       this.#lastResourceSeq.set(src, seq);
     }
+    // A `starting` sent before a `resource` we already acted on: the peer's handshake went past
+    // it (see ResourceManager.onMessage).
+    const lastResourceSeq = this.#lastResourceSeq.get(src);
+    const late = type === "starting" ? lastResourceSeq !== undefined && seq < lastResourceSeq : verdict.filledGap;
     // The last words of a node that said shutdone: its links count, its status does not.
     if (peer.shutdownGeneration !== undefined && generation <= peer.shutdownGeneration) return;
     if (isStatus) {
@@ -747,7 +751,7 @@ export class ClusterNode {
     else if (type === "reqnodes") this.#answerReqnodes(src, out);
     else if (type === "num_ping_nodes" || type === "you_are_dead" || type === "abort_giveup" || type === "hbapi-clstat") {
       if (!this.#shuttingDown) this.#ipfail?.onMessage(type, msg, event.at, out);
-    } else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out);
+    } else if (!this.#shuttingDown) this.#resources.onMessage(type, msg, event.at, out, late);
   }
 
   /**

@@ -68,8 +68,12 @@ interface StandbyExchange {
   readonly role: "requester" | "taker";
   /** The set as the REQUESTER names it (its own point of view), as carried in rsc_hold. */
   readonly set: Exclude<ResourceSet, "failback">;
-  /** Requester only: when to give up waiting for the peer's `other`. */
-  readonly replyDeadline?: Millis;
+  /**
+   * When to give up waiting: the requester for the peer's `other`; the taker, after its `other`,
+   * for the requester's report that its release began (`resource … info=standby`, which both
+   * Heartbeat and Twinbeat send first), cleared once it came (a release may take long).
+   */
+  replyDeadline?: Millis;
   phase: "asked" | "releasing" | "acquiring";
 }
 
@@ -147,8 +151,8 @@ export class ResourceManager {
   /** The peer's liveness (membership's verdict), with our give-way while it is dead. */
   #peer: PeerLiveness = { status: "unknown" };
   /**
-   * Our communication came up (once, for good). Not folded into the phase: an hb_takeover
-   * with a dead peer can make us STABLE before it, and a shutdown can come before or after it.
+   * Our communication came up (once, for good). Not folded into the phase: a shutdown can
+   * come before or after it.
    */
   #commUp = false;
   /** The operation queue; the head batch's `running` says whether the runner is busy with it. */
@@ -563,17 +567,26 @@ export class ResourceManager {
     this.#beginStandby(at, out, set);
   }
 
-  /** A resource-protocol message from the peer. */
-  onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+  /**
+   * A resource-protocol message from the peer. `late`: newer messages of the peer were handled
+   * before it (it filled a gap: a retransmission, or overtaken); for a `starting`, a newer
+   * `resource` of the peer was.
+   */
+  onMessage(type: string, msg: HaMessage, at: Millis, out: ClusterAction[], late = false): void {
     const from = getField(msg, "src") ?? "";
     switch (type) {
       case "starting":
-        this.#peerSays = "starting";
-        this.#peerHolds.clear();
+        // One sent before a report we already have is answered, but the peer's handshake went
+        // past it: taken, it made the peer look starting and holding nothing until its next
+        // report, which need never come, and no orphan was taken back (seed 18395).
+        if (!late) {
+          this.#peerSays = "starting";
+          this.#peerHolds.clear();
+        }
         if (this.#commUp && this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
         break;
       case "resource":
-        this.#onResource(msg, at, out);
+        this.#onResource(msg, at, out, late);
         break;
       case "ask_resources":
         this.#onAskResources(msg, at, out);
@@ -643,6 +656,14 @@ export class ResourceManager {
     // The operator insists: failed marks no longer hold us back.
     for (const g of this.#groups) if (g.state === "start-failed") g.state = "stopped";
     const set = which === "failback" ? "local" : which;
+    if (!this.#commUp) {
+      // Before comm-up the peer is neither alive nor dead to us, and no handshake ran: nothing is
+      // ours to take yet. Heartbeat ignores it too (a peer's standby finds us not stable). At
+      // comm-up we take our groups, or every group if the peer was not heard within initdead
+      // (seeds 2589 4434: the takeover made us STABLE before comm-up).
+      log(out, "warn", `Takeover [${set}] ignored: communication is not up yet (the groups are shared out when it is)`);
+      return;
+    }
     if (!this.#peerAlive) {
       log(out, "info", `Takeover [${set}] requested while the peer is dead: acquiring`);
       const ops = this.#groups.filter((g) => inSet(g.local, set) && !isHeld(g.state)).map((g) => ({ key: g.key, op: "start" as const }));
@@ -651,6 +672,14 @@ export class ResourceManager {
     }
     log(out, "info", `Asking the peer to give up [${mirror(set)}] (hb_takeover ${which})`);
     this.#opts.send(out, [str("t", "hb_takeover"), str("rsc_hold", set)]);
+    // A group of ours that the stable peer does not hold (it failed here, and the peer released
+    // it or never took it) is nobody's: the peer's standby has nothing of it to hand over, and
+    // a peer in flux ignores the request altogether. The orphan rule, which the failed mark
+    // held back, starts it here (seed 4102).
+    if (inSet(true, set) && this.#phase.state === "stable" && this.#peerStable) {
+      if (this.#busy()) this.#orphansDue = true;
+      else this.#takeOrphans(at, out);
+    }
   }
 
   /** Graceful stop: release everything (after the operation in progress), then `then`. */
@@ -684,8 +713,19 @@ export class ResourceManager {
     this.#answerDeferredAsk(at, out);
     const sb = this.#standby;
     if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
-      log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+      if (sb.role === "requester") log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+      // The requester never began its release: our `other` found no exchange there (it ended
+      // it at a death, a stall or a restart of ours or its own, e.g. answered late after a
+      // freeze) or was lost. Heartbeat's taker waits an hour; meanwhile it refuses every
+      // standby request and the orphan rule waits (seeds 9521 9571).
+      else log(out, "warn", `Standby resource acquisition [${mirror(sb.set)}] cancelled: the peer did not begin its release`);
       this.#endStandby();
+      // The orphan rule waited for the exchange: a group of ours released meanwhile (both of us
+      // released a group both held) that the stable peer does not hold is ours again (seed 1808).
+      if (this.#phase.state === "stable" && this.#peerStable) {
+        if (this.#busy()) this.#orphansDue = true;
+        else this.#takeOrphans(at, out);
+      }
     }
     const hs = this.#phase;
     if (isHandshake(hs) && hs.handshakeDeadline !== undefined && at >= hs.handshakeDeadline) {
@@ -697,7 +737,7 @@ export class ResourceManager {
 
   // ---- handshake -------------------------------------------------------------------------
 
-  #onResource(msg: HaMessage, at: Millis, out: ClusterAction[]): void {
+  #onResource(msg: HaMessage, at: Millis, out: ClusterAction[], late: boolean): void {
     const set = parseSet(getField(msg, "rsc_hold"));
     const full = getField(msg, "rtype") === "full";
     const stable = getField(msg, "isstable") === "1";
@@ -718,6 +758,24 @@ export class ResourceManager {
       log(out, "warn", `The peer could not give up [${mirror(sb.set)}]: standby exchange ended`);
       this.#endStandby();
     }
+    // The peer is back after seeing us dead (`tb_rscask`, see onPeerAlive): it cancelled its
+    // side of any exchange with us at our death and will never say done. A node that never
+    // saw the partition would wait for ever, and the exchange holds back the orphan rule and
+    // every standby request (seeds 3830, 6742). Only an exchange the peer had joined before
+    // this message (we took its ask, or it answered ours): a requester still waiting for `other`
+    // may have asked after the peer came back, and its own deadline ends it otherwise. A late
+    // copy may predate the exchange: not that one.
+    const joined = sb?.role === "taker" ? sb.phase === "asked" : sb?.phase === "releasing";
+    if (getField(msg, "tb_rscask") === "1" && !late && sb && joined) {
+      log(
+        out,
+        "warn",
+        `Standby exchange [${sb.role === "taker" ? mirror(sb.set) : sb.set}] cancelled: ${this.#opts.peer ?? "the peer"} saw us dead and cancelled its side`,
+      );
+      this.#endStandby();
+    }
+    // The requester began its release: its `done` may take as long as its stops do.
+    if (info === "standby" && !late && this.#standby === sb && sb?.role === "taker" && sb.phase === "asked") sb.replyDeadline = undefined;
     if (info === "shutdown") return; // shutdone follows
     // The peer saw us dead and is back: it asks what we hold (see onPeerAlive).
     if (getField(msg, "tb_rscask") === "1" && this.#commUp && this.#phase.state !== "init" && this.#phase.state !== "shutdown")
@@ -728,6 +786,11 @@ export class ResourceManager {
       if (stable) log(out, "info", "remote resource transition completed.");
       if (stable || this.#peerSays === "starting") {
         if (stable) this.#sendResource(out, false);
+        // What we acquire was decided on an earlier report: this one may claim less (the peer
+        // restarted, or released, meanwhile; e.g. its takeover report waited out our freeze),
+        // and a group it no longer holds would be nobody's. The orphan rule looks at it once our
+        // work ends (seed 6770).
+        if (stable && hs.acquiringLocal) this.#orphansDue = true;
         this.#acquireLocal(hs, at, out);
       }
       return;
@@ -804,6 +867,11 @@ export class ResourceManager {
 
   #becomeStable(out: ClusterAction[]): void {
     if (this.#phase.state === "shutdown") return;
+    // Work queued before a local stall (a takeover, a release, either side of a standby
+    // exchange) can finish after it: the rejoin handshake the stall began, still waiting for the
+    // peer's report, is not that work's to end. It ends with its own acquisition, its deadline
+    // or the peer's death (seeds 3377 3539 3759 3987; 2848 was the standby taker's case).
+    if (isHandshake(this.#phase) && this.#phase.handshakeDeadline !== undefined) return;
     this.#enterStable();
     // Stable only once the queue is empty (see #settled): the last batch to end reports it.
     if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled());
@@ -1012,7 +1080,7 @@ export class ResourceManager {
         return;
       }
       log(out, "info", `Standby resource acquisition requested [${set}] by the peer`);
-      p.standby = { role: "taker", set, phase: "asked" };
+      p.standby = { role: "taker", set, replyDeadline: later(at, STANDBY_REPLY_TIMEOUT_MS), phase: "asked" };
       this.#opts.send(out, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "other")]);
       return;
     }
@@ -1209,7 +1277,9 @@ export class ResourceManager {
     // since, under the same name) would start a group the peer may be about to take over.
     if (key === undefined || !this.#pendingIpRequests.delete(key)) return;
     const g = this.#groups.find((x) => x.key === key);
-    if (!g || isHeld(g.state)) return;
+    // A group still stopping here (we gave way at the partition that just healed) starts after
+    // its stop, in queue order: dropping the answer left it down for good (seed 5651).
+    if (!g || (isHeld(g.state) && g.state !== "stopping") || this.#startQueued(g.key)) return;
     this.#enqueue(out, at, [{ key: g.key, op: "start" }], () => undefined);
   }
 

@@ -277,3 +277,81 @@ describe("a stall in the middle of a standby exchange", () => {
     assert.equal(held(sim), "srv5", transcript(sim));
   });
 });
+
+describe("two stalls in a row", () => {
+  it("frozen again while the release after the first stall runs: the older work that ends on waking does not end the second rejoin (seed 3377)", () => {
+    const sim = started(pair({ agentDelayMs: 250 }));
+    sim.freeze("srv5", 3.7 * DEADTIME);
+    sim.runFor(3.7 * DEADTIME);
+    assert.equal(held(sim), "srv6", transcript(sim));
+    assert.equal(sim.logsMatching("Releasing every resource group after the stall", "srv5").length, 1, transcript(sim));
+    // The release (250 ms) and the rejoin's acquisition queued behind it both end while srv5
+    // is frozen again; their results wait for it to wake, after it saw the second stall (the
+    // simulator fails the test at once on STABLE with the new handshake still pending).
+    sim.runFor(150);
+    sim.freeze("srv5", 1.4 * DEADTIME);
+    sim.runFor(1.4 * DEADTIME);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 2, transcript(sim));
+    sim.runFor(DEADTIME + 1000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
+
+describe("the peer restarts while we are frozen", () => {
+  it("the rejoin decided on the peer's takeover report; the restarted peer's report, holding nothing, makes the home node take its group (seed 6770)", () => {
+    const sim = started(pair({ agentDelayMs: 218 }));
+    sim.freeze("srv5", 2713);
+    // srv6 takes the group over, crashes and starts again, all while srv5 is frozen: srv5 wakes
+    // to srv6's old `resource` claiming the group, then hears the new srv6, which holds nothing.
+    sim.runFor(1993);
+    assert.equal(held(sim), "srv5,srv6", transcript(sim));
+    sim.crash("srv6");
+    sim.runFor(616);
+    sim.start("srv6");
+    sim.runFor(200);
+    assert.equal(sim.logsMatching("Treating it as a partition", "srv5").length, 1, transcript(sim));
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", DEADTIME + 1000),
+      transcript(sim),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});
+
+describe("the woken peer's `starting` arrives after its stable report", () => {
+  it("is old news: the peer still counts as stable, so a group we release for its deafness is taken back when it hears us again (seed 18395)", () => {
+    const sim = started(pair());
+    // srv6 (holding nothing) is frozen past its deadtime; the `starting` of its rejoin is held back.
+    let late: HaMessage | undefined;
+    sim.network.filter = (from, _to, m) => {
+      const hit = from === "srv6" && m.some((f) => f.name === "t" && f.value === "starting");
+      if (hit) late = m;
+      return hit;
+    };
+    sim.freeze("srv6", 2.5 * DEADTIME);
+    sim.runFor(2.5 * DEADTIME + 2000);
+    assert.ok(late, "srv6 sent `starting` after waking");
+    assert.equal(held(sim), "srv5", transcript(sim));
+    // Now it arrives, after srv6's stable report.
+    sim.network.filter = undefined;
+    sim.deliver("srv5", { type: "message-received", at: sim.clock.now(), link: "eth0", fromAddress: "srv6", message: late });
+    // srv6 stops hearing srv5 for a moment: srv5 releases the group ahead of srv6's deadtime.
+    sim.network.cutOneWay("srv5", "srv6");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv5").length > 0, 2000),
+      transcript(sim),
+    );
+    sim.network.healOneWay("srv5", "srv6");
+    assert.equal(sim.logsMatching("is dead", "srv6").length, 0, "srv6 never saw srv5 dead");
+    // srv6 hears srv5 again and took nothing: the group is srv5's again.
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      transcript(sim),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});

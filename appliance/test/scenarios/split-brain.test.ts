@@ -441,3 +441,26 @@ describe("a node wakes from a stall into a takeover the peer made after giving w
     assert.equal(held(sim), "srv5");
   });
 });
+
+describe("auto_failback legacy: the heal comes while the home node's give-way still runs", () => {
+  it("the peer's answer to its ip-request (weown=no) starts the group after the stop, instead of being dropped (seed 5651)", () => {
+    const sim = started(seedPair({ autoFailback: "legacy", ipfail: false, agentDelayMs: 600 }));
+    // The heartbeat network and every ping node go: srv5 gives way, srv6 (reaching none either) takes nothing.
+    sim.network.cut("eth1");
+    for (const n of ["srv5", "srv6"]) for (const h of [GATEWAY, WITNESS]) sim.setPingReachable(n, h, false);
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000),
+      transcript(sim),
+    );
+    // Everything is back while srv5 still stops the group (600 ms): it asks srv6 for it at once.
+    sim.runFor(100);
+    sim.network.heal();
+    for (const n of ["srv5", "srv6"]) for (const h of [GATEWAY, WITNESS]) sim.setPingReachable(n, h, true);
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 3000),
+      transcript(sim),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5", transcript(sim));
+  });
+});

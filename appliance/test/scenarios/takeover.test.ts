@@ -63,6 +63,21 @@ describe("one node starts alone, then the other joins", () => {
     assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
   });
 
+  it("hb_takeover typed before comm-up takes nothing then; the groups are taken when initdead expires (seed 2589)", () => {
+    const sim = seedPair({ agentDelayMs: 300 });
+    sim.start("srv6");
+    sim.runFor(1500);
+    // The simulator fails the test at once if a core breaks an invariant (STABLE before comm-up).
+    sim.admin("srv6", "takeover", "all");
+    sim.runFor(1000);
+    assert.equal(held(sim), "");
+    assert.equal(sim.logsMatching("Takeover [all] ignored: communication is not up yet", "srv6").length, 1);
+    sim.runFor(1000);
+    assert.ok(sim.core("srv6").commUp);
+    assert.equal(held(sim), "srv6");
+    assert.equal(sim.core("srv6").snapshot().rscStatus, "all");
+  });
+
   it("auto_failback on: the home node gets its group back, with exactly one holder throughout", () => {
     const sim = seedPair();
     sim.start("srv6");
@@ -599,5 +614,211 @@ describe("legacy ip-request answers", () => {
     sim.deliver("srv6", { type: "message-received", at: sim.clock.now(), link: "eth1", fromAddress: "192.0.2.5", message: answer });
     sim.runFor(1000);
     assert.equal(held(sim), "srv5", "srv6 did not ask: it starts nothing");
+  });
+});
+
+describe("an hb_standby nobody answers while a partition seen by one side heals", () => {
+  it("both released the group at the heal: once the request times out, its home node takes it again (seed 1808)", () => {
+    const sim = seedPair();
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv5's hb_standby never reaches srv6, nor does anything else of srv5's below; of srv6's
+    // messages only a status every 600 ms reaches srv5, so srv5 hears srv6 all along but never
+    // for long enough to read, from srv6's `tb_silent`, that srv6 does not hear it.
+    let lastStatusAt = -Infinity;
+    sim.network.filter = (from, _to, m) => {
+      if (from === "srv5" || m.find((f) => f.name === "t")?.value !== "status") return true;
+      if (sim.clock.now() - lastStatusAt < 600) return true;
+      lastStatusAt = sim.clock.now();
+      return false;
+    };
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5,srv6", 3000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    assert.equal(sim.logsMatching("is dead", "srv5").length, 0, "srv5 never saw srv6 dead");
+    // The heal: srv6 releases the group to its home node, srv5 releases what srv6 claims.
+    sim.network.filter = (from, _to, m) => from === "srv5" && m.some((f) => f.name === "t" && f.value === "ask_resources");
+    sim.runFor(2000);
+    assert.equal(held(sim), "", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    // srv5's request times out; nobody holds the group and srv6 says so.
+    sim.runFor(12_000);
+    assert.equal(sim.logsMatching("Standby request cancelled", "srv5").length, 1);
+    assert.equal(held(sim), "srv5", sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"));
+    sim.network.filter = undefined;
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+});
+
+describe("hb_takeover of a group that failed here, with the peer in flux", () => {
+  it("the peer holds it no more and ignores the request: the home node starts it at once (seed 4102)", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // The VIP fails to start on srv5 when srv6 hands it back: it goes to srv6, marked failed on srv5.
+    sim.failingStarts.add(`srv5/${VIP}`);
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    sim.admin("srv6", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Giving up resource group", "srv5").length > 0, 3000),
+      log(),
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    sim.failingStarts.clear();
+    // srv6 asks srv5 to take everything; srv5 refuses (the VIP failed there) and says nothing,
+    // so srv6 waits 10 s for an answer, ignoring requests meanwhile.
+    sim.admin("srv6", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("refused", "srv5").length > 0, 1000),
+      log(),
+    );
+    // srv5 stops hearing srv6 for a moment: srv6 releases the VIP before srv5's deadtime, and
+    // reports holding nothing once srv5 hears it again.
+    sim.network.cutOneWay("srv6", "srv5");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("before it takes them over (one-way loss)", "srv6").length > 0, 2000),
+      log(),
+    );
+    sim.network.healOneWay("srv6", "srv5");
+    sim.runFor(1000);
+    assert.equal(held(sim), "", log());
+    assert.equal(sim.logsMatching("is dead", "srv5").length, 0, "srv5 never saw srv6 dead");
+    // The operator retries on srv5.
+    sim.admin("srv5", "takeover", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5", 2000),
+      log(),
+    );
+    sim.runFor(15_000);
+    assert.equal(held(sim), "srv5", log());
+  });
+});
+
+describe("a standby exchange cut by a partition only the requester saw", () => {
+  it("the taker ends its side when the requester, back, says it saw it dead: it takes part in the failback (seed 3830)", () => {
+    const sim = seedPair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv5 asks srv6 to take everything; srv6's answer, and everything after it, is lost.
+    sim.network.cutOneWay("srv6", "srv5");
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000),
+      log(),
+    );
+    // srv5 declares srv6 dead (ending the exchange on its side) and takes WEB over; srv6, which
+    // hears srv5 all along, released WEB before that.
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv5", 3000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("Standby exchange cancelled: peer is dead", "srv5").length, 1, log());
+    sim.network.healOneWay("srv6", "srv5");
+    // srv5 fails WEB back to srv6, which would refuse it while it still waited for srv5's done.
+    assert.ok(
+      sim.runUntil(() => held(sim, WEB) === "srv6" && held(sim, VIP) === "srv5", 5000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("from the peer ignored", "srv6").length, 0, log());
+    sim.runFor(10_000);
+    assert.equal(held(sim, WEB), "srv6");
+    assert.equal(held(sim, VIP), "srv5");
+  });
+});
+
+describe("a standby taker whose `other` finds no exchange on the requester", () => {
+  it("gives up after the reply timeout when the requester does not begin its release, and takes part in the next exchange (seeds 9521 9571)", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv6's `other` never reaches srv5 (in the sweep: srv5 had ended the exchange when srv6,
+    // frozen, answered it late): srv5 gives up after 10 s and keeps the group.
+    // That `other` is lost for good, retransmissions (same seq) included.
+    let lostSeq: string | undefined;
+    sim.network.filter = (from, _to, m) => {
+      const field = (name: string) => m.find((f) => f.name === name)?.value;
+      if (from !== "srv6") return false;
+      if (lostSeq === undefined && field("info") === "other") lostSeq = String(field("seq"));
+      return lostSeq !== undefined && field("seq") === lostSeq;
+    };
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby resource acquisition requested [all]", "srv6").length > 0, 1000),
+      log(),
+    );
+    sim.runFor(11_000);
+    assert.equal(sim.logsMatching("Standby request cancelled", "srv5").length, 1, log());
+    assert.equal(held(sim), "srv5");
+    // The operator tries again: srv6 is no longer held by the first exchange.
+    sim.admin("srv5", "standby", "all");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 3000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("ignored", "srv6").length, 0, log());
+    assert.equal(sim.logsMatching("cancelled: the peer did not begin its release", "srv6").length, 1, log());
+  });
+});
+
+describe("a standby requester whose taker saw it dead after the release", () => {
+  it("ends its side when the taker, back, says it saw it dead: it takes part in the failback (seed 6742)", () => {
+    const sim = seedPair({
+      groups: [
+        { key: VIP, homeNode: "srv5" },
+        { key: WEB, homeNode: "srv6" },
+      ],
+    });
+    const log = () => sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n");
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    // srv5 gives its group away; from its `done` on, nothing of srv5's reaches srv6.
+    let cut = false;
+    sim.network.filter = (from, _to, m) => {
+      if (from === "srv5" && m.some((f) => f.name === "info" && f.value === "done")) cut = true;
+      return cut && from === "srv5";
+    };
+    sim.admin("srv5", "standby", "all");
+    // srv6, waiting for that `done`, declares srv5 dead (ending the exchange on its side) and takes over.
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("Standby exchange cancelled: peer is dead", "srv6").length > 0, 3000),
+      log(),
+    );
+    assert.ok(
+      sim.runUntil(() => held(sim, VIP) === "srv6" && held(sim, WEB) === "srv6", 2000),
+      log(),
+    );
+    sim.network.filter = undefined;
+    // srv6 fails VIP back to srv5, which would ignore it while it still waited for srv6's done.
+    assert.ok(
+      sim.runUntil(() => held(sim, VIP) === "srv5" && held(sim, WEB) === "srv6", 5000),
+      log(),
+    );
+    assert.equal(sim.logsMatching("ignored", "srv5").length, 0, log());
+    sim.runFor(10_000);
+    assert.equal(held(sim, VIP), "srv5");
+    assert.equal(held(sim, WEB), "srv6");
   });
 });

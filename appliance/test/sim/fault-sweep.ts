@@ -230,6 +230,12 @@ export function runFaultSequence(seed: number): SweepOutcome {
         running.add(n);
         note(`restart ${n}`);
       }
+      // The operator looks once every daemon can answer: a frozen one reads the result of a
+      // group start that ran during its freeze only when it wakes, so a failure is known (and
+      // retried below) only then. Looking earlier left a legacy node's failure unretried while
+      // the peer, by the legacy heal rule, gave the group back to it (seed 6782).
+      const frozenUntil = Math.max(sim.clock.now(), ...stalledUntil.values());
+      if (frozenUntil > sim.clock.now()) run(frozenUntil - sim.clock.now());
       // Nodes that failed a group refuse it until hb_takeover (DESIGN.md): the operator retries.
       // Legacy has no hb_takeover (as Heartbeat: "Standby mode only implemented when
       // nice_failback on"), so there the operator restarts the daemon, which forgets the failure.
