@@ -378,7 +378,10 @@ export class ResourceManager {
     } else if (gaveUp && this.#commUp && this.#opts.autoFailback === "legacy" && this.#phase.state === "stable") {
       // We gave way while it was dead, and it restarted meanwhile: it takes only its own groups
       // at start-up, so ours stay down unless we ask for them (the other modes' orphan rule).
-      for (const g of this.#groups) if (g.local && !isHeld(g.state) && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
+      // A group our give-way is still stopping counts too: the answer starts it after the stop
+      // (asked only once stopped, it was never asked: seed 15323).
+      for (const g of this.#groups)
+        if (g.local && (!isHeld(g.state) || g.state === "stopping") && g.state !== "start-failed") this.#sendIpRequest(g.key, at, out);
     }
     // Its `resource` may have overtaken the status that brought it back: act on it now.
     if (this.#phase.state === "stable") {
@@ -707,7 +710,8 @@ export class ResourceManager {
     for (const [key, due] of this.#pendingIpRequests) {
       if (at < due) continue;
       const g = this.#group(key);
-      if (!this.#peerAlive || isHeld(g.state) || this.#phase.state === "shutdown") this.#pendingIpRequests.delete(key);
+      // A group still stopping keeps its request: the answer starts it after the stop.
+      if (!this.#peerAlive || (isHeld(g.state) && g.state !== "stopping") || this.#phase.state === "shutdown") this.#pendingIpRequests.delete(key);
       else this.#sendIpRequest(key, at, out);
     }
     this.#answerDeferredAsk(at, out);

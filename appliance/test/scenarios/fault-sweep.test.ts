@@ -20,9 +20,10 @@ const first = Number(process.env.TWINBEAT_SWEEP_FIRST ?? 1);
  * our give-way still ran), 6782 (this checker: the operator looked for failed groups before a
  * frozen daemon knew of its failure), 18395 (a retransmitted `starting` made the peer look
  * starting); 2836 and 3356 pass since standby requests that come too early are answered later
- * instead of ignored. Beyond 10000, not fixed yet: 15323 (legacy) and 17869 (a requester's
- * late `other`, sent before the taker saw it dead, starts a release whose done never comes)
- * in 10001–20000.
+ * instead of ignored; 15323 (legacy: the peer restarted while our give-way still stopped the
+ * group, which was asked for only if already stopped, so never). Beyond 10000, not fixed yet:
+ * 17869 (a requester's late `other`, sent before the taker saw it dead, starts a release whose
+ * done never comes) in 10001–20000.
  */
 const KNOWN_OPEN = new Set<number>([]);
 

@@ -435,6 +435,35 @@ describe("auto_failback legacy (ip-request) after faults", () => {
     assert.equal(held(sim), "srv5");
   });
 
+  it("the peer restarts while the home node's give-way is still stopping its group: the home node asks for it then, and serves it after the stop (seed 15323)", () => {
+    const gateway = "198.51.100.2";
+    const witness = "192.0.2.7";
+    const sim = seedPair({
+      autoFailback: "legacy",
+      agentDelayMs: 500,
+      pingNodes: [
+        { name: gateway, hosts: [gateway] },
+        { name: witness, hosts: [witness] },
+      ],
+    });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    sim.crash("srv6");
+    sim.setPingReachable("srv5", witness, false);
+    assert.ok(sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000));
+    // srv6 is back (and the witness with it) while srv5's stop still runs.
+    sim.setPingReachable("srv5", witness, true);
+    sim.start("srv6");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 8000),
+      sim.log.map((l) => `${l.at} ${l.node} ${l.text}`).join("\n"),
+    );
+    sim.runFor(10_000);
+    assert.equal(held(sim), "srv5");
+  });
+
   it("the peer restarts while its group still waits in our takeover queue: its ip-request is answered after our start, with a release (seed 542)", () => {
     const DB = "IPaddr::198.51.100.102/32";
     const sim = seedPair({
