@@ -273,7 +273,7 @@ export class ResourceManager {
     const times = [
       isHandshake(this.#phase) ? this.#phase.handshakeDeadline : undefined,
       // Only while it can still expire (onClock): a deadline left in the past would wake us for ever.
-      this.#standby?.phase === "asked" ? this.#standby.replyDeadline : undefined,
+      this.#standby?.phase === "asked" || this.#standby?.phase === "releasing" ? this.#standby.replyDeadline : undefined,
       ...this.#pendingIpRequests.values(),
     ].filter((t): t is Millis => t !== undefined);
     return times.length ? times.reduce((a, b) => (a <= b ? a : b)) : undefined;
@@ -716,17 +716,34 @@ export class ResourceManager {
     }
     this.#answerDeferredAsk(at, out);
     const sb = this.#standby;
-    if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && sb.phase === "asked") {
-      if (sb.role === "requester") log(out, "warn", "No reply to standby request.  Standby request cancelled.");
+    const released = sb?.role === "requester" && sb.phase === "releasing";
+    if (sb?.replyDeadline !== undefined && at >= sb.replyDeadline && (sb.phase === "asked" || released)) {
+      // Our release is done and its done sent, but the taker never confirmed: it had ended the
+      // exchange (our `other` came late), or is still starting what it took. Either way what it
+      // holds is what its reports say; the orphan rule below takes only what nobody holds.
+      if (released)
+        log(
+          out,
+          "warn",
+          `Standby [${sb.set}]: the peer did not confirm it took the resources within ${STANDBY_REPLY_TIMEOUT_MS / 1000} s of our release: exchange ended`,
+        );
+      else if (sb.role === "requester") log(out, "warn", "No reply to standby request.  Standby request cancelled.");
       // The requester never began its release: our `other` found no exchange there (it ended
       // it at a death, a stall or a restart of ours or its own, e.g. answered late after a
       // freeze) or was lost. Heartbeat's taker waits an hour; meanwhile it refuses every
       // standby request and the orphan rule waits (seeds 9521 9571).
       else log(out, "warn", `Standby resource acquisition [${mirror(sb.set)}] cancelled: the peer did not begin its release`);
       this.#endStandby();
+      if (released) {
+        // Not the orphan rule at once: a taker still starting what it took may have reported
+        // stable before it began. Its answer to our report (`tb_rscask`) says what it holds and
+        // whether it is still at work; the orphan rule runs on that answer.
+        this.#enterStable();
+        if (this.#opts.autoFailback !== "legacy") this.#sendResource(out, this.#settled(), true);
+      }
       // The orphan rule waited for the exchange: a group of ours released meanwhile (both of us
       // released a group both held) that the stable peer does not hold is ours again (seed 1808).
-      if (this.#phase.state === "stable" && this.#peerStable) {
+      else if (this.#phase.state === "stable" && this.#peerStable) {
         if (this.#busy()) this.#orphansDue = true;
         else this.#takeOrphans(at, out);
       }
@@ -1092,6 +1109,7 @@ export class ResourceManager {
     if (!sb || sb.set !== set) return;
     if (info === "other" && sb.role === "requester" && sb.phase === "asked") {
       sb.phase = "releasing";
+      sb.replyDeadline = undefined; // set again once our release is done: then we wait for the taker's done
       this.#failbackDue = false;
       // Like Heartbeat: announce what we keep (the held set without `set`), as a full set,
       // so the peer does not merge the groups being released into what it thinks we hold.
@@ -1137,6 +1155,9 @@ export class ResourceManager {
         }
         log(o, "info", "All HA resources relinquished. (standby)");
         this.#opts.send(o, [str("t", "ask_resources"), str("rsc_hold", set), str("info", "done")]);
+        // The taker's done may never come: its `other` reached us late, after it had ended the
+        // exchange at our death (seed 17869). Not waited for for ever (see onClock).
+        if (this.#standby === sb) sb.replyDeadline = later(doneAt, STANDBY_REPLY_TIMEOUT_MS);
       });
       return;
     }

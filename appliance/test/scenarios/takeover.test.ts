@@ -518,6 +518,54 @@ describe("auto_failback legacy (ip-request) after faults", () => {
   });
 });
 
+describe("a late `other`", () => {
+  it("the taker's answer that arrives after it ended the exchange at our death starts a release whose done never comes: the requester ends its side 10 s after its release and acts on hb_takeover again (seed 17869)", () => {
+    const sim = seedPair({ autoFailback: "off" });
+    sim.start("srv5");
+    sim.start("srv6");
+    sim.runFor(8000);
+    assert.equal(held(sim), "srv5");
+    // srv6's `other` takes 3 s to reach srv5; meanwhile srv6 hears nothing from srv5 for
+    // longer than the deadtime, declares it dead (ending the exchange on its side), takes the
+    // group over, and at the heal gives it back to its home node, which still holds it.
+    let slowOther = true;
+    const realSend = sim.network.send.bind(sim.network);
+    sim.network.send = (at, from, to, link, message) => {
+      const other = message.some((f) => f.name === "t" && f.value === "ask_resources") && message.some((f) => f.name === "info" && f.value === "other");
+      realSend(slowOther && from === "srv6" && other ? later(at, 3000) : at, from, to, link, message);
+    };
+    sim.admin("srv5", "standby");
+    sim.runFor(50);
+    sim.network.cutOneWay("srv5", "srv6");
+    sim.runFor(1500);
+    sim.network.healOneWay("srv5", "srv6");
+    sim.runFor(4000);
+    slowOther = false;
+    const logText = () =>
+      sim.log
+        .slice(-30)
+        .map((l) => `${l.at} ${l.node} ${l.text}`)
+        .join("\n");
+    assert.equal(sim.logsMatching("Giving up [all] HA resources (standby)", "srv5").length, 1, `the late other did not start a release:\n${logText()}`);
+    // srv6 took the group when it declared srv5 dead (auto_failback off: it keeps it).
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv6" && stable(sim, "srv5", "srv6"), 15_000),
+      logText(),
+    );
+    assert.ok(
+      sim.runUntil(() => sim.logsMatching("did not confirm it took the resources", "srv5").length === 1, 15_000),
+      logText(),
+    );
+    assert.equal(held(sim), "srv6");
+    // Out of the exchange, srv5 acts on an operator's hb_takeover again (it was "in flux" for good).
+    sim.admin("srv5", "takeover");
+    assert.ok(
+      sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 5000),
+      logText(),
+    );
+  });
+});
+
 describe("hb_standby with a slow release", () => {
   it("a release that outlasts the standby reply timeout completes the exchange, and the node does not wake for the expired deadline over and over (seed 396)", () => {
     // Each stop or start takes 11 s, longer than the 10 s the requester waits for the peer's answer.
