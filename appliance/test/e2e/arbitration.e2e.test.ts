@@ -123,6 +123,7 @@ for (const ping of pingMatrix()) {
             await sampler.waitForPage("NodeA", 5000);
             await new Promise((r) => setTimeout(r, 2000));
             const outage = longestOutageMs(sampler, healAt);
+            t.diagnostic(`${ping.name}, ${how.name}: longest gap in answers after the heal ${outage} ms (limit 500)`);
             assert.ok(outage <= 500, `no answer for ${outage} ms after the heal`);
             const healBoth = sampler.samples.filter((s) => s.atMs >= healAt && s.holders.length > 1).length;
             assert.ok(healBoth * SAMPLE_EVERY_MS <= 500, `both held the VIP in ${healBoth} samples after the heal`);
