@@ -404,28 +404,38 @@ describe("Heartbeat peers' habits", () => {
 });
 
 describe("auto_failback legacy (ip-request) after faults", () => {
-  it("the home node gave way while its peer was down; the peer restarts: the home node asks for its group and serves it again (seed 482)", () => {
+  const WITNESS = "192.0.2.7";
+
+  /**
+   * Legacy pair with the seed's ping nodes, srv5 serving; then srv6 dies as srv5 loses the
+   * witness: srv5, reaching fewer ping nodes than srv6 did, gives way (returns once it said so).
+   */
+  function homeNodeGivesWay(agentDelayMs?: number): SimCluster {
     const gateway = "198.51.100.2";
-    const witness = "192.0.2.7";
     const sim = seedPair({
       autoFailback: "legacy",
+      ...(agentDelayMs !== undefined ? { agentDelayMs } : {}),
       pingNodes: [
         { name: gateway, hosts: [gateway] },
-        { name: witness, hosts: [witness] },
+        { name: WITNESS, hosts: [WITNESS] },
       ],
     });
     sim.start("srv5");
     sim.start("srv6");
     sim.runFor(8000);
     assert.equal(held(sim), "srv5");
-    // srv6 dies as srv5 loses the witness: srv5, reaching fewer ping nodes than srv6 did, gives way.
     sim.crash("srv6");
-    sim.setPingReachable("srv5", witness, false);
+    sim.setPingReachable("srv5", WITNESS, false);
     assert.ok(sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000));
+    return sim;
+  }
+
+  it("the home node gave way while its peer was down; the peer restarts: the home node asks for its group and serves it again (seed 482)", () => {
+    const sim = homeNodeGivesWay();
     assert.ok(sim.runUntil(() => held(sim) === "", 1000));
     sim.runFor(2000);
     // The witness comes back with the restarted peer (the usual heal): no silence confirms a death.
-    sim.setPingReachable("srv5", witness, true);
+    sim.setPingReachable("srv5", WITNESS, true);
     sim.start("srv6");
     assert.ok(
       sim.runUntil(() => held(sim) === "srv5", 5000),
@@ -436,25 +446,9 @@ describe("auto_failback legacy (ip-request) after faults", () => {
   });
 
   it("the peer restarts while the home node's give-way is still stopping its group: the home node asks for it then, and serves it after the stop (seed 15323)", () => {
-    const gateway = "198.51.100.2";
-    const witness = "192.0.2.7";
-    const sim = seedPair({
-      autoFailback: "legacy",
-      agentDelayMs: 500,
-      pingNodes: [
-        { name: gateway, hosts: [gateway] },
-        { name: witness, hosts: [witness] },
-      ],
-    });
-    sim.start("srv5");
-    sim.start("srv6");
-    sim.runFor(8000);
-    assert.equal(held(sim), "srv5");
-    sim.crash("srv6");
-    sim.setPingReachable("srv5", witness, false);
-    assert.ok(sim.runUntil(() => sim.logsMatching("we are the node cut off", "srv5").length > 0, 3000));
+    const sim = homeNodeGivesWay(500);
     // srv6 is back (and the witness with it) while srv5's stop still runs.
-    sim.setPingReachable("srv5", witness, true);
+    sim.setPingReachable("srv5", WITNESS, true);
     sim.start("srv6");
     assert.ok(
       sim.runUntil(() => held(sim) === "srv5" && stable(sim, "srv5", "srv6"), 8000),
