@@ -400,6 +400,20 @@ describe("IpAddressAgent", () => {
     assert.deepEqual(await agent.announce(), { kind: "failed", exitCode: 7, output: "192.0.2.100 is not on eth0: nothing to announce" });
   });
 
+  it("an announce() that a stop overtakes while it looks for the address sends nothing (the stop removes it)", async () => {
+    const network = new FakeNetwork({ eth0: ["192.0.2.100/24"] }, []);
+    const { agent } = agentFor("IPaddr2::192.0.2.100/24/eth0", network);
+    // The heal: announce-group for every held group, then drop-addresses for the one released.
+    const announced = agent.announce();
+    const stopped = agent.stop();
+    assert.deepEqual(await announced, { kind: "failed", exitCode: 7, output: "192.0.2.100 is being removed here: not announced" });
+    assert.deepEqual(await stopped, { kind: "succeeded" });
+    assert.deepEqual(
+      network.commands.filter((c) => c.startsWith("arping")),
+      [],
+    );
+  });
+
   it("status says where the address is when it is on another interface", async () => {
     const network = new FakeNetwork({ eth0: [], eth1: ["192.0.2.100/24"] }, []);
     const { agent } = agentFor("IPaddr2::192.0.2.100/24/eth0", network);

@@ -303,6 +303,8 @@ export class IpAddressAgent implements ResourceAgent {
   readonly #parsed: VirtualAddressParse;
   readonly #findTool: (name: string) => string | undefined;
   readonly #announcer: AddressAnnouncer;
+  /** Stops begun so far: an announcement decided before a stop must not go out after it. */
+  #stops = 0;
   readonly #label: string;
 
   constructor(options: IpAddressAgentOptions) {
@@ -356,6 +358,7 @@ export class IpAddressAgent implements ResourceAgent {
 
   async stop(): Promise<AgentOutcome> {
     this.#context.log("info", `Running ${this.commandLine} stop`);
+    this.#stops++;
     this.#announcer.cancel();
     if (!this.#parsed.ok) {
       return this.#failed("stop", { kind: "failed", exitCode: OCF_EXIT.errConfigured, output: this.#parsed.message });
@@ -405,9 +408,17 @@ export class IpAddressAgent implements ResourceAgent {
       return { kind: "failed", exitCode: OCF_EXIT.errConfigured, output: this.#parsed.message };
     }
     const address = this.#parsed.value;
+    const stopsBefore = this.#stops;
     const present = await this.#placements(address);
     if ("kind" in present) {
       return present;
+    }
+    // A stop that began while we looked (the core's drop-addresses runs outside the queue, e.g.
+    // when a partition heals and this node releases a group both held) has removed the address
+    // or is removing it: announcing now would send the clients back to this node's MAC after
+    // the home node's announcement (a chaos run lost the VIP for 4 s that way).
+    if (this.#stops !== stopsBefore) {
+      return { kind: "failed", exitCode: OCF_EXIT.notRunning, output: `${address.address} is being removed here: not announced` };
     }
     const placement = present.find((p) => address.nic === undefined || p.nic === address.nic);
     if (placement === undefined) {
